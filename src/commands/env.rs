@@ -1,0 +1,112 @@
+//! `edgeperf env`: the environment fingerprint, with each device's runtime library.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::cli::EnvArgs;
+use crate::config::Suite;
+use crate::env::Environment;
+use crate::error::{Error, Result, EXIT_OK};
+
+#[derive(Serialize)]
+struct DeviceRuntime {
+    device: String,
+    provider: String,
+    library: Option<String>,
+    version: Option<String>,
+    problem: Option<String>,
+}
+
+#[derive(Serialize)]
+struct EnvReport {
+    #[serde(flatten)]
+    environment: Environment,
+    suite: Option<SuiteSummary>,
+    devices: Vec<DeviceRuntime>,
+}
+
+#[derive(Serialize)]
+struct SuiteSummary {
+    file: String,
+    sha256: String,
+}
+
+pub fn run(a: EnvArgs) -> Result<i32> {
+    let suite = if a.suite.suite.exists() {
+        Some(Suite::load(&a.suite.suite)?)
+    } else {
+        None
+    };
+    let dir = suite
+        .as_ref()
+        .and_then(|s| s.path.parent())
+        .unwrap_or(Path::new("."));
+    let environment = Environment::capture(dir);
+    let mut devices = Vec::new();
+    for d in suite.iter().flat_map(|s| s.devices.iter()) {
+        let (library, version, problem) = match crate::runtime::library_for(d, None) {
+            Ok(lib) => match crate::runtime::probe_version(&lib) {
+                Ok(v) => (Some(lib.display().to_string()), Some(v), None),
+                Err(e) => (Some(lib.display().to_string()), None, Some(e.one_line())),
+            },
+            Err(e) => (None, None, Some(e.one_line())),
+        };
+        devices.push(DeviceRuntime {
+            device: d.name.clone(),
+            provider: d.provider.to_string(),
+            library,
+            version,
+            problem,
+        });
+    }
+    let report = EnvReport {
+        environment,
+        suite: suite.as_ref().map(|s| SuiteSummary {
+            file: s.path.display().to_string(),
+            sha256: s.sha256.clone(),
+        }),
+        devices,
+    };
+    if a.json {
+        let json =
+            serde_json::to_string_pretty(&report).map_err(|e| Error::Other(e.to_string()))?;
+        return crate::cli::print_out(&(json + "\n")).map(|_| EXIT_OK);
+    }
+    let e = &report.environment;
+    let mut s = String::new();
+    s += &format!("edgeperf   {}\n", e.edgeperf_version);
+    s += &format!(
+        "time       {}\n",
+        e.timestamp
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    match &e.git {
+        Some(g) => {
+            s += &format!(
+                "git        {} ({}){}\n",
+                g.commit,
+                g.branch.as_deref().unwrap_or("detached"),
+                if g.dirty { ", dirty" } else { "" }
+            )
+        }
+        None => s += "git        (not a git repository)\n",
+    }
+    let h = &e.host;
+    s += &format!("host       {} ({})\n", h.hostname, h.arch);
+    s += &format!("cpu        {} x {}\n", h.cores, h.cpu_model);
+    s += &format!("os         {} (kernel {})\n", h.os, h.kernel);
+    if let Some(su) = &report.suite {
+        s += &format!("suite      {} (sha256 {})\n", su.file, &su.sha256[..12]);
+    }
+    for d in &report.devices {
+        let what = match (&d.version, &d.problem) {
+            (Some(v), _) => format!("onnxruntime {v} at {}", d.library.as_deref().unwrap_or("?")),
+            (None, Some(p)) => format!("unavailable: {p}"),
+            _ => "unknown".into(),
+        };
+        s += &format!("device     {} [{}]: {what}\n", d.device, d.provider);
+    }
+    crate::cli::print_out(&s)?;
+    Ok(EXIT_OK)
+}

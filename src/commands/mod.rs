@@ -1,0 +1,8 @@
+//! One file per subcommand.
+
+pub mod baseline;
+pub mod compare;
+pub mod env;
+pub mod history;
+pub mod run;
+pub mod worker;

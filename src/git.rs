@@ -1,0 +1,129 @@
+//! Reading files as they were at another commit, through git2, without a checkout.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// A repository and one commit in it.
+pub struct GitTree {
+    repo: git2::Repository,
+    pub commit: git2::Oid,
+    /// Human label, e.g. "merge-base 1a2b3c4 of HEAD and origin/main".
+    pub label: String,
+}
+
+impl GitTree {
+    /// The merge-base of HEAD and `reference` (a branch, tag, remote ref or sha)
+    /// in the repository containing `dir`.
+    pub fn merge_base(dir: &Path, reference: &str) -> Result<GitTree> {
+        let repo = git2::Repository::discover(dir).map_err(|e| {
+            Error::Other(format!(
+                "{}: not inside a git repository ({})",
+                dir.display(),
+                e.message()
+            ))
+        })?;
+        let head = repo
+            .head()
+            .and_then(|h| h.peel_to_commit())
+            .map_err(|e| Error::Other(format!("cannot resolve HEAD: {}", e.message())))?
+            .id();
+        let other = repo
+            .revparse_single(reference)
+            .and_then(|o| o.peel_to_commit())
+            .map_err(|e| Error::Other(format!("--against {reference}: no such commit or branch ({}); fetch it first (actions/checkout with fetch-depth: 0)", e.message())))?
+            .id();
+        let base = repo.merge_base(head, other).map_err(|e| {
+            Error::Other(format!(
+                "--against {reference}: no merge-base with HEAD ({}); the checkout may be too shallow (use fetch-depth: 0)",
+                e.message()
+            ))
+        })?;
+        let label = format!(
+            "merge-base {} of HEAD and {reference}",
+            &base.to_string()[..10]
+        );
+        Ok(GitTree {
+            repo,
+            commit: base,
+            label,
+        })
+    }
+
+    /// A specific commit (used to find a baseline's own commit).
+    pub fn at_commit(dir: &Path, sha: &str) -> Option<GitTree> {
+        let repo = git2::Repository::discover(dir).ok()?;
+        let oid = git2::Oid::from_str(sha).ok()?;
+        if repo.find_commit(oid).is_err() {
+            return None;
+        }
+        Some(GitTree {
+            repo,
+            commit: oid,
+            label: format!("commit {}", &sha[..sha.len().min(10)]),
+        })
+    }
+
+    /// The repository's working directory.
+    pub fn workdir(&self) -> Option<&Path> {
+        self.repo.workdir()
+    }
+
+    /// Converts a path on disk to a path relative to the repository root, if inside.
+    pub fn relative(&self, path: &Path) -> Option<PathBuf> {
+        let wd = std::fs::canonicalize(self.repo.workdir()?).ok()?;
+        let abs = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            std::env::current_dir().ok()?.join(path)
+        };
+        // Canonicalise the longest existing ancestor so symlinks and `..` resolve.
+        let mut existing = abs.clone();
+        let mut rest = Vec::new();
+        while !existing.exists() {
+            rest.push(existing.file_name()?.to_os_string());
+            existing = existing.parent()?.to_path_buf();
+        }
+        let mut canon = std::fs::canonicalize(&existing).ok()?;
+        for r in rest.iter().rev() {
+            canon.push(r);
+        }
+        canon.strip_prefix(&wd).ok().map(Path::to_path_buf)
+    }
+
+    /// The bytes of `rel` (relative to the repository root) at this commit, or
+    /// `Ok(None)` when the commit has no such file.
+    pub fn read(&self, rel: &Path) -> Result<Option<Vec<u8>>> {
+        let commit = self
+            .repo
+            .find_commit(self.commit)
+            .map_err(|e| Error::Other(format!("{}: {}", self.label, e.message())))?;
+        let tree = commit
+            .tree()
+            .map_err(|e| Error::Other(format!("{}: {}", self.label, e.message())))?;
+        let entry = match tree.get_path(rel) {
+            Ok(e) => e,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(Error::Other(format!(
+                    "{}: {}: {}",
+                    self.label,
+                    rel.display(),
+                    e.message()
+                )))
+            }
+        };
+        let obj = entry.to_object(&self.repo).map_err(|e| {
+            Error::Other(format!(
+                "{}: {}: {}",
+                self.label,
+                rel.display(),
+                e.message()
+            ))
+        })?;
+        match obj.as_blob() {
+            Some(b) => Ok(Some(b.content().to_vec())),
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,361 @@
+//! ONNX Runtime: loading the shared library (one per process), creating a session
+//! for a device x model path with its execution provider, and running it.
+//!
+//! ONNX Runtime allows one environment per process and `ort` loads one library per
+//! process, so a suite whose devices use different runtime builds runs each device
+//! in its own worker process (see `runner`).
+
+use std::ffi::CStr;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use ort::ep::{self, ArbitrarilyConfigurableExecutionProvider};
+use ort::session::builder::GraphOptimizationLevel;
+use ort::session::Session;
+use ort::value::Tensor;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Device, Model, Provider};
+use crate::error::{Error, Result};
+
+/// Oldest ONNX Runtime minor version this build accepts (the `ort` API level).
+pub const MIN_ORT_MINOR: u32 = 24;
+
+/// The library loaded in this process and its version.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RuntimeInfo {
+    /// ONNX Runtime version as the library reports it (`GetVersionString`).
+    pub version: String,
+    /// Absolute path of the shared library.
+    pub library: PathBuf,
+}
+
+static LOADED: OnceLock<(RuntimeInfo, ort::environment::Environment)> = OnceLock::new();
+
+/// Which library a device uses: `--runtime` override, the device's `runtime`, then
+/// `ORT_DYLIB_PATH`.
+pub fn library_for(device: &Device, cli_override: Option<&Path>) -> Result<PathBuf> {
+    if let Some(p) = cli_override {
+        return Ok(p.to_path_buf());
+    }
+    if let Some(p) = &device.runtime {
+        return Ok(p.clone());
+    }
+    match std::env::var_os("ORT_DYLIB_PATH") {
+        Some(p) if !p.is_empty() => Ok(PathBuf::from(p)),
+        _ => Err(Error::Other(format!(
+            "device {:?}: no ONNX Runtime library: set `runtime` for it in the suite, pass --runtime, or set ORT_DYLIB_PATH (scripts/setup.sh installs one)",
+            device.name
+        ))),
+    }
+}
+
+/// Reads the version of an ONNX Runtime library without making it the process's
+/// runtime. Errors name the file: missing, not a library, no `OrtGetApiBase`.
+pub fn probe_version(path: &Path) -> Result<String> {
+    if !path.exists() {
+        return Err(Error::Runtime(format!(
+            "{}: ONNX Runtime library not found (run scripts/setup.sh, or fix the device's `runtime` / ORT_DYLIB_PATH)",
+            path.display()
+        )));
+    }
+    // SAFETY: loading a shared library runs its initialisers; ONNX Runtime's are benign.
+    let lib = unsafe { libloading::Library::new(path) }.map_err(|e| {
+        Error::Runtime(format!(
+            "{}: cannot load ONNX Runtime library: {e}",
+            path.display()
+        ))
+    })?;
+    // SAFETY: the symbol type matches ONNX Runtime's C API (`const OrtApiBase* OrtGetApiBase(void)`).
+    let getter: libloading::Symbol<unsafe extern "C" fn() -> *const ort::sys::OrtApiBase> =
+        unsafe { lib.get(b"OrtGetApiBase") }.map_err(|_| {
+            Error::Runtime(format!(
+                "{}: not an ONNX Runtime library (no OrtGetApiBase symbol)",
+                path.display()
+            ))
+        })?;
+    let version = unsafe {
+        let base = getter();
+        if base.is_null() {
+            return Err(Error::Runtime(format!(
+                "{}: OrtGetApiBase returned null",
+                path.display()
+            )));
+        }
+        CStr::from_ptr(((*base).GetVersionString)())
+            .to_string_lossy()
+            .into_owned()
+    };
+    // Keep the library mapped: unloading ONNX Runtime can crash in its destructors.
+    std::mem::forget(lib);
+    Ok(version)
+}
+
+/// Loads `path` as this process's ONNX Runtime (idempotent for the same path).
+pub fn load(path: &Path) -> Result<&'static RuntimeInfo> {
+    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    if let Some((info, _)) = LOADED.get() {
+        if info.library == abs {
+            return Ok(info);
+        }
+        return Err(Error::Runtime(format!(
+            "{}: this process already runs ONNX Runtime from {}; one library per process",
+            abs.display(),
+            info.library.display()
+        )));
+    }
+    let version = probe_version(&abs)?;
+    let minor: u32 = version
+        .split('.')
+        .nth(1)
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
+    if minor < MIN_ORT_MINOR {
+        return Err(Error::Runtime(format!(
+            "{}: ONNX Runtime {version} is too old; edgeperf needs 1.{MIN_ORT_MINOR} or newer",
+            abs.display()
+        )));
+    }
+    let builder =
+        ort::init_from(&abs).map_err(|e| Error::Runtime(format!("{}: {e}", abs.display())))?;
+    let env = builder
+        .with_name("edgeperf")
+        .with_telemetry(false)
+        .build()
+        .map_err(|e| {
+            Error::Runtime(format!(
+                "{}: cannot create ONNX Runtime environment: {e}",
+                abs.display()
+            ))
+        })?;
+    let _ = LOADED.set((
+        RuntimeInfo {
+            version,
+            library: abs,
+        },
+        env,
+    ));
+    Ok(&LOADED.get().expect("set above").0)
+}
+
+/// The execution provider that really runs a session.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ProviderOutcome {
+    pub requested: Provider,
+    pub ran: Provider,
+    /// Why the requested provider did not run (only with `allow_fallback`).
+    pub fallback_reason: Option<String>,
+}
+
+/// A ready-to-run session for one path with its fixed input tensor.
+pub struct PathSession {
+    session: Session,
+    input_name: String,
+    input: Tensor<f32>,
+    /// Expected input shape (from the preprocessing).
+    pub shape: [usize; 4],
+    pub provider: ProviderOutcome,
+    /// Milliseconds spent creating the session (graph load + optimisation + EP set-up).
+    pub session_create_ms: f64,
+}
+
+fn ep_for(device: &Device) -> ep::ExecutionProviderDispatch {
+    fn with_opts<E: ArbitrarilyConfigurableExecutionProvider>(mut e: E, d: &Device) -> E {
+        for (k, v) in &d.options {
+            e = e.with_arbitrary_config(k, v);
+        }
+        e
+    }
+    match device.provider {
+        Provider::Cpu => ep::CPU::default().build(),
+        Provider::Openvino => with_opts(ep::OpenVINO::default(), device).build(),
+        Provider::Cuda => with_opts(ep::CUDA::default(), device).build(),
+        Provider::Tensorrt => with_opts(ep::TensorRT::default(), device).build(),
+    }
+    .error_on_failure()
+}
+
+fn builder(device: &Device) -> std::result::Result<ort::session::builder::SessionBuilder, String> {
+    let env = match LOADED.get() {
+        Some((_, env)) => env,
+        None => return Err("no ONNX Runtime library is loaded yet".into()),
+    };
+    Session::builder(env)
+        .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Level3)?))
+        .and_then(|b| Ok(b.with_intra_threads(device.intra_threads)?))
+        .and_then(|b| Ok(b.with_inter_threads(device.inter_threads)?))
+        .map_err(|e| e.to_string())
+}
+
+impl PathSession {
+    /// Creates the session for `device` x `model` and checks the model's input
+    /// against the preprocessing. Never falls back to CPU silently.
+    pub fn create(device: &Device, model: &Model) -> Result<PathSession> {
+        let file = &model.file;
+        if !file.exists() {
+            return Err(Error::Runtime(format!(
+                "{}: model file not found (model {:?}; run scripts/setup.sh for the default suite)",
+                file.display(),
+                model.name
+            )));
+        }
+        let started = Instant::now();
+        let b = builder(device)
+            .map_err(|e| Error::Runtime(format!("device {:?}: {e}", device.name)))?;
+        let (b, provider) = if device.provider == Provider::Cpu {
+            (
+                b,
+                ProviderOutcome {
+                    requested: Provider::Cpu,
+                    ran: Provider::Cpu,
+                    fallback_reason: None,
+                },
+            )
+        } else {
+            match b.with_execution_providers([ep_for(device)]) {
+                Ok(b) => (
+                    b,
+                    ProviderOutcome {
+                        requested: device.provider,
+                        ran: device.provider,
+                        fallback_reason: None,
+                    },
+                ),
+                Err(e) => {
+                    let reason = one_line(&e.to_string());
+                    if !device.allow_fallback {
+                        return Err(Error::Runtime(format!(
+                            "device {:?}: the {} execution provider could not be registered: {reason} (no CPU fallback: set allow_fallback = true for this device to permit it)",
+                            device.name, device.provider
+                        )));
+                    }
+                    let b = builder(device)
+                        .map_err(|e| Error::Runtime(format!("device {:?}: {e}", device.name)))?;
+                    (
+                        b,
+                        ProviderOutcome {
+                            requested: device.provider,
+                            ran: Provider::Cpu,
+                            fallback_reason: Some(reason),
+                        },
+                    )
+                }
+            }
+        };
+        let mut b = b;
+        let session = b.commit_from_file(file).map_err(|e| {
+            Error::Runtime(format!(
+                "{}: ONNX Runtime cannot load this model: {}",
+                file.display(),
+                one_line(&e.to_string())
+            ))
+        })?;
+        let session_create_ms = started.elapsed().as_secs_f64() * 1e3;
+
+        let shape = model.preprocess.input_shape();
+        let input = match &model.input {
+            Some(name) => session
+                .inputs()
+                .iter()
+                .find(|i| i.name() == name)
+                .ok_or_else(|| {
+                    let names: Vec<_> = session
+                        .inputs()
+                        .iter()
+                        .map(|i| i.name().to_string())
+                        .collect();
+                    Error::Runtime(format!(
+                    "{}: model has no input named {name:?} (it has: {}); fix `input` of model {:?}",
+                    file.display(),
+                    names.join(", "),
+                    model.name
+                ))
+                })?,
+            None => session.inputs().first().ok_or_else(|| {
+                Error::Runtime(format!("{}: model has no inputs", file.display()))
+            })?,
+        };
+        let input_name = input.name().to_string();
+        if let Some(dims) = input.dtype().tensor_shape() {
+            let dims: Vec<i64> = dims.iter().copied().collect();
+            let ok = dims.len() == 4
+                && dims
+                    .iter()
+                    .zip(shape.iter())
+                    .all(|(&d, &s)| d < 0 || d as usize == s);
+            if !ok {
+                return Err(Error::Runtime(format!(
+                    "{}: input {input_name:?} has shape {dims:?} but the preprocessing of model {:?} makes {shape:?} (check preprocess.crop and layout)",
+                    file.display(),
+                    model.name
+                )));
+            }
+        }
+        let n: usize = shape.iter().product();
+        let input = Tensor::from_array((shape.map(|d| d as i64), vec![0.0f32; n]))
+            .map_err(|e| Error::Runtime(format!("cannot allocate input tensor: {e}")))?;
+        Ok(PathSession {
+            session,
+            input_name,
+            input,
+            shape,
+            provider,
+            session_create_ms,
+        })
+    }
+
+    /// Replaces the input tensor's data (length must match the shape).
+    pub fn set_input(&mut self, data: &[f32]) -> Result<()> {
+        let (_, buf) = self
+            .input
+            .try_extract_tensor_mut::<f32>()
+            .map_err(|e| Error::Runtime(format!("input tensor: {e}")))?;
+        if buf.len() != data.len() {
+            return Err(Error::Runtime(format!(
+                "input has {} values, the model takes {}",
+                data.len(),
+                buf.len()
+            )));
+        }
+        buf.copy_from_slice(data);
+        Ok(())
+    }
+
+    /// One inference on the current input; the outputs are dropped. This is the
+    /// timed unit of work, for `edgeperf run` and the criterion benchmarks alike.
+    #[inline]
+    pub fn infer(&mut self) -> Result<()> {
+        let outputs = self
+            .session
+            .run(ort::inputs![self.input_name.as_str() => &self.input])
+            .map_err(|e| {
+                Error::Runtime(format!("inference failed: {}", one_line(&e.to_string())))
+            })?;
+        drop(outputs);
+        Ok(())
+    }
+
+    /// One inference returning the first output as f32 values (the logits).
+    pub fn infer_logits(&mut self) -> Result<Vec<f32>> {
+        let outputs = self
+            .session
+            .run(ort::inputs![self.input_name.as_str() => &self.input])
+            .map_err(|e| {
+                Error::Runtime(format!("inference failed: {}", one_line(&e.to_string())))
+            })?;
+        let (_, data) = outputs[0]
+            .try_extract_tensor::<f32>()
+            .map_err(|e| Error::Runtime(format!("model output is not a float32 tensor: {e}")))?;
+        Ok(data.to_vec())
+    }
+
+    /// The underlying session, for the bare-ORT comparison benchmark.
+    pub fn raw(&mut self) -> (&mut Session, &str, &Tensor<f32>) {
+        (&mut self.session, &self.input_name, &self.input)
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}

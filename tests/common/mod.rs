@@ -1,0 +1,97 @@
+//! Shared helpers for the integration tests: the repository root, the built
+//! assets (scripts/setup-assets.sh), and suites written into temp folders.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The asset folder; panics with the fix when the set-up has not run.
+pub fn assets() -> PathBuf {
+    let a = root().join(".edgeperf");
+    assert!(
+        a.join("models/mobilenet_v2.onnx").exists(),
+        "assets missing: run scripts/setup-assets.sh (scripts/test.sh does it for you)"
+    );
+    a
+}
+
+pub fn cpu_runtime() -> PathBuf {
+    assets().join("runtime/onnxruntime-1.31.1/libonnxruntime.so.1.31.1")
+}
+
+pub fn bin() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("edgeperf").expect("edgeperf binary")
+}
+
+/// A suite with one CPU device and the given model entries (TOML), dataset = the
+/// real photos unless `dataset` overrides it.
+pub fn suite_text(models: &str, dataset: Option<&Path>) -> String {
+    let a = assets();
+    let ds = dataset
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| a.join("data/imagenet-samples"));
+    format!(
+        r#"schema_version = 1
+[sampling]
+warmup = 2
+samples = 20
+rounds = 1
+max_seconds = 2
+min_samples = 5
+[dataset]
+root = "{ds}"
+[[device]]
+name = "cpu"
+runtime = "{rt}"
+{models}"#,
+        ds = ds.display(),
+        rt = cpu_runtime().display(),
+    )
+}
+
+pub fn mobilenet(file: &Path) -> String {
+    format!(
+        r#"[[model]]
+name = "mobilenet_v2"
+file = "{}"
+preprocess = {{ resize = 256, crop = 224, interpolation = "bilinear", divisor = 255, mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225] }}
+"#,
+        file.display()
+    )
+}
+
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Runs edgeperf and returns (exit code, stdout, stderr).
+pub fn run(args: &[&str], cwd: &Path) -> (i32, String, String) {
+    let out = bin()
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run edgeperf");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Asserts the error contract: exit 2, exactly one non-empty stderr line, no panic,
+/// mentioning every `needle`.
+pub fn assert_error(code: i32, stderr: &str, needles: &[&str]) {
+    assert_eq!(code, 2, "expected exit 2, stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "expected one error line, got: {stderr}");
+    assert!(lines[0].starts_with("error: "), "{stderr}");
+    for n in needles {
+        assert!(lines[0].contains(n), "error {:?} lacks {n:?}", lines[0]);
+    }
+}
