@@ -76,6 +76,9 @@ default 20 s). Exit codes: 0 = no regression, 1 = regression, 2 = error.")]
         after_help = "Examples:\n  edgeperf history\n  edgeperf history --device cpu --model mobilenet_v2 --format json"
     )]
     History(HistoryArgs),
+    /// Publish comparison results (one JSON per device) to a pull request.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// One measurement round in this process (used by `run`; not for people).
     #[command(name = "__worker", hide = true)]
     Worker(WorkerArgs),
@@ -174,6 +177,38 @@ pub struct BaselineAcceptArgs {
     pub baselines: PathBuf,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Upsert one PR comment (found by a hidden marker) and set a commit status per device.
+    #[command(after_help = "\
+Reads GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL (default https://api.github.com),
+the PR number from --pr or GITHUB_EVENT_PATH, the sha from --sha or GITHUB_SHA.
+Also appends the report to $GITHUB_STEP_SUMMARY when set.
+
+Examples:
+  edgeperf report github results/compare-*.json --expect-device cpu-x86 --expect-device rpi4
+  edgeperf report github compare-cpu.json --pr 42 --sha $SHA --dry-run
+
+Exit codes: 0 = no regression, 1 = a regression or a device without a result, 2 = error.")]
+    Github(ReportGithubArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportGithubArgs {
+    /// Comparison files (`edgeperf compare --format json --out ...`), one per device.
+    pub results: Vec<PathBuf>,
+    /// A device that must have a result; without one it shows as "no result" and fails.
+    #[arg(long = "expect-device", value_name = "NAME")]
+    pub expect_devices: Vec<String>,
+    #[arg(long)]
+    pub pr: Option<u64>,
+    #[arg(long)]
+    pub sha: Option<String>,
+    /// Print the comment body and statuses instead of sending them.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     #[arg(long, default_value = "baselines", value_name = "DIR")]
@@ -246,6 +281,7 @@ where
         Command::Compare(a) => crate::commands::compare::run(a),
         Command::Baseline(BaselineCommand::Accept(a)) => crate::commands::baseline::accept(a),
         Command::History(a) => crate::commands::history::run(a),
+        Command::Report(ReportCommand::Github(a)) => crate::commands::report::github(a),
         Command::Worker(a) => crate::commands::worker::run(a),
     };
     match result {

@@ -14,6 +14,7 @@ pub mod env;
 pub mod error;
 pub mod fs;
 pub mod git;
+pub mod github;
 pub mod preprocess;
 pub mod record;
 pub mod report;

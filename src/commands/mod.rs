@@ -4,5 +4,6 @@ pub mod baseline;
 pub mod compare;
 pub mod env;
 pub mod history;
+pub mod report;
 pub mod run;
 pub mod worker;

@@ -1,0 +1,122 @@
+//! `edgeperf report github`: one sticky PR comment and a commit status per device.
+
+use crate::cli::ReportGithubArgs;
+use crate::compare::{Comparison, PathStatus};
+use crate::error::{Error, Result, EXIT_OK, EXIT_REGRESSION};
+use crate::github::{CommitStatus, GithubContext, Publisher, StatusState};
+use crate::report::compare::{markdown, Missing};
+
+pub fn github(a: ReportGithubArgs) -> Result<i32> {
+    let mut comparisons = Vec::new();
+    for f in &a.results {
+        comparisons.push(Comparison::load(f)?);
+    }
+    let present: Vec<String> = comparisons.iter().flat_map(|c| c.devices()).collect();
+    let missing: Vec<&str> = a
+        .expect_devices
+        .iter()
+        .filter(|d| !present.contains(d))
+        .map(String::as_str)
+        .collect();
+    if comparisons.is_empty() && missing.is_empty() {
+        return Err(Error::Other(
+            "no comparison files given and no --expect-device: nothing to report".into(),
+        ));
+    }
+    let body = markdown(
+        &comparisons,
+        &missing
+            .iter()
+            .map(|d| Missing { device: d })
+            .collect::<Vec<_>>(),
+    );
+
+    let mut statuses = Vec::new();
+    let mut devices: Vec<String> = present.clone();
+    devices.sort();
+    devices.dedup();
+    for d in &devices {
+        let paths: Vec<_> = comparisons
+            .iter()
+            .flat_map(|c| &c.paths)
+            .filter(|p| &p.device == d)
+            .collect();
+        let regressed: Vec<String> = paths
+            .iter()
+            .filter(|p| p.status == PathStatus::Regressed)
+            .map(|p| p.model.clone())
+            .collect();
+        let (state, desc) = if regressed.is_empty() {
+            let inc = paths
+                .iter()
+                .filter(|p| p.status == PathStatus::Inconclusive)
+                .count();
+            let extra = if inc > 0 {
+                format!(", {inc} inconclusive")
+            } else {
+                String::new()
+            };
+            (
+                StatusState::Success,
+                format!("no regression in {} path(s){extra}", paths.len()),
+            )
+        } else {
+            (
+                StatusState::Failure,
+                format!("regressed: {}", regressed.join(", ")),
+            )
+        };
+        statuses.push(CommitStatus::for_device(d, state, &desc, None));
+    }
+    for d in &missing {
+        statuses.push(CommitStatus::for_device(
+            d,
+            StatusState::Error,
+            "no result: the device job produced no comparison",
+            None,
+        ));
+    }
+
+    let gh = |e: crate::github::GithubError| Error::Other(e.to_string());
+    let (ctx, publisher) = if a.dry_run {
+        (
+            GithubContext::for_dry_run(a.pr, a.sha.clone()),
+            Publisher::dry_run(),
+        )
+    } else {
+        (
+            GithubContext::from_env(a.pr, a.sha.clone()).map_err(gh)?,
+            Publisher::new(),
+        )
+    };
+    if let Err(e) = crate::github::write_step_summary(&body) {
+        eprintln!("warning: {e}");
+    }
+    let outcome = publisher.publish(&ctx, &body, &statuses).map_err(gh)?;
+    if outcome.dry_run {
+        crate::cli::print_out(&outcome.summary(&ctx))?;
+    } else {
+        eprintln!(
+            "{}",
+            match &outcome.comment {
+                crate::github::CommentAction::Created { url, .. } => format!(
+                    "created the edgeperf comment: {}",
+                    url.as_deref().unwrap_or("?")
+                ),
+                crate::github::CommentAction::Updated { url, .. } => format!(
+                    "updated the edgeperf comment: {}",
+                    url.as_deref().unwrap_or("?")
+                ),
+                crate::github::CommentAction::SkippedNoPr =>
+                    "no pull request: statuses only".to_string(),
+                crate::github::CommentAction::DryRun => String::new(),
+            }
+        );
+    }
+    let regressions: usize = comparisons.iter().map(|c| c.regressions).sum();
+    Ok(if regressions > 0 || !missing.is_empty() {
+        EXIT_REGRESSION
+    } else {
+        EXIT_OK
+    })
+}
