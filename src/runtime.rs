@@ -62,8 +62,13 @@ pub fn probe_version(path: &Path) -> Result<String> {
     }
     // SAFETY: loading a shared library runs its initialisers; ONNX Runtime's are benign.
     let lib = unsafe { libloading::Library::new(path) }.map_err(|e| {
+        // libloading's Display is only "dlopen failed"; the reason (dlerror) is its source.
+        let why = match std::error::Error::source(&e) {
+            Some(s) => format!("{e}: {}", one_line(&s.to_string())),
+            None => e.to_string(),
+        };
         Error::Runtime(format!(
-            "{}: cannot load ONNX Runtime library: {e}",
+            "{}: cannot load ONNX Runtime library: {why}",
             path.display()
         ))
     })?;

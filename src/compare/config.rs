@@ -35,7 +35,7 @@ impl Default for LatencyRule {
         LatencyRule {
             min_change: 0.03,
             quantile: 0.10,
-            confidence: 0.99,
+            confidence: 0.95,
             max_round_cv: 0.10,
         }
     }

@@ -72,8 +72,11 @@ pub struct Confirmation {
     pub base: Vec<f64>,
     pub head: Vec<f64>,
     /// exp(mean ln(head/base)) - 1.
+    #[serde(deserialize_with = "crate::compare::null_as_nan::f64")]
     pub change: f64,
+    #[serde(deserialize_with = "crate::compare::null_as_nan::pair")]
     pub ci: [f64; 2],
+    #[serde(deserialize_with = "crate::compare::null_as_nan::f64")]
     pub p_value: f64,
     pub verdict: Verdict,
     pub reason: String,

@@ -77,6 +77,21 @@ pub struct Side {
     pub commit: Option<String>,
 }
 
+/// serde_json writes non-finite floats (an unknown change) as `null`; read `null`
+/// back as NaN so a comparison always loads again (`report github`).
+pub(crate) mod null_as_nan {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+
+    pub fn pair<'de, D: Deserializer<'de>>(d: D) -> Result<[f64; 2], D::Error> {
+        let [a, b] = <[Option<f64>; 2]>::deserialize(d)?;
+        Ok([a.unwrap_or(f64::NAN), b.unwrap_or(f64::NAN)])
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LatencyResult {
     pub verdict: Verdict,
@@ -86,7 +101,9 @@ pub struct LatencyResult {
     pub confirmation: Option<latency::Confirmation>,
     /// Best estimate of the change of the detection statistic and its interval
     /// (from the confirmation when there was one, else the screen).
+    #[serde(deserialize_with = "null_as_nan::f64")]
     pub change: f64,
+    #[serde(deserialize_with = "null_as_nan::pair")]
     pub ci: [f64; 2],
     pub reason: String,
 }

@@ -1,0 +1,420 @@
+//! Bad input to `edgeperf run`: every failure exits 2 with one `error: ` line on
+//! stderr that names the file or the key at fault, and never panics.
+//!
+//! Each test writes its own suite into a temp folder with a single model
+//! (mobilenet_v2) and runs `--quick`, so the whole file takes seconds. The cases
+//! that really measure (CUDA fallback, second path failing) also set
+//! `accuracy = false` to skip the 70-image accuracy pass.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// The real mobilenet_v2 model file of the assets.
+fn mobilenet_file() -> PathBuf {
+    common::assets().join("models/mobilenet_v2.onnx")
+}
+
+/// A one-device, one-model suite: the real mobilenet_v2 on the real photos.
+fn good_suite() -> String {
+    common::suite_text(&common::mobilenet(&mobilenet_file()), None)
+}
+
+/// Writes `text` as `suite.toml` into a new temp folder.
+fn suite_dir(text: &str) -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = common::write(dir.path(), "suite.toml", text);
+    (dir, suite)
+}
+
+/// `edgeperf run --quick --suite <suite> [extra...]` in the suite's folder.
+fn run_suite(suite: &Path, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["run", "--quick", "--suite", suite.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    common::run(&args, suite.parent().unwrap())
+}
+
+/// Runs `text` and asserts the error contract with `needles`; returns the line.
+fn expect_error(text: &str, extra: &[&str], needles: &[&str]) -> String {
+    let (_dir, suite) = suite_dir(text);
+    let (code, _stdout, stderr) = run_suite(&suite, extra);
+    common::assert_error(code, &stderr, needles);
+    eprintln!("{}", stderr.trim()); // shown with --nocapture
+    stderr.trim().to_string()
+}
+
+/// Replaces `from` (which must occur) in `text`.
+fn edit(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "suite text lacks {from:?}:\n{text}");
+    text.replacen(from, to, 1)
+}
+
+/// A device block that runs the given provider instead of the CPU one.
+fn with_device(text: &str, device_lines: &str) -> String {
+    edit(
+        text,
+        "name = \"cpu\"\n",
+        &format!("name = \"cpu\"\n{device_lines}\n"),
+    )
+}
+
+/// A dataset of one class folder `class` holding `file` with `bytes`.
+fn dataset_with(dir: &Path, class: &str, file: &str, bytes: &[u8]) -> PathBuf {
+    let root = dir.join("photos");
+    std::fs::create_dir_all(root.join(class)).unwrap();
+    std::fs::write(root.join(class).join(file), bytes).unwrap();
+    root
+}
+
+// ---------------------------------------------------------------- 1, 2, 3: model
+
+#[test]
+fn missing_model_file_names_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nowhere/mobilenet_v2.onnx");
+    let text = common::suite_text(&common::mobilenet(&missing), None);
+    let line = expect_error(&text, &[], &[missing.to_str().unwrap(), "not found"]);
+    assert!(line.contains("mobilenet_v2"), "{line}");
+}
+
+#[test]
+fn corrupt_onnx_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // Deterministic garbage: not a protobuf ModelProto.
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let bytes: Vec<u8> = (0..4096)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 56) as u8
+        })
+        .collect();
+    let bad = dir.path().join("corrupt.onnx");
+    std::fs::write(&bad, bytes).unwrap();
+    let text = common::suite_text(&common::mobilenet(&bad), None);
+    expect_error(
+        &text,
+        &[],
+        &[bad.to_str().unwrap(), "cannot load this model"],
+    );
+}
+
+#[test]
+fn input_shape_mismatch_mentions_shape_and_preprocess() {
+    let text = edit(&good_suite(), "crop = 224", "crop = 200");
+    let line = expect_error(
+        &text,
+        &[],
+        &["mobilenet_v2.onnx", "preprocess", "224", "200"],
+    );
+    assert!(line.contains("shape"), "{line}");
+}
+
+// ---------------------------------------------------------------- 4: execution provider
+
+#[test]
+fn unavailable_provider_fails_without_fallback() {
+    let text = with_device(&good_suite(), "provider = \"cuda\"");
+    let line = expect_error(&text, &[], &["cuda", "no CPU fallback", "allow_fallback"]);
+    assert!(line.contains("device \"cpu\""), "{line}");
+}
+
+#[test]
+fn unavailable_provider_falls_back_when_allowed_and_says_so() {
+    let text = with_device(&good_suite(), "provider = \"cuda\"\nallow_fallback = true")
+        + "accuracy = false\n";
+    let (dir, suite) = suite_dir(&text);
+    let out = dir.path().join("run.json");
+    let (code, stdout, stderr) = run_suite(&suite, &["--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "fallback run failed: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stdout.contains("fell back"),
+        "table does not show the fallback: {stdout}"
+    );
+    let run: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(run["complete"], true);
+    let p = &run["paths"][0];
+    assert_eq!(p["provider_requested"], "cuda", "{p}");
+    assert_eq!(p["provider_ran"], "cpu", "{p}");
+    let reason = p["fallback_reason"].as_str().expect("fallback_reason set");
+    assert!(!reason.trim().is_empty(), "{p}");
+}
+
+// ---------------------------------------------------------------- 5, 6, 9: dataset
+
+#[test]
+fn corrupt_image_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dataset_with(dir.path(), "1", "broken.jpg", b"not a jpeg");
+    let text = common::suite_text(&common::mobilenet(&mobilenet_file()), Some(&root));
+    let bad = root.join("1/broken.jpg");
+    expect_error(&text, &[], &[bad.to_str().unwrap()]);
+}
+
+#[test]
+fn dangling_image_link_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("photos");
+    std::fs::create_dir_all(root.join("3")).unwrap();
+    let img = root.join("3/gone.jpg");
+    std::os::unix::fs::symlink(dir.path().join("nothing.jpg"), &img).unwrap();
+    let text = common::suite_text(&common::mobilenet(&mobilenet_file()), Some(&root));
+    expect_error(&text, &[], &[img.to_str().unwrap()]);
+}
+
+#[test]
+fn class_folder_out_of_range_names_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dataset_with(dir.path(), "1200", "a.jpg", b"x");
+    let text = common::suite_text(&common::mobilenet(&mobilenet_file()), Some(&root));
+    let folder = root.join("1200");
+    expect_error(
+        &text,
+        &[],
+        &[folder.to_str().unwrap(), "out of range", "num_classes"],
+    );
+}
+
+#[test]
+fn empty_dataset_folder_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("empty");
+    std::fs::create_dir_all(&root).unwrap();
+    let text = common::suite_text(&common::mobilenet(&mobilenet_file()), Some(&root));
+    expect_error(&text, &[], &[root.to_str().unwrap(), "no .jpg"]);
+}
+
+#[test]
+fn missing_dataset_root_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("no-photos-here");
+    let text = common::suite_text(&common::mobilenet(&mobilenet_file()), Some(&root));
+    expect_error(&text, &[], &[root.to_str().unwrap(), "dataset root"]);
+}
+
+// ---------------------------------------------------------------- 7, 9: suite file
+
+#[test]
+fn missing_suite_file_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("no-such-suite.toml");
+    let (code, _, stderr) = run_suite(&suite, &[]);
+    common::assert_error(code, &stderr, &[suite.to_str().unwrap()]);
+}
+
+#[test]
+fn unknown_key_names_key_and_line() {
+    let text = edit(&good_suite(), "rounds = 1\n", "rounds = 1\nroundz = 3\n");
+    let line_no = text.lines().position(|l| l.starts_with("roundz")).unwrap() + 1;
+    expect_error(
+        &text,
+        &[],
+        &["suite.toml", "roundz", &format!("line {line_no}")],
+    );
+}
+
+#[test]
+fn bad_value_type_names_the_line() {
+    let text = edit(&good_suite(), "rounds = 1\n", "rounds = \"x\"\n");
+    let line_no = text.lines().position(|l| l.starts_with("rounds")).unwrap() + 1;
+    // toml reports the line and the type, not the key: the line is what points
+    // at `rounds`.
+    expect_error(
+        &text,
+        &[],
+        &[
+            "suite.toml",
+            &format!("line {line_no}"),
+            "invalid type",
+            "\"x\"",
+        ],
+    );
+}
+
+#[test]
+fn unknown_device_lists_known_devices() {
+    expect_error(
+        &good_suite(),
+        &["--device", "nope"],
+        &["\"nope\"", "the suite has: cpu"],
+    );
+}
+
+#[test]
+fn unknown_model_lists_known_models() {
+    expect_error(
+        &good_suite(),
+        &["--model", "nope"],
+        &["\"nope\"", "the suite has: mobilenet_v2"],
+    );
+}
+
+#[test]
+fn unknown_provider_names_the_key() {
+    let text = with_device(&good_suite(), "provider = \"npu\"");
+    expect_error(
+        &text,
+        &[],
+        &[
+            "suite.toml",
+            "device[0].provider",
+            "\"npu\"",
+            "expected cpu",
+        ],
+    );
+}
+
+// ---------------------------------------------------------------- 8: runtime library
+
+#[test]
+fn missing_runtime_library_names_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib/libonnxruntime.so.9.9.9");
+    let text = edit(
+        &good_suite(),
+        &common::cpu_runtime().display().to_string(),
+        lib.to_str().unwrap(),
+    );
+    expect_error(&text, &[], &[lib.to_str().unwrap(), "not found"]);
+}
+
+#[test]
+fn runtime_that_is_not_a_library_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = common::write(dir.path(), "libonnxruntime.so", "this is not an ELF file\n");
+    let text = edit(
+        &good_suite(),
+        &common::cpu_runtime().display().to_string(),
+        lib.to_str().unwrap(),
+    );
+    let line = expect_error(&text, &[], &[lib.to_str().unwrap(), "cannot load"]);
+    // The loader's reason (glibc: "invalid ELF header"), not just "dlopen failed".
+    assert!(!line.ends_with("dlopen failed"), "no reason given: {line}");
+}
+
+/// A shared library that looks like ONNX Runtime 1.16.3 to `OrtGetApiBase`.
+const FAKE_ORT_116: &str = r#"
+#include <stdint.h>
+#include <stddef.h>
+typedef struct {
+    const void* (*GetApi)(uint32_t version);
+    const char* (*GetVersionString)(void);
+} OrtApiBase;
+static const void* get_api(uint32_t version) { (void)version; return NULL; }
+static const char* get_version(void) { return "1.16.3"; }
+static const OrtApiBase base = { get_api, get_version };
+const OrtApiBase* OrtGetApiBase(void) { return &base; }
+"#;
+
+#[test]
+fn runtime_too_old_says_so_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = common::write(dir.path(), "fake_ort.c", FAKE_ORT_116);
+    let lib = dir.path().join("libonnxruntime.so.1.16.3");
+    let built = std::process::Command::new("gcc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&lib)
+        .arg(&src)
+        .output();
+    match built {
+        Err(e) => {
+            eprintln!("skipped: gcc is not available ({e}); cannot build a fake old runtime");
+            return;
+        }
+        Ok(o) => assert!(
+            o.status.success(),
+            "gcc failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    }
+    let text = edit(
+        &good_suite(),
+        &common::cpu_runtime().display().to_string(),
+        lib.to_str().unwrap(),
+    );
+    // The library path is canonicalised; the temp dir may sit behind a symlink.
+    let canon = std::fs::canonicalize(&lib).unwrap();
+    let line = expect_error(&text, &[], &["1.16.3", "too old", "1.24"]);
+    assert!(
+        line.contains(lib.to_str().unwrap()) || line.contains(canon.to_str().unwrap()),
+        "{line}"
+    );
+}
+
+#[test]
+fn runtime_override_that_is_missing_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("libonnxruntime.so");
+    expect_error(
+        &good_suite(),
+        &["--runtime", lib.to_str().unwrap()],
+        &[lib.to_str().unwrap(), "not found"],
+    );
+}
+
+// ---------------------------------------------------------------- no partial garbage
+
+/// Files in `dir` other than the suite and the photos.
+fn leftovers(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "suite.toml" && n != "photos")
+        .collect();
+    v.sort();
+    v
+}
+
+/// When the first (only) path fails, `--out` is not written at all: the record is
+/// written only after a path's first round succeeds. No temp file is left either.
+#[test]
+fn failed_first_path_writes_no_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("gone.onnx");
+    common::write(
+        dir.path(),
+        "suite.toml",
+        &common::suite_text(&common::mobilenet(&missing), None),
+    );
+    let out = dir.path().join("out/run.json");
+    let (code, _, stderr) = run_suite(
+        &dir.path().join("suite.toml"),
+        &["--out", out.to_str().unwrap()],
+    );
+    common::assert_error(code, &stderr, &["gone.onnx"]);
+    assert!(!out.exists(), "a failed run wrote {}", out.display());
+    let outdir = dir.path().join("out");
+    if outdir.exists() {
+        assert_eq!(leftovers(&outdir), Vec::<String>::new(), "temp files left");
+    }
+}
+
+/// When a later path fails, the record written so far stays, marked
+/// `"complete": false`, holding only the paths that finished.
+#[test]
+fn failed_later_path_leaves_an_incomplete_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("gone.onnx");
+    let models = common::mobilenet(&mobilenet_file())
+        + "accuracy = false\n"
+        + &common::mobilenet(&missing).replace("name = \"mobilenet_v2\"", "name = \"zz_missing\"");
+    let suite = common::write(dir.path(), "suite.toml", &common::suite_text(&models, None));
+    let out = dir.path().join("run.json");
+    let (code, _, stderr) = run_suite(&suite, &["--out", out.to_str().unwrap()]);
+    common::assert_error(code, &stderr, &["gone.onnx"]);
+    let run: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(run["complete"], false, "{run}");
+    let paths = run["paths"].as_array().unwrap();
+    assert_eq!(paths.len(), 1);
+    assert_eq!(paths[0]["model"], "mobilenet_v2");
+    assert_eq!(
+        leftovers(dir.path()),
+        vec!["run.json".to_string()],
+        "temp files left"
+    );
+}
