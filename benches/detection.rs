@@ -44,8 +44,10 @@ struct Data {
     model: String,
     slow_model: String,
     samples_per_round: u32,
-    /// rounds[i] = [A, A', B] per-inference samples (ms).
-    rounds: Vec<[Vec<f64>; 3]>,
+    /// rounds[i] = [A, A', A2, B] per-inference samples (ms): one process timed A
+    /// and A' (the same model loaded twice), another A2 and B, each pair in
+    /// alternating blocks, exactly as `compare`'s confirmation does.
+    rounds: Vec<[Vec<f64>; 4]>,
 }
 
 fn p(v: &[f64], q: f64) -> f64 {
@@ -75,26 +77,29 @@ fn collect(n: usize) -> Data {
     };
     let mut rounds = Vec::new();
     for i in 0..n {
-        let mut got: [Vec<f64>; 3] = Default::default();
-        for j in 0..3 {
-            let which = (i + j) % 3; // rotate the order: A A' B, A' B A, B A A'
+        let mut got: [Vec<f64>; 4] = Default::default();
+        let order = if i % 2 == 0 { [0, 1] } else { [1, 0] };
+        for which in order {
             let spec = RoundSpec {
                 round: i as u32,
                 accuracy: false,
                 sampling: sampling.clone(),
-                model_file: (which == 2).then(|| slow.clone()),
+                model_file: (which == 1).then(|| slow.clone()),
                 runtime: None,
                 base_dir: None,
+                paired_with: Some(model.file.clone()),
             };
             let r = spawn_round(&exe, &suite, device, model, &spec).expect("worker round");
-            got[which] = r.round.samples_ms;
+            got[2 * which] = r.paired.expect("paired samples").samples_ms;
+            got[2 * which + 1] = r.round.samples_ms;
         }
         eprintln!(
-            "round {:3}/{n}: p10 A {:.3} A' {:.3} B {:.3} ms",
+            "round {:3}/{n}: p10 A {:.3} A' {:.3} | A {:.3} B {:.3} ms",
             i + 1,
             p(&got[0], 0.1),
             p(&got[1], 0.1),
-            p(&got[2], 0.1)
+            p(&got[2], 0.1),
+            p(&got[3], 0.1)
         );
         rounds.push(got);
     }
@@ -151,10 +156,10 @@ fn main() {
     assert!(n >= 2 * K, "need at least {} rounds", 2 * K);
     let rule = LatencyRule::default();
     let q = rule.quantile;
-    let stat: Vec<[f64; 3]> = data
+    let stat: Vec<[f64; 4]> = data
         .rounds
         .iter()
-        .map(|r| [p(&r[0], q), p(&r[1], q), p(&r[2], q)])
+        .map(|r| [p(&r[0], q), p(&r[1], q), p(&r[2], q), p(&r[3], q)])
         .collect();
 
     // Subsets: DRAWS seeded random K-subsets, plus non-overlapping windows.
@@ -179,7 +184,7 @@ fn main() {
         let mut asv = Tally::default();
         let mut gab = Tally::default();
         for s in sets {
-            let a: Vec<f64> = s.iter().map(|&i| stat[i][0]).collect();
+            let a: Vec<f64> = s.iter().map(|&i| stat[i][head - 1]).collect();
             let b: Vec<f64> = s.iter().map(|&i| stat[i][head]).collect();
             let c = judge_interleaved(&a, &b, &rule, 0.0);
             ours.add(
@@ -191,7 +196,7 @@ fn main() {
             screen_suspect.add(sc.suspect, false);
             let pa: Vec<f64> = s
                 .iter()
-                .flat_map(|&i| data.rounds[i][0].iter().copied())
+                .flat_map(|&i| data.rounds[i][head - 1].iter().copied())
                 .collect();
             let pb: Vec<f64> = s
                 .iter()
@@ -214,14 +219,14 @@ fn main() {
     let single = |head: usize| {
         let (mut crit, mut asv, mut gab) = (Tally::default(), Tally::default(), Tally::default());
         for r in &data.rounds {
-            crit.add(criterion_regressed(&r[0], &r[head]), false);
+            crit.add(criterion_regressed(&r[head - 1], &r[head]), false);
             asv.add(
-                stats::asv_rule(&r[0], &r[head]).unwrap() == stats::Verdict::Regressed,
+                stats::asv_rule(&r[head - 1], &r[head]).unwrap() == stats::Verdict::Regressed,
                 false,
             );
             gab.add(
                 stats::ratio_rule(
-                    stats::mean(&r[0]).unwrap(),
+                    stats::mean(&r[head - 1]).unwrap(),
                     stats::mean(&r[head]).unwrap(),
                     2.0,
                 )
@@ -233,11 +238,11 @@ fn main() {
         (crit, asv, gab)
     };
 
-    let ratio: Vec<f64> = stat.iter().map(|s| s[2] / s[0] - 1.0).collect();
+    let ratio: Vec<f64> = stat.iter().map(|s| s[3] / s[2] - 1.0).collect();
     let ratio50: Vec<f64> = data
         .rounds
         .iter()
-        .map(|r| p(&r[2], 0.5) / p(&r[0], 0.5) - 1.0)
+        .map(|r| p(&r[3], 0.5) / p(&r[2], 0.5) - 1.0)
         .collect();
     let aa: Vec<f64> = stat.iter().map(|s| s[1] / s[0] - 1.0).collect();
     println!(
@@ -263,14 +268,14 @@ fn main() {
         ),
     ] {
         let (o0, s0, c0, a0, g0) = judge(sets, 1);
-        let (o1, s1, c1, a1, g1) = judge(sets, 2);
+        let (o1, s1, c1, a1, g1) = judge(sets, 3);
         println!(
-            "| **edgeperf** (interleaved p10, 95% t-interval, min change 3%), {label} | {} | {} |",
+            "| **edgeperf** (interleaved p10, median of in-process ratios, sign-test 95% interval, min change 3%), {label} | {} | {} |",
             o0.rate(),
             o1.rate()
         );
         println!(
-            "| edgeperf screen vs stored baseline (suspect -> confirm), {label} | {} | {} |",
+            "| edgeperf screen alone vs a stored run (suspect), {label} | {} | {} |",
             s0.rate(),
             s1.rate()
         );
@@ -296,7 +301,7 @@ fn main() {
         );
     }
     let (c0, a0, g0) = single(1);
-    let (c1, a1, g1) = single(2);
+    let (c1, a1, g1) = single(3);
     println!(
         "| criterion, one run vs one run ({n} pairs) | {} | {} |",
         c0.rate(),

@@ -6,6 +6,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 command -v cargo >/dev/null || { echo "error: cargo not found: install Rust (rustup) first" >&2; exit 2; }
 scripts/setup-assets.sh
-# Timing-sensitive integration tests measure real latency: run test binaries one at a
-# time (the machine has few cores) but keep unit tests parallel inside each binary.
+# Integration tests measure real latency and interleave real models: one test at a
+# time, so they do not slow each other down on a small machine.
 cargo test --release --locked -- --test-threads=1 "$@"

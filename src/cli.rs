@@ -258,6 +258,8 @@ pub struct WorkerArgs {
     pub runtime: Option<PathBuf>,
     #[arg(long)]
     pub base_dir: Option<PathBuf>,
+    #[arg(long)]
+    pub paired_with: Option<PathBuf>,
 }
 
 /// Parses arguments, runs the command, prints any error as one line, and returns

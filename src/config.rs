@@ -586,10 +586,35 @@ fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> Error {
         .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
     let msg = e.message().replace('\n', " ");
     let key = match line {
-        Some(l) => format!("line {l}"),
+        Some(l) => match dotted_key_at(text, l) {
+            Some(k) => format!("line {l} ({k})"),
+            None => format!("line {l}"),
+        },
         None => "(document)".into(),
     };
     Error::config(path, key, msg)
+}
+
+/// The dotted key assigned on 1-based line `line` (`sampling.rounds`), from the
+/// nearest table header above it; `None` when the line is not `key = value`.
+fn dotted_key_at(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let here = lines.get(line.checked_sub(1)?)?.trim();
+    let (k, _) = here.split_once('=')?;
+    let k = k.trim();
+    if k.is_empty() || k.starts_with('[') || k.starts_with('#') {
+        return None;
+    }
+    let table = lines[..line - 1]
+        .iter()
+        .rev()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    Some(match table {
+        Some(t) => format!("{t}.{k}"),
+        None => k.to_string(),
+    })
 }
 
 #[cfg(test)]

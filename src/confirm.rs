@@ -1,8 +1,11 @@
 //! Confirmation by interleaving: a suspected latency regression is re-measured on
-//! this machine, base and head alternating in fresh worker processes (A-B, B-A,
-//! A-B, ...), so drift of the machine hits both sides alike. The base side is built
-//! from the base commit's suite and model files, read through git2 without a
-//! checkout (the merge-base for `--against`, else the baseline's own commit).
+//! this machine with base and head interleaved. Each confirmation round is a fresh
+//! worker process that loads both the base and the head model and times them in
+//! alternating blocks (A B B A ...), so both the slow drift of the machine and the
+//! process-level state (which moves latency by 30% or more between processes on a
+//! 2-core VM) hit both sides alike; the verdict uses the per-process ratios. The base
+//! model is the one of the base commit's suite, read through git2 without a checkout
+//! (the merge-base for `--against`, else the baseline's own commit).
 
 use std::path::{Path, PathBuf};
 
@@ -26,7 +29,6 @@ pub struct Interleaver<'a> {
 struct BaseSide {
     suite: Suite,
     model_file: PathBuf,
-    base_dir: Option<PathBuf>,
 }
 
 impl<'a> Interleaver<'a> {
@@ -63,7 +65,6 @@ impl<'a> Interleaver<'a> {
         let mut side = BaseSide {
             suite: self.suite.clone(),
             model_file: head_model.file.clone(),
-            base_dir: None,
         };
         if let Some(t) = tree {
             if let Some(rel) = t.relative(&self.suite.path) {
@@ -80,7 +81,6 @@ impl<'a> Interleaver<'a> {
                         side.model_file = m.file.clone();
                     }
                     side.suite = s;
-                    side.base_dir = Some(suite_dir.clone());
                 }
             }
         }
@@ -120,19 +120,14 @@ impl Confirmer for Interleaver<'_> {
         cfg: &CompareConfig,
     ) -> Result<(Vec<f64>, Vec<f64>, f64), String> {
         let side = self.base_side(path, base)?;
-        let head_device = self
+        let device = self
             .suite
             .device(&path.device)
             .ok_or("the path's device is not in the current suite")?;
-        let head_model = self
+        let model = self
             .suite
             .model(&path.model)
             .ok_or("the path's model is not in the current suite")?;
-        let base_device = side
-            .suite
-            .device(&path.device)
-            .expect("checked in base_side");
-        let base_model = side.suite.model(&path.model).expect("checked in base_side");
         let k = cfg.confirm.rounds;
         let sampling = Sampling {
             warmup: self.suite.sampling.warmup,
@@ -142,54 +137,45 @@ impl Confirmer for Interleaver<'_> {
             min_samples: self.suite.sampling.min_samples,
         };
         let q = cfg.latency.quantile;
+        let stat = |samples: &[f64]| -> Result<(f64, f64), String> {
+            let mut s = samples.to_vec();
+            let total = s.iter().sum::<f64>() / 1e3;
+            s.sort_by(f64::total_cmp);
+            Ok((
+                crate::stats::quantile(&s, q).ok_or("a round took no samples")?,
+                total,
+            ))
+        };
         let (mut a, mut b) = (Vec::new(), Vec::new());
         let (mut secs_a, mut secs_b) = (0.0, 0.0);
         for i in 0..k {
-            for head_first in if i % 2 == 0 {
-                [false, true]
-            } else {
-                [true, false]
-            } {
-                (self.progress)(&format!(
-                    "confirming {}/{}: round {}/{k}",
-                    path.device,
-                    path.model,
-                    i + 1
-                ));
-                let r = if head_first {
-                    let spec = RoundSpec {
-                        round: i,
-                        accuracy: false,
-                        sampling: sampling.clone(),
-                        model_file: None,
-                        runtime: None,
-                        base_dir: None,
-                    };
-                    spawn_round(&self.exe, self.suite, head_device, head_model, &spec)
-                } else {
-                    let spec = RoundSpec {
-                        round: i,
-                        accuracy: false,
-                        sampling: sampling.clone(),
-                        model_file: Some(side.model_file.clone()),
-                        runtime: None,
-                        base_dir: side.base_dir.clone(),
-                    };
-                    spawn_round(&self.exe, &side.suite, base_device, base_model, &spec)
-                }
+            (self.progress)(&format!(
+                "confirming {}/{}: round {}/{k}",
+                path.device,
+                path.model,
+                i + 1
+            ));
+            let spec = RoundSpec {
+                round: i,
+                accuracy: false,
+                sampling: sampling.clone(),
+                model_file: None,
+                runtime: None,
+                base_dir: None,
+                paired_with: Some(side.model_file.clone()),
+            };
+            let r = spawn_round(&self.exe, self.suite, device, model, &spec)
                 .map_err(|e| e.one_line())?;
-                let mut s = r.round.samples_ms.clone();
-                let total: f64 = s.iter().sum::<f64>() / 1e3;
-                s.sort_by(f64::total_cmp);
-                let v = crate::stats::quantile(&s, q).ok_or("a round took no samples")?;
-                if head_first {
-                    b.push(v);
-                    secs_b += total;
-                } else {
-                    a.push(v);
-                    secs_a += total;
-                }
-            }
+            let paired = r
+                .paired
+                .as_ref()
+                .ok_or("the worker returned no paired samples")?;
+            let (va, ta) = stat(&paired.samples_ms)?;
+            let (vb, tb) = stat(&r.round.samples_ms)?;
+            a.push(va);
+            b.push(vb);
+            secs_a += ta;
+            secs_b += tb;
         }
         Ok((a, b, (secs_a + secs_b) / 2.0))
     }

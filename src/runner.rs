@@ -35,7 +35,16 @@ pub struct RoundSpec {
     /// Resolve the suite's relative paths against this directory instead of the
     /// suite file's (a base-side suite extracted from git).
     pub base_dir: Option<PathBuf>,
+    /// Also load this (base) model in the same process and time both in
+    /// alternating blocks (A B B A ...): process-level state, which moves latency
+    /// by tens of percent between processes on small machines, then hits both alike.
+    pub paired_with: Option<PathBuf>,
 }
+
+/// Inferences per block when two sessions alternate in one process. Blocks, not
+/// single inferences: alternating every call lets one model's cache state leak into
+/// the other's timing.
+pub const PAIR_BLOCK: u32 = 20;
 
 /// What a worker reports back (JSON on its stdout).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -50,6 +59,9 @@ pub struct RoundResult {
     pub input: String,
     pub round: Round,
     pub accuracy: Option<Accuracy>,
+    /// The paired (base) model's samples from the same process, when asked for.
+    #[serde(default)]
+    pub paired: Option<Round>,
 }
 
 /// The fixed input all timed inferences of a path use: the dataset's first image
@@ -117,7 +129,46 @@ pub fn run_round(
         crate::stats::median(&warm).unwrap_or(first_inference)
     };
     let n = s.samples_per_round(est);
-    let samples = time_inferences(&mut session, n)?;
+    let mut paired = None;
+    let samples = match &spec.paired_with {
+        None => time_inferences(&mut session, n)?,
+        Some(base_file) => {
+            let mut base_model = model.clone();
+            base_model.file = base_file.clone();
+            let mut base = PathSession::create(device, &base_model)?;
+            base.set_input(&input)?;
+            let base_first = time_inferences(&mut base, 1)?[0];
+            time_inferences(&mut base, s.warmup)?;
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let mut k = 0;
+            while (b.len() as u32) < n {
+                let m = PAIR_BLOCK.min(n - b.len() as u32);
+                // A B B A A B B A ...: each side goes first equally often.
+                if k % 4 == 0 || k % 4 == 3 {
+                    a.extend(time_inferences(&mut base, m)?);
+                    b.extend(time_inferences(&mut session, m)?);
+                } else {
+                    b.extend(time_inferences(&mut session, m)?);
+                    a.extend(time_inferences(&mut base, m)?);
+                }
+                k += 1;
+            }
+            paired = Some(Round {
+                index: spec.round,
+                started_at,
+                warmup: s.warmup,
+                cold_start_ms: ColdStart {
+                    library_load,
+                    session_create: base.session_create_ms,
+                    first_inference: base_first,
+                },
+                latency_ms: LatencySummary::from_samples(&a)
+                    .ok_or_else(|| Error::Runtime("no paired samples".into()))?,
+                samples_ms: a,
+            });
+            b
+        }
+    };
     let cold = ColdStart {
         library_load,
         session_create: session.session_create_ms,
@@ -148,6 +199,7 @@ pub fn run_round(
             latency_ms: latency,
         },
         accuracy,
+        paired,
     })
 }
 
@@ -210,6 +262,9 @@ pub fn spawn_round(
     }
     if let Some(d) = &spec.base_dir {
         cmd.arg("--base-dir").arg(d);
+    }
+    if let Some(f) = &spec.paired_with {
+        cmd.arg("--paired-with").arg(f);
     }
     let out = cmd
         .stdin(Stdio::null())
@@ -304,6 +359,7 @@ pub fn run_suite(
                 model_file: None,
                 runtime: runtime.map(Path::to_path_buf),
                 base_dir: None,
+                paired_with: None,
             };
             let r = spawn_round(&exe, suite, device, model, &spec)?;
             results[i].push(r);

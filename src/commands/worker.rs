@@ -43,6 +43,7 @@ pub fn run(a: WorkerArgs) -> Result<i32> {
         model_file: a.model_file,
         runtime: a.runtime,
         base_dir: a.base_dir,
+        paired_with: a.paired_with,
     };
     let result = run_round(&suite, device, model, &spec)?;
     let json = serde_json::to_string(&result)

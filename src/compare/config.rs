@@ -65,6 +65,11 @@ impl Default for AccuracyRule {
 #[serde(deny_unknown_fields, default)]
 pub struct ConfirmRule {
     pub enabled: bool,
+    /// Confirm every path that has a baseline, not only screen suspects. On by
+    /// default: processes on small shared machines settle on latency levels far
+    /// apart (docs/DETECTION.md), so a screen against a stored run can miss a
+    /// slowdown that a change of level hides.
+    pub always: bool,
     /// Measurement seconds per path per side (base and head each get this much).
     pub budget_seconds: f64,
     /// A-B round pairs.
@@ -75,6 +80,7 @@ impl Default for ConfirmRule {
     fn default() -> Self {
         ConfirmRule {
             enabled: true,
+            always: true,
             budget_seconds: 20.0,
             rounds: 10,
         }

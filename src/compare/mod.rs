@@ -336,15 +336,20 @@ pub fn compare(
                 ci: [f64::NAN; 2],
                 reason: "no usable latency rounds".into(),
             },
-            Some(s) if !s.suspect => LatencyResult {
-                verdict: s.verdict,
-                statistic,
-                change: s.change,
-                ci: s.ci,
-                reason: s.reason.clone(),
-                screen: Some(s),
-                confirmation: None,
-            },
+            Some(s)
+                if !s.suspect
+                    && !(rule.confirm.enabled && rule.confirm.always && confirmer.is_some()) =>
+            {
+                LatencyResult {
+                    verdict: s.verdict,
+                    statistic,
+                    change: s.change,
+                    ci: s.ci,
+                    reason: s.reason.clone(),
+                    screen: Some(s),
+                    confirmation: None,
+                }
+            }
             Some(s) => {
                 let attempt = match (&mut confirmer, rule.confirm.enabled) {
                     (Some(c), true) => Some(c.confirm(p, &base, &rule)),
@@ -363,6 +368,18 @@ pub fn compare(
                             confirmation: Some(c),
                         }
                     }
+                    Some(Err(why)) if !s.suspect => LatencyResult {
+                        verdict: s.verdict,
+                        statistic,
+                        change: s.change,
+                        ci: s.ci,
+                        reason: format!(
+                            "{} (screen only; confirmation impossible: {why})",
+                            s.reason
+                        ),
+                        screen: Some(s),
+                        confirmation: None,
+                    },
                     Some(Err(why)) => LatencyResult {
                         verdict: Verdict::Inconclusive,
                         statistic,

@@ -222,8 +222,12 @@ pub fn markdown(cs: &[Comparison], missing: &[Missing<'_>]) -> String {
     }
     if let Some(c) = cs.first() {
         s += &format!(
-            "\n<sub>Baselines: {}. Latency is judged on each round's p10 (steadier than p50 on shared machines), suspects are re-measured base/head interleaved; accuracy by paired exact McNemar on per-image top-1. Commit {}.</sub>\n",
+            "\n<sub>Baselines: {}. Latency is judged on {} (steadier than p50 on shared machines); suspects are re-measured with base and head interleaved in the same processes; accuracy by paired exact McNemar on per-image top-1. Commit {}.</sub>\n",
             md_escape(&c.baselines),
+            c.paths
+                .iter()
+                .find_map(|p| p.latency.as_ref().map(|l| l.statistic.clone()))
+                .unwrap_or_else(|| "each round's p10".into()),
             c.head_commit.as_deref().map(|h| &h[..h.len().min(10)]).unwrap_or("unknown")
         );
     }
