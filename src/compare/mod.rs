@@ -163,6 +163,7 @@ impl Comparison {
     /// Devices present in this comparison.
     pub fn devices(&self) -> Vec<String> {
         let mut d: Vec<String> = self.paths.iter().map(|p| p.device.clone()).collect();
+        d.sort();
         d.dedup();
         d
     }
