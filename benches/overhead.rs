@@ -4,8 +4,8 @@
 //!   cargo bench --bench overhead                  # cpu / mobilenet_v2, 1 thread
 //!   EDGEPERF_MODEL=efficientnet_lite0 cargo bench --bench overhead
 //!
-//! Both in-process sides share one session and alternate in blocks (A-B-A-B...), so
-//! drift of the machine hits both equally. Results go in docs/PERFORMANCE.md.
+//! Both in-process sides share one session and alternate in blocks (A-B, B-A, ...),
+//! so drift of the machine and order effects hit both equally. Results go in docs/PERFORMANCE.md.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -14,7 +14,7 @@ use std::time::Instant;
 use edgeperf::config::Suite;
 use edgeperf::runtime::{library_for, load, PathSession};
 
-const BLOCKS: usize = 10;
+const BLOCKS: usize = 20;
 const PER_BLOCK: u32 = 200;
 
 fn p50(v: &[f64]) -> f64 {
@@ -49,10 +49,11 @@ fn main() {
     let mut ours = Vec::new();
     let mut bare = Vec::new();
     let mut ratios = Vec::new();
-    for _ in 0..BLOCKS {
-        let a = edgeperf::runner::time_inferences(&mut s, PER_BLOCK).expect("edgeperf loop");
+    for block in 0..BLOCKS {
+        // Alternate which side goes first (A B, B A, ...) so order effects cancel.
+        let bare_first = block % 2 == 1;
         let mut b = Vec::with_capacity(PER_BLOCK as usize);
-        {
+        let bare_block = |s: &mut PathSession, b: &mut Vec<f64>| {
             let (session, name, tensor) = s.raw();
             for _ in 0..PER_BLOCK {
                 let t = Instant::now();
@@ -60,6 +61,13 @@ fn main() {
                 drop(out);
                 b.push(t.elapsed().as_secs_f64() * 1e3);
             }
+        };
+        if bare_first {
+            bare_block(&mut s, &mut b);
+        }
+        let a = edgeperf::runner::time_inferences(&mut s, PER_BLOCK).expect("edgeperf loop");
+        if !bare_first {
+            bare_block(&mut s, &mut b);
         }
         ratios.push(p50(&a) / p50(&b));
         ours.extend(a);

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// Thresholds and budgets of the comparator. Every field has a documented default.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct CompareConfig {
     pub latency: LatencyRule,
@@ -94,17 +94,6 @@ pub struct PathOverride {
     pub min_change: Option<f64>,
     pub max_top1_drop_points: Option<f64>,
     pub alpha: Option<f64>,
-}
-
-impl Default for CompareConfig {
-    fn default() -> Self {
-        CompareConfig {
-            latency: LatencyRule::default(),
-            accuracy: AccuracyRule::default(),
-            confirm: ConfirmRule::default(),
-            paths: BTreeMap::new(),
-        }
-    }
 }
 
 impl CompareConfig {

@@ -327,6 +327,7 @@ pub fn compare(
         let statistic = format!("p{} per round", (q * 100.0).round());
         let bstats = round_stats(&base.rounds, q);
         let hstats = round_stats(&p.rounds, q);
+        let confirm_all = rule.confirm.enabled && rule.confirm.always && confirmer.is_some();
         let latency = match latency::screen(&bstats, &hstats, &rule.latency) {
             None => LatencyResult {
                 verdict: Verdict::Inconclusive,
@@ -337,20 +338,15 @@ pub fn compare(
                 ci: [f64::NAN; 2],
                 reason: "no usable latency rounds".into(),
             },
-            Some(s)
-                if !s.suspect
-                    && !(rule.confirm.enabled && rule.confirm.always && confirmer.is_some()) =>
-            {
-                LatencyResult {
-                    verdict: s.verdict,
-                    statistic,
-                    change: s.change,
-                    ci: s.ci,
-                    reason: s.reason.clone(),
-                    screen: Some(s),
-                    confirmation: None,
-                }
-            }
+            Some(s) if !s.suspect && !confirm_all => LatencyResult {
+                verdict: s.verdict,
+                statistic,
+                change: s.change,
+                ci: s.ci,
+                reason: s.reason.clone(),
+                screen: Some(s),
+                confirmation: None,
+            },
             Some(s) => {
                 let attempt = match (&mut confirmer, rule.confirm.enabled) {
                     (Some(c), true) => Some(c.confirm(p, &base, &rule)),
