@@ -86,7 +86,6 @@ fn collect(n: usize) -> Data {
                 sampling: sampling.clone(),
                 model_file: (which == 1).then(|| slow.clone()),
                 runtime: None,
-                base_dir: None,
                 paired_with: Some(model.file.clone()),
             };
             let r = spawn_round(&exe, &suite, device, model, &spec).expect("worker round");

@@ -257,8 +257,6 @@ pub struct WorkerArgs {
     #[arg(long)]
     pub runtime: Option<PathBuf>,
     #[arg(long)]
-    pub base_dir: Option<PathBuf>,
-    #[arg(long)]
     pub paired_with: Option<PathBuf>,
 }
 

@@ -161,7 +161,6 @@ impl Confirmer for Interleaver<'_> {
                 sampling: sampling.clone(),
                 model_file: None,
                 runtime: None,
-                base_dir: None,
                 paired_with: Some(side.model_file.clone()),
             };
             let r = spawn_round(&self.exe, self.suite, device, model, &spec)

@@ -32,9 +32,6 @@ pub struct RoundSpec {
     pub model_file: Option<PathBuf>,
     /// Use this ONNX Runtime library instead of the device's.
     pub runtime: Option<PathBuf>,
-    /// Resolve the suite's relative paths against this directory instead of the
-    /// suite file's (a base-side suite extracted from git).
-    pub base_dir: Option<PathBuf>,
     /// Also load this (base) model in the same process and time both in
     /// alternating blocks (A B B A ...): process-level state, which moves latency
     /// by tens of percent between processes on small machines, then hits both alike.
@@ -260,9 +257,6 @@ pub fn spawn_round(
     if let Some(r) = &spec.runtime {
         cmd.arg("--runtime").arg(r);
     }
-    if let Some(d) = &spec.base_dir {
-        cmd.arg("--base-dir").arg(d);
-    }
     if let Some(f) = &spec.paired_with {
         cmd.arg("--paired-with").arg(f);
     }
@@ -358,7 +352,6 @@ pub fn run_suite(
                 sampling: sampling.clone(),
                 model_file: None,
                 runtime: runtime.map(Path::to_path_buf),
-                base_dir: None,
                 paired_with: None,
             };
             let r = spawn_round(&exe, suite, device, model, &spec)?;

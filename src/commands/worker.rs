@@ -6,14 +6,7 @@ use crate::error::{Error, Result, EXIT_OK};
 use crate::runner::{run_round, RoundSpec};
 
 pub fn run(a: WorkerArgs) -> Result<i32> {
-    let suite = match &a.base_dir {
-        Some(dir) => Suite::parse(
-            &a.suite.suite,
-            &crate::fs::read_to_string(&a.suite.suite)?,
-            dir,
-        )?,
-        None => Suite::load(&a.suite.suite)?,
-    };
+    let suite = Suite::load(&a.suite.suite)?;
     let device = suite
         .device(&a.device)
         .ok_or_else(|| Error::Other(format!("no device {:?}", a.device)))?;
@@ -42,7 +35,6 @@ pub fn run(a: WorkerArgs) -> Result<i32> {
         sampling,
         model_file: a.model_file,
         runtime: a.runtime,
-        base_dir: a.base_dir,
         paired_with: a.paired_with,
     };
     let result = run_round(&suite, device, model, &spec)?;
