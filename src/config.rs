@@ -276,7 +276,7 @@ impl Suite {
     /// Loads and validates a suite file.
     pub fn load(path: &Path) -> Result<Suite> {
         let text = crate::fs::read_to_string(path)?;
-        let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let base = crate::fs::parent_dir(path).to_path_buf();
         Suite::parse(path, &text, &base)
     }
 
@@ -510,6 +510,11 @@ impl Suite {
             models,
             compare: raw.compare.clone(),
         })
+    }
+
+    /// The directory of the suite file (relative paths in it resolve against it).
+    pub fn dir(&self) -> &Path {
+        crate::fs::parent_dir(&self.path)
     }
 
     pub fn device(&self, name: &str) -> Option<&Device> {

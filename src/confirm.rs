@@ -7,7 +7,7 @@
 //! model is the one of the base commit's suite, read through git2 without a checkout
 //! (the merge-base for `--against`, else the baseline's own commit).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::baseline::Baseline;
 use crate::compare::{CompareConfig, Confirmer};
@@ -37,12 +37,10 @@ impl<'a> Interleaver<'a> {
         let tree = match &self.base_tree {
             Some(t) => Some(t),
             None => {
-                own = base.git.as_ref().and_then(|g| {
-                    GitTree::at_commit(
-                        self.suite.path.parent().unwrap_or(Path::new(".")),
-                        &g.commit,
-                    )
-                });
+                own = base
+                    .git
+                    .as_ref()
+                    .and_then(|g| GitTree::at_commit(self.suite.dir(), &g.commit));
                 own.as_ref()
             }
         };
@@ -50,17 +48,7 @@ impl<'a> Interleaver<'a> {
             .suite
             .model(&path.model)
             .ok_or("the path is not in the current suite")?;
-        let suite_dir = self
-            .suite
-            .path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
-        let suite_dir = if suite_dir.as_os_str().is_empty() {
-            PathBuf::from(".")
-        } else {
-            suite_dir
-        };
+        let suite_dir = self.suite.dir().to_path_buf();
         // The base suite: as it was at the base commit when git has it, else the current one.
         let mut side = BaseSide {
             suite: self.suite.clone(),

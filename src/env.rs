@@ -47,12 +47,6 @@ impl Environment {
 
 /// Git state of the repository containing `dir`, or `None` outside a repository.
 pub fn git_info(dir: &Path) -> Option<GitInfo> {
-    // `Path::parent` of a bare file name is "", which git2 cannot discover from.
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
     let repo = git2::Repository::discover(dir).ok()?;
     let head = repo.head().ok()?;
     let commit = head.peel_to_commit().ok()?.id().to_string();

@@ -10,6 +10,15 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
+/// The directory holding `path`: "." for a bare file name (`Path::parent` gives ""
+/// there, which neither git2 nor `join` treat as the current directory).
+pub fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
 /// Reads a whole file as bytes; the error names the file.
 pub fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::io(path, e))
@@ -151,6 +160,13 @@ mod tests {
         std::fs::write(&p, b"").unwrap();
         let e = read_json::<serde_json::Value>(&p).unwrap_err().to_string();
         assert!(e.contains("empty"), "{e}");
+    }
+
+    #[test]
+    fn parent_dir_of_a_bare_name_is_the_current_directory() {
+        assert_eq!(parent_dir(Path::new("edgeperf.toml")), Path::new("."));
+        assert_eq!(parent_dir(Path::new("a/b.toml")), Path::new("a"));
+        assert_eq!(parent_dir(Path::new("/b.toml")), Path::new("/"));
     }
 
     #[test]

@@ -16,7 +16,6 @@ impl GitTree {
     /// The merge-base of HEAD and `reference` (a branch, tag, remote ref or sha)
     /// in the repository containing `dir`.
     pub fn merge_base(dir: &Path, reference: &str) -> Result<GitTree> {
-        let dir = non_empty(dir);
         let repo = git2::Repository::discover(dir).map_err(|e| {
             Error::Other(format!(
                 "{}: not inside a git repository ({})",
@@ -53,7 +52,6 @@ impl GitTree {
 
     /// A specific commit (used to find a baseline's own commit).
     pub fn at_commit(dir: &Path, sha: &str) -> Option<GitTree> {
-        let dir = non_empty(dir);
         let repo = git2::Repository::discover(dir).ok()?;
         let oid = git2::Oid::from_str(sha).ok()?;
         if repo.find_commit(oid).is_err() {
@@ -127,14 +125,5 @@ impl GitTree {
             Some(b) => Ok(Some(b.content().to_vec())),
             None => Ok(None),
         }
-    }
-}
-
-/// `Path::parent` of a bare file name is "", which git2 cannot discover from.
-fn non_empty(dir: &Path) -> &Path {
-    if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
     }
 }

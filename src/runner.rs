@@ -304,7 +304,7 @@ pub fn run_suite(
 ) -> Result<RunRecord> {
     let exe = std::env::current_exe()
         .map_err(|e| Error::Other(format!("cannot locate the edgeperf executable: {e}")))?;
-    let suite_dir = suite.path.parent().unwrap_or(Path::new("."));
+    let suite_dir = suite.dir();
     let environment = crate::env::Environment::capture(suite_dir);
     let needs_dataset = paths.iter().any(|(_, m)| m.accuracy);
     let dataset = match (&suite.dataset, needs_dataset) {

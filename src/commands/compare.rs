@@ -1,7 +1,7 @@
 //! `edgeperf compare RUN.json`: verdicts against baselines; exit 1 on a regression.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::Path;
 
 use crate::cli::{Color, CompareArgs, Format};
 use crate::compare::{compare, BaselineSource, CompareConfig, Confirmer};
@@ -36,16 +36,8 @@ pub fn run(a: CompareArgs) -> Result<i32> {
     }
     let source = match &a.against {
         Some(reference) => {
-            let here = suite
-                .as_ref()
-                .and_then(|s| s.path.parent().map(PathBuf::from))
-                .unwrap_or_else(|| PathBuf::from("."));
-            let here = if here.as_os_str().is_empty() {
-                PathBuf::from(".")
-            } else {
-                here
-            };
-            let tree = GitTree::merge_base(&here, reference)?;
+            let here = suite.as_ref().map(|s| s.dir()).unwrap_or(Path::new("."));
+            let tree = GitTree::merge_base(here, reference)?;
             let dir_rel = tree
                 .relative(&a.baselines)
                 .unwrap_or_else(|| a.baselines.clone());
@@ -59,22 +51,10 @@ pub fn run(a: CompareArgs) -> Result<i32> {
             let exe = std::env::current_exe()
                 .map_err(|e| Error::Other(format!("cannot locate edgeperf: {e}")))?;
             let base_tree = match &a.against {
-                Some(r) => Some(GitTree::merge_base(
-                    s.path
-                        .parent()
-                        .filter(|p| !p.as_os_str().is_empty())
-                        .unwrap_or(std::path::Path::new(".")),
-                    r,
-                )?),
+                Some(r) => Some(GitTree::merge_base(s.dir(), r)?),
                 None => None,
             };
-            let scratch = s
-                .path
-                .parent()
-                .map(PathBuf::from)
-                .unwrap_or_default()
-                .join(".edgeperf")
-                .join("confirm");
+            let scratch = s.dir().join(".edgeperf").join("confirm");
             Some(crate::confirm::Interleaver {
                 suite: s,
                 exe,

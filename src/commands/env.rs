@@ -38,10 +38,7 @@ pub fn run(a: EnvArgs) -> Result<i32> {
     } else {
         None
     };
-    let dir = suite
-        .as_ref()
-        .and_then(|s| s.path.parent())
-        .unwrap_or(Path::new("."));
+    let dir = suite.as_ref().map(|s| s.dir()).unwrap_or(Path::new("."));
     let environment = Environment::capture(dir);
     let mut devices = Vec::new();
     for d in suite.iter().flat_map(|s| s.devices.iter()) {

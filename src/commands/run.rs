@@ -1,7 +1,6 @@
 //! `edgeperf run`: measure the suite, print the table, write the run record.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
 
 use crate::cli::{RunArgs, RunFormat};
 use crate::config::Suite;
@@ -24,7 +23,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
     let out = match &a.out {
         Some(p) => p.clone(),
         None => {
-            let dir = suite.path.parent().map(PathBuf::from).unwrap_or_default();
+            let dir = suite.dir().to_path_buf();
             let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
             dir.join(".edgeperf")
                 .join("runs")
