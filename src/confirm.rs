@@ -49,7 +49,8 @@ impl<'a> Interleaver<'a> {
             .model(&path.model)
             .ok_or("the path is not in the current suite")?;
         let suite_dir = self.suite.dir().to_path_buf();
-        // The base suite: as it was at the base commit when git has it, else the current one.
+        // The base suite (only to find the base model's file): as it was at the base
+        // commit when git has it, else the current one.
         let mut side = BaseSide {
             suite: self.suite.clone(),
             model_file: head_model.file.clone(),
@@ -58,12 +59,8 @@ impl<'a> Interleaver<'a> {
             if let Some(rel) = t.relative(&self.suite.path) {
                 if let Ok(Some(bytes)) = t.read(&rel) {
                     let text = String::from_utf8_lossy(&bytes).into_owned();
-                    let file = self.scratch.join(format!(
-                        "suite-{}.toml",
-                        &crate::fs::sha256_bytes(&bytes)[..16]
-                    ));
-                    crate::fs::write_atomic(&file, text.as_bytes()).map_err(|e| e.one_line())?;
-                    let s = Suite::parse(&file, &text, &suite_dir)
+                    let shown = PathBuf::from(format!("{}:{}", t.label, rel.display()));
+                    let s = Suite::parse(&shown, &text, &suite_dir)
                         .map_err(|e| format!("base suite at {}: {}", t.label, e.one_line()))?;
                     if let Some(m) = s.model(&path.model) {
                         side.model_file = m.file.clone();
