@@ -20,7 +20,7 @@ pub struct Interleaver<'a> {
     pub suite: &'a Suite,
     pub exe: PathBuf,
     /// The commit whose files make the base side; `None` = each baseline's commit.
-    pub base_tree: Option<GitTree>,
+    pub base_tree: Option<&'a GitTree>,
     /// Where extracted base files are cached (content-addressed).
     pub scratch: PathBuf,
     pub progress: Box<dyn FnMut(&str) + 'a>,
@@ -34,7 +34,7 @@ struct BaseSide {
 impl<'a> Interleaver<'a> {
     fn base_side(&self, path: &PathRecord, base: &Baseline) -> Result<BaseSide, String> {
         let own;
-        let tree = match &self.base_tree {
+        let tree = match self.base_tree {
             Some(t) => Some(t),
             None => {
                 own = base

@@ -50,9 +50,10 @@ pub fn run(a: CompareArgs) -> Result<i32> {
         Some(s) => {
             let exe = std::env::current_exe()
                 .map_err(|e| Error::Other(format!("cannot locate edgeperf: {e}")))?;
-            let base_tree = match &a.against {
-                Some(r) => Some(GitTree::merge_base(s.dir(), r)?),
-                None => None,
+            // The merge-base already resolved for the baselines makes the base side too.
+            let base_tree = match &source {
+                BaselineSource::Git { tree, .. } => Some(tree),
+                BaselineSource::Dir(_) => None,
             };
             let scratch = s.dir().join(".edgeperf").join("confirm");
             Some(crate::confirm::Interleaver {
