@@ -19,10 +19,11 @@
 use std::path::PathBuf;
 
 use edgeperf::compare::latency::{judge_interleaved, screen, Verdict};
-use edgeperf::compare::LatencyRule;
-use edgeperf::config::{Sampling, Suite};
-use edgeperf::runner::{spawn_round, RoundSpec};
+use edgeperf::engine::run::path_spec;
+use edgeperf::engine::spawn::spawn_round;
+use edgeperf::engine::{WorkerRequest, WORKER_PROTOCOL};
 use edgeperf::stats::{self, Rng};
+use edgeperf::suite::{LatencyRule, Sampling, Suite};
 use serde::{Deserialize, Serialize};
 
 const K: usize = 10;
@@ -75,20 +76,28 @@ fn collect(n: usize) -> Data {
         max_seconds: 1e9,
         min_samples: 200,
     };
+    let base = path_spec(device, model, None).expect("cpu runtime library");
+    let mut slow_side = base.clone();
+    slow_side.model.file = slow.clone();
     let mut rounds = Vec::new();
     for i in 0..n {
         let mut got: [Vec<f64>; 4] = Default::default();
         let order = if i % 2 == 0 { [0, 1] } else { [1, 0] };
         for which in order {
-            let spec = RoundSpec {
+            let req = WorkerRequest {
+                protocol: WORKER_PROTOCOL,
                 round: i as u32,
-                accuracy: false,
                 sampling: sampling.clone(),
-                model_file: (which == 1).then(|| slow.clone()),
-                runtime: None,
-                paired_with: Some(model.file.clone()),
+                accuracy: false,
+                dataset: suite.dataset.clone(),
+                head: if which == 1 {
+                    slow_side.clone()
+                } else {
+                    base.clone()
+                },
+                paired: Some(base.clone()),
             };
-            let r = spawn_round(&exe, &suite, device, model, &spec).expect("worker round");
+            let r = spawn_round(&exe, &req).expect("worker round");
             got[2 * which] = r.paired.expect("paired samples").samples_ms;
             got[2 * which + 1] = r.round.samples_ms;
         }

@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use edgeperf::config::Suite;
-use edgeperf::runtime::{library_for, load, PathSession};
+use edgeperf::engine::ort::{library_for, load, PathSession};
+use edgeperf::suite::Suite;
 
 fn suite_paths() -> Option<Suite> {
     let file = std::env::var_os("EDGEPERF_SUITE")
@@ -85,7 +85,7 @@ fn bench_paths(c: &mut Criterion) {
                 continue;
             }
         };
-        match edgeperf::runner::timing_input(&suite, model) {
+        match edgeperf::engine::measure::timing_input(suite.dataset.as_ref(), model) {
             Ok((x, _)) => session.set_input(&x).expect("input matches the model"),
             Err(e) => eprintln!(
                 "edgeperf bench: {}/{}: synthetic input ({})",

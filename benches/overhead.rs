@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
-use edgeperf::config::Suite;
-use edgeperf::runtime::{library_for, load, PathSession};
+use edgeperf::engine::ort::{library_for, load, PathSession};
+use edgeperf::suite::Suite;
 
 const BLOCKS: usize = 20;
 const PER_BLOCK: u32 = 200;
@@ -40,7 +40,8 @@ fn main() {
     let lib = library_for(device, None).expect("runtime library");
     let info = load(&lib).expect("load runtime").clone();
     let mut s = PathSession::create(device, model).expect("session");
-    let (x, input) = edgeperf::runner::timing_input(&suite, model).expect("input");
+    let (x, input) =
+        edgeperf::engine::measure::timing_input(suite.dataset.as_ref(), model).expect("input");
     s.set_input(&x).expect("input");
     for _ in 0..50 {
         s.infer().expect("warm-up");
@@ -65,7 +66,8 @@ fn main() {
         if bare_first {
             bare_block(&mut s, &mut b);
         }
-        let a = edgeperf::runner::time_inferences(&mut s, PER_BLOCK).expect("edgeperf loop");
+        let a =
+            edgeperf::engine::measure::time_inferences(&mut s, PER_BLOCK).expect("edgeperf loop");
         if !bare_first {
             bare_block(&mut s, &mut b);
         }

@@ -13,16 +13,20 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, Criterion};
-use edgeperf::accuracy::{Accuracy, ImageOutcome};
-use edgeperf::baseline::{baseline_file, history_file, Baseline, HistoryEntry};
-use edgeperf::compare::{compare, BaselineSource, CompareConfig, PathStatus};
-use edgeperf::config::{Provider, Sampling};
-use edgeperf::env::{Environment, GitInfo, Host};
+use edgeperf::commands::compare::judge_run;
+use edgeperf::compare::PathStatus;
+use edgeperf::record::accuracy::{Accuracy, ImageOutcome};
+use edgeperf::record::baseline::{Baseline, HistoryEntry};
+use edgeperf::record::RuntimeInfo;
 use edgeperf::record::{
     ColdStart, DatasetInfo, LatencySummary, PathRecord, Round, RunRecord, SuiteInfo, Threads,
     RECORD_SCHEMA_VERSION,
 };
-use edgeperf::runtime::RuntimeInfo;
+use edgeperf::record::{Environment, GitInfo, Host};
+use edgeperf::store::baselines::Source;
+use edgeperf::store::baselines::{baseline_file, history_file};
+use edgeperf::suite::CompareConfig;
+use edgeperf::suite::{Provider, Sampling};
 
 const PATHS: usize = 100;
 const ROUNDS: usize = 3;
@@ -161,13 +165,13 @@ fn bench_compare(c: &mut Criterion) {
     );
     let mut cfg = CompareConfig::default();
     cfg.confirm.enabled = false;
-    let source = BaselineSource::Dir(baselines);
+    let source = Source::Dir(baselines);
     let mut g = c.benchmark_group("compare");
     g.sample_size(10);
     g.bench_function("100_paths", |b| {
         b.iter(|| {
-            let run = RunRecord::load(&head_file).unwrap();
-            let cmp = compare(&run, "head.json", &source, &cfg, None).unwrap();
+            let run = edgeperf::store::load_run(&head_file).unwrap();
+            let cmp = judge_run(&run, "head.json", &source, &cfg, None).unwrap();
             assert_eq!(cmp.paths.len(), PATHS);
             assert!(cmp.paths.iter().all(|p| p.status != PathStatus::New));
             edgeperf::report::compare::markdown(std::slice::from_ref(&cmp), &[])

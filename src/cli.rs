@@ -1,11 +1,16 @@
-//! Command-line interface (clap). Each subcommand lives in `commands/`.
+//! Command-line interface: the clap command tree and dispatch to `commands/`
+//! (each subcommand's arguments live with it), errors printed as one line, exit
+//! codes 0 (fine), 1 (regression), 2 (error).
 
 use std::ffi::OsString;
 use std::io::Write;
-use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
+use crate::commands::{
+    baseline::BaselineCommand, compare::CompareArgs, env::EnvArgs, history::HistoryArgs,
+    report::ReportCommand, run::RunArgs, worker::WorkerArgs,
+};
 use crate::error::{EXIT_ERROR, EXIT_OK};
 
 const ABOUT: &str = "Track the latency and accuracy of deep-learning inference per device, commit by commit, and fail pull requests that make a model slower or less accurate.";
@@ -84,182 +89,6 @@ default 20 s). Exit codes: 0 = no regression, 1 = regression, 2 = error.")]
     Worker(WorkerArgs),
 }
 
-#[derive(Debug, Args)]
-pub struct SuiteArg {
-    /// The suite file.
-    #[arg(long, default_value = "edgeperf.toml", value_name = "FILE")]
-    pub suite: PathBuf,
-}
-
-#[derive(Debug, Args)]
-pub struct RunArgs {
-    #[command(flatten)]
-    pub suite: SuiteArg,
-    /// Only this device (repeatable). Without it: every device with `default = true`.
-    #[arg(long = "device", value_name = "NAME")]
-    pub devices: Vec<String>,
-    /// Only this model (repeatable).
-    #[arg(long = "model", value_name = "NAME")]
-    pub models: Vec<String>,
-    /// Where to write the run record [default: .edgeperf/runs/run-<UTC time>.json next to the suite].
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// One short round per path (smoke test; latency figures are rough).
-    #[arg(long)]
-    pub quick: bool,
-    /// ONNX Runtime library for every device (overrides the suite and ORT_DYLIB_PATH).
-    #[arg(long, value_name = "LIB")]
-    pub runtime: Option<PathBuf>,
-    /// Also print the record as JSON on stdout instead of the table.
-    #[arg(long, value_enum, default_value_t = RunFormat::Text)]
-    pub format: RunFormat,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum RunFormat {
-    Text,
-    Json,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Json,
-    Markdown,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum Color {
-    Auto,
-    Always,
-    Never,
-}
-
-#[derive(Debug, Args)]
-pub struct CompareArgs {
-    /// The run record to judge (from `edgeperf run --out`).
-    pub run: PathBuf,
-    /// Baselines directory.
-    #[arg(long, default_value = "baselines", value_name = "DIR")]
-    pub baselines: PathBuf,
-    /// Judge against the baselines as they are at the merge-base of HEAD and REF (read through git).
-    #[arg(long, value_name = "REF")]
-    pub against: Option<String>,
-    /// The suite (thresholds, and the paths to re-measure when confirming).
-    #[command(flatten)]
-    pub suite: SuiteArg,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Write the report here instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
-    pub color: Color,
-    /// Do not re-measure suspects; they are reported as inconclusive.
-    #[arg(long)]
-    pub no_confirm: bool,
-    /// Seconds of measurement per side when confirming a suspect.
-    #[arg(long, value_name = "SECONDS")]
-    pub confirm_budget: Option<f64>,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum BaselineCommand {
-    /// Store every path of a run as its new baseline and append to its history.
-    #[command(after_help = "Example:\n  edgeperf baseline accept run.json --baselines baselines/")]
-    Accept(BaselineAcceptArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct BaselineAcceptArgs {
-    pub run: PathBuf,
-    #[arg(long, default_value = "baselines", value_name = "DIR")]
-    pub baselines: PathBuf,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ReportCommand {
-    /// Upsert one PR comment (found by a hidden marker) and set a commit status per device.
-    #[command(after_help = "\
-Reads GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL (default https://api.github.com),
-the PR number from --pr or GITHUB_EVENT_PATH, the sha from --sha or GITHUB_SHA.
-Also appends the report to $GITHUB_STEP_SUMMARY when set.
-
-Examples:
-  edgeperf report github results/compare-*.json --expect-device cpu-x86 --expect-device rpi4
-  edgeperf report github compare-cpu.json --pr 42 --sha $SHA --dry-run
-
-Exit codes: 0 = no regression, 1 = a regression or a device without a result, 2 = error.")]
-    Github(ReportGithubArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct ReportGithubArgs {
-    /// Comparison files (`edgeperf compare --format json --out ...`), one per device.
-    pub results: Vec<PathBuf>,
-    /// A device that must have a result; without one it shows as "no result" and fails.
-    #[arg(long = "expect-device", value_name = "NAME")]
-    pub expect_devices: Vec<String>,
-    #[arg(long)]
-    pub pr: Option<u64>,
-    #[arg(long)]
-    pub sha: Option<String>,
-    /// Print the comment body and statuses instead of sending them.
-    #[arg(long)]
-    pub dry_run: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct HistoryArgs {
-    #[arg(long, default_value = "baselines", value_name = "DIR")]
-    pub baselines: PathBuf,
-    #[arg(long)]
-    pub device: Option<String>,
-    #[arg(long)]
-    pub model: Option<String>,
-    #[arg(long, value_enum, default_value_t = RunFormat::Text)]
-    pub format: RunFormat,
-}
-
-#[derive(Debug, Args)]
-pub struct EnvArgs {
-    #[command(flatten)]
-    pub suite: SuiteArg,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct WorkerArgs {
-    #[command(flatten)]
-    pub suite: SuiteArg,
-    #[arg(long)]
-    pub device: String,
-    #[arg(long)]
-    pub model: String,
-    #[arg(long, default_value_t = 0)]
-    pub round: u32,
-    #[arg(long)]
-    pub accuracy: bool,
-    #[arg(long)]
-    pub warmup: Option<u32>,
-    #[arg(long)]
-    pub samples: Option<u32>,
-    #[arg(long)]
-    pub rounds: Option<u32>,
-    #[arg(long)]
-    pub max_seconds: Option<f64>,
-    #[arg(long)]
-    pub min_samples: Option<u32>,
-    #[arg(long)]
-    pub model_file: Option<PathBuf>,
-    #[arg(long)]
-    pub runtime: Option<PathBuf>,
-    #[arg(long)]
-    pub paired_with: Option<PathBuf>,
-}
-
 /// Parses arguments, runs the command, prints any error as one line, and returns
 /// the process exit code.
 pub fn main_with_args<I, T>(args: I) -> i32
@@ -279,9 +108,9 @@ where
         Command::Run(a) => crate::commands::run::run(a),
         Command::Env(a) => crate::commands::env::run(a),
         Command::Compare(a) => crate::commands::compare::run(a),
-        Command::Baseline(BaselineCommand::Accept(a)) => crate::commands::baseline::accept(a),
+        Command::Baseline(c) => crate::commands::baseline::run(c),
         Command::History(a) => crate::commands::history::run(a),
-        Command::Report(ReportCommand::Github(a)) => crate::commands::report::github(a),
+        Command::Report(c) => crate::commands::report::run(c),
         Command::Worker(a) => crate::commands::worker::run(a),
     };
     match result {
@@ -290,15 +119,5 @@ where
             let _ = writeln!(std::io::stderr(), "error: {}", e.one_line());
             EXIT_ERROR
         }
-    }
-}
-
-/// Writes to stdout, treating a closed pipe (`edgeperf ... | head`) as success.
-pub fn print_out(text: &str) -> crate::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(crate::Error::Other(format!("cannot write to stdout: {e}"))),
     }
 }

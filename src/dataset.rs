@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::Dataset;
 use crate::error::{Error, Result};
+use crate::suite::Dataset;
 
 /// One labelled image.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,39 +23,43 @@ const IMAGE_EXTS: &[&str] = &["jpg", "jpeg", "png"];
 /// index, a class index out of range, no images at all.
 pub fn scan(ds: &Dataset) -> Result<Vec<Sample>> {
     let root = &ds.root;
-    let entries = std::fs::read_dir(root).map_err(|e| {
-        Error::Other(format!(
-            "{}: cannot read dataset root: {e} (dataset.root; run scripts/setup.sh for the default photos)",
-            root.display()
-        ))
+    let bad = |path: &Path, message: String| Error::Dataset {
+        path: path.to_path_buf(),
+        message,
+    };
+    let entries = crate::fs::list_dir(root).map_err(|e| {
+        bad(
+            root,
+            format!(
+                "cannot read dataset root: {} (dataset.root; run scripts/setup.sh for the default photos)",
+                e.source
+            ),
+        )
     })?;
     let mut out = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| Error::io(root, e))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') {
-            continue;
-        }
-        let dir = entry.path();
-        if !dir.is_dir() {
+        let name = entry.name;
+        let dir = entry.path;
+        if name.starts_with('.') || !entry.is_dir {
             continue;
         }
         let label: u32 = name.parse().map_err(|_| {
-            Error::Other(format!(
-                "{}: folder name is not a class index (dataset.layout = \"class-folders\" expects <class index>/<image>)",
-                dir.display()
-            ))
+            bad(
+                &dir,
+                "folder name is not a class index (dataset.layout = \"class-folders\" expects <class index>/<image>)".into(),
+            )
         })?;
         if label >= ds.num_classes {
-            return Err(Error::Other(format!(
-                "{}: class {label} is out of range (dataset.num_classes = {})",
-                dir.display(),
-                ds.num_classes
-            )));
+            return Err(bad(
+                &dir,
+                format!(
+                    "class {label} is out of range (dataset.num_classes = {})",
+                    ds.num_classes
+                ),
+            ));
         }
-        for f in std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))? {
-            let f = f.map_err(|e| Error::io(&dir, e))?;
-            let fname = f.file_name().to_string_lossy().into_owned();
+        for f in crate::fs::list_dir(&dir)? {
+            let fname = f.name;
             let ext = Path::new(&fname)
                 .extension()
                 .map(|e| e.to_string_lossy().to_ascii_lowercase())
@@ -65,7 +69,7 @@ pub fn scan(ds: &Dataset) -> Result<Vec<Sample>> {
             }
             out.push(Sample {
                 rel: format!("{name}/{fname}"),
-                path: f.path(),
+                path: f.path,
                 label,
             });
         }
@@ -75,10 +79,10 @@ pub fn scan(ds: &Dataset) -> Result<Vec<Sample>> {
         out.truncate(limit);
     }
     if out.is_empty() {
-        return Err(Error::Other(format!(
-            "{}: dataset holds no .jpg/.jpeg/.png images in <class index>/ folders",
-            root.display()
-        )));
+        return Err(bad(
+            root,
+            "dataset holds no .jpg/.jpeg/.png images in <class index>/ folders".into(),
+        ));
     }
     Ok(out)
 }
@@ -99,7 +103,7 @@ pub fn fingerprint(samples: &[Sample]) -> Result<String> {
 
 /// Optional class names (a JSON array, index order), for readable reports.
 pub fn class_names(path: &Path) -> Result<Vec<String>> {
-    crate::fs::read_json(path)
+    crate::record::parse_json(path, &crate::fs::read(path)?)
 }
 
 #[cfg(test)]

@@ -1,47 +1,18 @@
-//! The environment fingerprint recorded with every run: edgeperf version, git
-//! state (git2), UTC time (chrono), host (CPU model, cores, OS, kernel).
+//! Captures the environment fingerprint recorded with every run: edgeperf
+//! version, git state (git2), UTC time (chrono), host (CPU model, cores, OS,
+//! kernel from /proc and /etc/os-release).
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use crate::record::{Environment, GitInfo, Host};
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Environment {
-    pub edgeperf_version: String,
-    /// UTC time the run started.
-    pub timestamp: chrono::DateTime<chrono::Utc>,
-    pub git: Option<GitInfo>,
-    pub host: Host,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct GitInfo {
-    pub commit: String,
-    /// `None` on a detached HEAD (as in CI checkouts of a pull request).
-    pub branch: Option<String>,
-    /// Tracked files differ from HEAD (untracked and ignored files do not count).
-    pub dirty: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Host {
-    pub hostname: String,
-    pub cpu_model: String,
-    pub cores: usize,
-    pub os: String,
-    pub kernel: String,
-    pub arch: String,
-}
-
-impl Environment {
-    /// Captures the environment; `dir` is where the git repository is discovered.
-    pub fn capture(dir: &Path) -> Environment {
-        Environment {
-            edgeperf_version: env!("CARGO_PKG_VERSION").to_string(),
-            timestamp: chrono::Utc::now(),
-            git: git_info(dir),
-            host: Host::capture(),
-        }
+/// Captures the environment; `dir` is where the git repository is discovered.
+pub fn capture(dir: &Path) -> Environment {
+    Environment {
+        edgeperf_version: env!("CARGO_PKG_VERSION").to_string(),
+        timestamp: chrono::Utc::now(),
+        git: git_info(dir),
+        host: host(),
     }
 }
 
@@ -68,41 +39,40 @@ pub fn git_info(dir: &Path) -> Option<GitInfo> {
     })
 }
 
-impl Host {
-    pub fn capture() -> Host {
-        let read = |p: &str| {
-            std::fs::read_to_string(p)
-                .map(|s| s.trim().to_string())
-                .ok()
-        };
-        let cpu_model = read("/proc/cpuinfo")
-            .and_then(|c| {
-                c.lines()
-                    .find(|l| {
-                        l.starts_with("model name")
-                            || l.starts_with("Model")
-                            || l.starts_with("Hardware")
-                    })
-                    .and_then(|l| l.split_once(':'))
-                    .map(|(_, v)| v.trim().to_string())
-            })
-            .unwrap_or_else(|| "unknown".into());
-        let os = read("/etc/os-release")
-            .and_then(|c| {
-                c.lines()
-                    .find_map(|l| l.strip_prefix("PRETTY_NAME="))
-                    .map(|v| v.trim_matches('"').to_string())
-            })
-            .unwrap_or_else(|| std::env::consts::OS.to_string());
-        Host {
-            hostname: read("/proc/sys/kernel/hostname").unwrap_or_else(|| "unknown".into()),
-            cpu_model,
-            cores: std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1),
-            os,
-            kernel: read("/proc/sys/kernel/osrelease").unwrap_or_else(|| "unknown".into()),
-            arch: std::env::consts::ARCH.to_string(),
-        }
+/// The host: CPU model, cores, OS and kernel.
+pub fn host() -> Host {
+    let read = |p: &str| {
+        crate::fs::read_to_string(Path::new(p))
+            .map(|s| s.trim().to_string())
+            .ok()
+    };
+    let cpu_model = read("/proc/cpuinfo")
+        .and_then(|c| {
+            c.lines()
+                .find(|l| {
+                    l.starts_with("model name")
+                        || l.starts_with("Model")
+                        || l.starts_with("Hardware")
+                })
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let os = read("/etc/os-release")
+        .and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+                .map(|v| v.trim_matches('"').to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::OS.to_string());
+    Host {
+        hostname: read("/proc/sys/kernel/hostname").unwrap_or_else(|| "unknown".into()),
+        cpu_model,
+        cores: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        os,
+        kernel: read("/proc/sys/kernel/osrelease").unwrap_or_else(|| "unknown".into()),
+        arch: std::env::consts::ARCH.to_string(),
     }
 }

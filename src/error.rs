@@ -1,7 +1,12 @@
-//! The crate-wide error type. Every error is one line that names the file or the
-//! configuration key at fault; every error exits with code 2.
+//! The crate-wide error type. Every variant carries what the user needs to find
+//! the fault (the file, the configuration key, the device and model, the git
+//! reference) and prints as one line; every error exits with code 2.
 
 use std::path::PathBuf;
+
+use crate::fs::FsError;
+use crate::github::GithubError;
+use crate::preprocess::PreprocessError;
 
 /// Exit code for "no regression / success".
 pub const EXIT_OK: i32 = 0;
@@ -12,41 +17,79 @@ pub const EXIT_ERROR: i32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    /// Reading, listing or writing a file failed.
+    #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    /// A JSON document could not be parsed or does not match its schema.
-    #[error("{path}: {message}")]
-    Json { path: PathBuf, message: String },
+    /// A JSON document (run record, baseline, comparison) cannot be parsed, does
+    /// not match its schema, or cannot be used as it is (an incomplete run).
+    #[error("{}: {message}", path.display())]
+    Document { path: PathBuf, message: String },
     /// The suite file is invalid; `key` is the dotted key at fault.
-    #[error("{path}: {key}: {message}")]
+    #[error("{}: {key}: {message}", path.display())]
     Config {
         path: PathBuf,
         key: String,
         message: String,
     },
+    /// The dataset folder cannot be used.
+    #[error("{}: {message}", path.display())]
+    Dataset { path: PathBuf, message: String },
     /// An input image could not be used.
+    #[error(transparent)]
+    Preprocess(#[from] PreprocessError),
+    /// The runtime library (ONNX Runtime, LiteRT) cannot be found, loaded or used.
+    #[error("{}: {message}", library.display())]
+    Runtime { library: PathBuf, message: String },
+    /// A device has no usable runtime or execution provider.
+    #[error("device {device:?}: {message}")]
+    Device { device: String, message: String },
+    /// A model file cannot be loaded or does not fit its suite entry.
+    #[error("{}: {message}", file.display())]
+    Model { file: PathBuf, message: String },
+    /// Inference itself failed.
+    #[error("{device}/{model}: {message}")]
+    Inference {
+        device: String,
+        model: String,
+        message: String,
+    },
+    /// A measurement worker process failed; `message` is its own one-line error
+    /// when it sent one, else how it died.
+    #[error("{message} ({device}/{model}, round {round})")]
+    Worker {
+        device: String,
+        model: String,
+        round: u32,
+        message: String,
+    },
+    /// A git repository or reference cannot be used.
+    #[error("{what}: {message}")]
+    Git { what: String, message: String },
+    /// The GitHub API refused or failed.
+    #[error(transparent)]
+    Github(#[from] GithubError),
+    /// The command line asks for something that cannot be done.
     #[error("{0}")]
-    Preprocess(#[from] crate::preprocess::PreprocessError),
-    /// ONNX Runtime (loading, session creation, execution provider, inference) failed.
-    #[error("{0}")]
-    Runtime(String),
-    /// Anything else the user must fix, already phrased as one line.
-    #[error("{0}")]
-    Other(String),
+    Usage(String),
+    /// Writing the output (stdout) failed.
+    #[error("cannot write the output: {0}")]
+    Output(#[source] std::io::Error),
+}
+
+impl From<FsError> for Error {
+    fn from(e: FsError) -> Error {
+        Error::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
 }
 
 impl Error {
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.into(),
-            source,
-        }
-    }
     pub fn config(
         path: impl Into<PathBuf>,
         key: impl Into<String>,
@@ -58,16 +101,85 @@ impl Error {
             message: message.into(),
         }
     }
-    pub fn json(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        Error::Json {
+    pub fn document(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Error::Document {
             path: path.into(),
+            message: message.into(),
+        }
+    }
+    pub fn runtime(library: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Error::Runtime {
+            library: library.into(),
+            message: message.into(),
+        }
+    }
+    pub fn model(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Error::Model {
+            file: file.into(),
+            message: message.into(),
+        }
+    }
+    pub fn device(device: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Device {
+            device: device.into(),
+            message: message.into(),
+        }
+    }
+    pub fn git(what: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Git {
+            what: what.into(),
             message: message.into(),
         }
     }
     /// The one-line message printed to the user (no embedded newlines).
     pub fn one_line(&self) -> String {
-        self.to_string().replace('\n', " ")
+        self.to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_is_one_line_and_names_its_context() {
+        let cases = [
+            Error::from(FsError::new(
+                "/x/a.json",
+                std::io::Error::new(std::io::ErrorKind::NotFound, "No such file"),
+            )),
+            Error::document("/x/run.json", "truncated JSON:\nline 3"),
+            Error::config("suite.toml", "device[0].provider", "unknown"),
+            Error::runtime("/lib/libonnxruntime.so", "too old"),
+            Error::model("/m.onnx", "cannot load"),
+            Error::device("gpu", "no CUDA"),
+            Error::Worker {
+                device: "cpu".into(),
+                model: "m".into(),
+                round: 2,
+                message: "killed by signal 9".into(),
+            },
+            Error::git("--against main", "no merge-base"),
+        ];
+        let wants = [
+            "/x/a.json",
+            "/x/run.json",
+            "device[0].provider",
+            "/lib/libonnxruntime.so",
+            "/m.onnx",
+            "\"gpu\"",
+            "cpu/m, round 2",
+            "--against main",
+        ];
+        for (e, want) in cases.iter().zip(wants) {
+            let line = e.one_line();
+            assert!(!line.contains('\n'), "{line}");
+            assert!(line.contains(want), "{line} lacks {want}");
+        }
+    }
+}

@@ -1,14 +1,41 @@
-//! The single I/O point: every JSON/TOML file edgeperf reads or writes goes through
-//! here, so every error carries the path, and every write that matters is atomic
-//! (write a temporary file in the same directory, fsync, rename over the target).
+//! The single I/O point: every file edgeperf reads, lists, hashes or writes goes
+//! through here, so every error carries the path, and every write that matters is
+//! atomic (a uniquely named temporary file in the same directory, fsync, rename).
+//!
+//! This module depends on nothing else in the crate (its error type is its own), so
+//! every layer can use it without an import cycle; `crate::Error` converts from
+//! [`FsError`] and keeps the path.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+/// A file-system operation that failed, with the path it was about.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", path.display())]
+pub struct FsError {
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
 
-use crate::error::{Error, Result};
+impl FsError {
+    pub fn new(path: impl Into<PathBuf>, source: std::io::Error) -> FsError {
+        FsError {
+            path: path.into(),
+            source,
+        }
+    }
+    /// Whether the file (or a directory on its path) does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.source.kind() == std::io::ErrorKind::NotFound
+    }
+}
+
+pub type FsResult<T> = std::result::Result<T, FsError>;
+
+fn err(path: &Path) -> impl FnOnce(std::io::Error) -> FsError + '_ {
+    move |e| FsError::new(path, e)
+}
 
 /// The directory holding `path`: "." for a bare file name (`Path::parent` gives ""
 /// there, which neither git2 nor `join` treat as the current directory).
@@ -19,108 +46,157 @@ pub fn parent_dir(path: &Path) -> &Path {
     }
 }
 
-/// Reads a whole file as bytes; the error names the file.
-pub fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::io(path, e))
+/// Reads a whole file as bytes.
+pub fn read(path: &Path) -> FsResult<Vec<u8>> {
+    std::fs::read(path).map_err(err(path))
 }
 
-/// Reads a whole file as UTF-8 text; the error names the file.
-pub fn read_to_string(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
-}
-
-/// Parses a JSON document. Truncated or non-JSON input becomes a one-line error
-/// naming the file, the line and the column.
-pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
-    let bytes = read(path)?;
-    parse_json(path, &bytes)
-}
-
-/// Parses JSON bytes that came from `path` (used for git blobs too).
-pub fn parse_json<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T> {
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(Error::json(
-            path,
-            "file is empty (expected a JSON document)",
-        ));
+/// Reads a whole file as bytes; `Ok(None)` when it does not exist.
+pub fn read_if_exists(path: &Path) -> FsResult<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(FsError::new(path, e)),
     }
-    serde_json::from_slice(bytes).map_err(|e| {
-        let what = if e.is_eof() {
-            "truncated JSON"
-        } else if e.is_syntax() {
-            "not valid JSON"
-        } else {
-            "unexpected JSON content"
-        };
-        Error::json(path, format!("{what}: {e}"))
-    })
 }
 
-/// Serialises `value` as pretty JSON and writes it atomically.
-pub fn write_json_atomic<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
-    let mut bytes = serde_json::to_vec_pretty(value)
-        .map_err(|e| Error::json(path, format!("cannot serialise: {e}")))?;
-    bytes.push(b'\n');
-    write_atomic(path, &bytes)
+/// Reads a whole file as UTF-8 text.
+pub fn read_to_string(path: &Path) -> FsResult<String> {
+    std::fs::read_to_string(path).map_err(err(path))
+}
+
+/// Whether `path` exists (following symbolic links).
+pub fn exists(path: &Path) -> bool {
+    path.exists()
+}
+
+/// Whether `path` is a directory (following symbolic links).
+pub fn is_dir(path: &Path) -> bool {
+    path.is_dir()
+}
+
+/// The absolute, symlink-free form of `path`.
+pub fn canonicalize(path: &Path) -> FsResult<PathBuf> {
+    std::fs::canonicalize(path).map_err(err(path))
+}
+
+/// One entry of a directory listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirEntry {
+    /// The entry's file name (lossy UTF-8).
+    pub name: String,
+    pub path: PathBuf,
+    /// A directory, or a symbolic link to one.
+    pub is_dir: bool,
+}
+
+/// The entries of a directory, sorted by name.
+pub fn list_dir(dir: &Path) -> FsResult<Vec<DirEntry>> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(err(dir))? {
+        let e = e.map_err(err(dir))?;
+        let path = e.path();
+        out.push(DirEntry {
+            name: e.file_name().to_string_lossy().into_owned(),
+            is_dir: path.is_dir(),
+            path,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// Creates a directory and its parents.
+pub fn create_dir_all(dir: &Path) -> FsResult<()> {
+    std::fs::create_dir_all(dir).map_err(err(dir))
 }
 
 /// Writes `bytes` to `path` atomically: a crash or `kill -9` at any point leaves
-/// either the old file or the new one, never a mix or a truncated file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        // Persist the rename itself.
-        if let Ok(d) = std::fs::File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
+/// either the old file or the new one, never a mix or a truncated file. The
+/// temporary file is created exclusively under a unique name in the same
+/// directory (so concurrent writers never share one), synced, then renamed.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> FsResult<()> {
+    let dir = parent_dir(path).to_path_buf();
+    create_dir_all(&dir)?;
+    let prefix = format!(
+        ".{}.",
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".into())
+    );
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(err(&dir))?;
+    tmp.write_all(bytes).map_err(err(path))?;
+    tmp.as_file().sync_all().map_err(err(path))?;
+    tmp.persist(path).map_err(|e| FsError::new(path, e.error))?;
+    // Persist the rename itself.
+    if let Ok(d) = std::fs::File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
-/// Appends one line (a JSON Lines record) to `path`, creating it if needed, and
-/// syncs it. An interrupted append leaves at most one partial last line, which
-/// readers of JSON Lines files skip with a warning.
-pub fn append_line(path: &Path, line: &str) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
-    }
+/// Appends bytes to `path`, creating it if needed, and syncs them.
+pub fn append(path: &Path, bytes: &[u8]) -> FsResult<()> {
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
-        .map_err(|e| Error::io(path, e))?;
-    let mut buf = line.trim_end_matches('\n').to_string();
-    buf.push('\n');
-    f.write_all(buf.as_bytes())
-        .map_err(|e| Error::io(path, e))?;
-    f.sync_all().map_err(|e| Error::io(path, e))
+        .map_err(err(path))?;
+    f.write_all(bytes).map_err(err(path))?;
+    f.sync_all().map_err(err(path))
+}
+
+/// Copies a file (used to fill the artifact store).
+pub fn copy(from: &Path, to: &Path) -> FsResult<u64> {
+    std::fs::copy(from, to).map_err(err(from))
+}
+
+/// Removes a file; a file that is already gone is not an error.
+pub fn remove_file(path: &Path) -> FsResult<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(FsError::new(path, e)),
+    }
+}
+
+/// An exclusive advisory lock on a file, released when dropped.
+#[derive(Debug)]
+pub struct FileLock {
+    file: std::fs::File,
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+    }
+}
+
+/// Takes an exclusive advisory lock (`flock`) on `path`, creating the file if
+/// needed, and waits until it is free. Cooperating edgeperf processes serialise
+/// their writes with it; the lock dies with the process, so a killed writer never
+/// leaves it held.
+pub fn lock_exclusive(path: &Path) -> FsResult<FileLock> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(err(path))?;
+    file.lock().map_err(err(path))?;
+    Ok(FileLock { file })
 }
 
 /// SHA-256 of a file, as lowercase hex.
-pub fn sha256_file(path: &Path) -> Result<String> {
+pub fn sha256_file(path: &Path) -> FsResult<String> {
     use sha2::{Digest, Sha256};
-    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut f = std::fs::File::open(path).map_err(err(path))?;
     let mut h = Sha256::new();
-    std::io::copy(&mut f, &mut h).map_err(|e| Error::io(path, e))?;
+    std::io::copy(&mut f, &mut h).map_err(err(path))?;
     Ok(hex(&h.finalize()))
 }
 
@@ -142,24 +218,38 @@ mod tests {
     fn atomic_write_replaces_and_leaves_no_temp() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a.json");
-        write_json_atomic(&p, &serde_json::json!({"x": 1})).unwrap();
-        write_json_atomic(&p, &serde_json::json!({"x": 2})).unwrap();
-        let v: serde_json::Value = read_json(&p).unwrap();
-        assert_eq!(v["x"], 2);
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(names.len(), 1, "temporary file left behind");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(read(&p).unwrap(), b"two");
+        let names = list_dir(dir.path()).unwrap();
+        assert_eq!(names.len(), 1, "temporary file left behind: {names:?}");
     }
 
     #[test]
-    fn truncated_json_names_file() {
+    fn atomic_write_into_a_missing_directory_creates_it() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("t.json");
-        std::fs::write(&p, b"{\"a\": [1, 2").unwrap();
-        let e = read_json::<serde_json::Value>(&p).unwrap_err().to_string();
-        assert!(e.contains("t.json") && e.contains("truncated"), "{e}");
-        std::fs::write(&p, b"").unwrap();
-        let e = read_json::<serde_json::Value>(&p).unwrap_err().to_string();
-        assert!(e.contains("empty"), "{e}");
+        let p = dir.path().join("x/y/a.json");
+        write_atomic(&p, b"1").unwrap();
+        assert_eq!(read_to_string(&p).unwrap(), "1");
+    }
+
+    #[test]
+    fn errors_name_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("nope.json");
+        let e = read(&p).unwrap_err();
+        assert!(e.is_not_found());
+        assert!(e.to_string().contains("nope.json"), "{e}");
+        assert_eq!(read_if_exists(&p).unwrap(), None);
+    }
+
+    #[test]
+    fn append_creates_and_appends() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.md");
+        append(&p, b"a\n").unwrap();
+        append(&p, b"b\n").unwrap();
+        assert_eq!(read_to_string(&p).unwrap(), "a\nb\n");
     }
 
     #[test]

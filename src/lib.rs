@@ -1,25 +1,27 @@
 //! edgeperf: per-commit latency and accuracy tracking of deep-learning inference
-//! on edge devices. See docs/ARCHITECTURE.md for how a run flows through the
-//! modules.
+//! on edge devices. docs/ARCHITECTURE.md shows the layers and how a run and a
+//! comparison flow through the modules.
+//!
+//! Layers only point down: `cli` -> `commands` (orchestration) -> domain
+//! (`suite`, `record`, `compare`, `history`, `report`, `stats`) and adapters
+//! (`store`, `engine`, `dataset`, `preprocess`, `env`, `github`), all over `fs`
+//! (the single I/O point) and `error`.
 
-pub mod accuracy;
-pub mod baseline;
 pub mod cli;
 pub mod commands;
 pub mod compare;
-pub mod config;
-pub mod confirm;
 pub mod dataset;
+pub mod engine;
 pub mod env;
 pub mod error;
 pub mod fs;
-pub mod git;
 pub mod github;
+pub mod history;
 pub mod preprocess;
 pub mod record;
 pub mod report;
-pub mod runner;
-pub mod runtime;
 pub mod stats;
+pub mod store;
+pub mod suite;
 
 pub use error::{Error, Result};

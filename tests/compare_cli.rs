@@ -11,17 +11,19 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
-use edgeperf::accuracy::{Accuracy, ImageOutcome};
-use edgeperf::baseline::{baseline_file, history_file, Baseline, HistoryEntry};
 use edgeperf::compare::latency::{judge_interleaved, screen, Verdict};
-use edgeperf::compare::{round_stats, Comparison, LatencyRule, PathStatus};
-use edgeperf::config::{Provider, Sampling};
-use edgeperf::env::{Environment, GitInfo, Host};
+use edgeperf::compare::{round_stats, Comparison, PathStatus};
+use edgeperf::record::accuracy::{Accuracy, ImageOutcome};
+use edgeperf::record::baseline::{Baseline, HistoryEntry};
+use edgeperf::record::RuntimeInfo;
 use edgeperf::record::{
     ColdStart, DatasetInfo, LatencySummary, PathRecord, Round, RunRecord, SuiteInfo, Threads,
     RECORD_SCHEMA_VERSION,
 };
-use edgeperf::runtime::RuntimeInfo;
+use edgeperf::record::{Environment, GitInfo, Host};
+use edgeperf::store::baselines::{baseline_file, history_file};
+use edgeperf::suite::LatencyRule;
+use edgeperf::suite::{Provider, Sampling};
 
 // ---------------------------------------------------------------------------
 // Fixture builders
@@ -764,7 +766,7 @@ fn json_report_parses_back_and_matches_the_file_output() {
     );
     assert_eq!(code, 1);
     assert!(err.contains("2 of 4 paths regressed"), "{err}");
-    let loaded = Comparison::load(&d.path().join("cmp.json")).unwrap();
+    let loaded = edgeperf::store::load_comparison(&d.path().join("cmp.json")).unwrap();
     assert_eq!(loaded, c);
 }
 
@@ -936,8 +938,8 @@ fn json_report_without_usable_rounds_parses_back() {
         d.path(),
     );
     assert_eq!(code, 0, "{err}");
-    let loaded =
-        Comparison::load(&d.path().join("cmp.json")).unwrap_or_else(|e| panic!("{}", e.one_line()));
+    let loaded = edgeperf::store::load_comparison(&d.path().join("cmp.json"))
+        .unwrap_or_else(|e| panic!("{}", e.one_line()));
     let l = loaded.paths[0].latency.as_ref().unwrap();
     assert_eq!(l.verdict, Verdict::Inconclusive);
     assert!(l.change.is_nan() && l.ci[0].is_nan() && l.ci[1].is_nan());

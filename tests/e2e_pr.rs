@@ -172,7 +172,7 @@ fn measure(step: &str, repo: &Path, file: &str, commit: &str) -> RunRecord {
     let out = edgeperf(step, repo, &["run", "--out", file], &[]);
     expect_exit(step, &out, 0);
     eprintln!("{}", out.stdout);
-    let rec = RunRecord::load(&repo.join(file))
+    let rec = edgeperf::store::load_run(&repo.join(file))
         .unwrap_or_else(|e| panic!("[{step}] {file} does not load: {e}"));
     assert!(rec.complete, "[{step}] {file} is not complete");
     assert_eq!(
@@ -243,7 +243,7 @@ fn compare_once(
         ],
         &[],
     );
-    let c = Comparison::load(&repo.join("compare-cpu.json"));
+    let c = edgeperf::store::load_comparison(&repo.join("compare-cpu.json"));
     // The human table first, so a failing exit code below comes with its reasons.
     if let Ok(c) = &c {
         eprintln!(

@@ -1,12 +1,34 @@
 //! `edgeperf baseline accept RUN.json`: store a run's paths as the new baselines.
 
-use crate::cli::BaselineAcceptArgs;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
 use crate::error::{Result, EXIT_OK};
-use crate::record::RunRecord;
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Store every path of a run as its new baseline and append to its history.
+    #[command(after_help = "Example:\n  edgeperf baseline accept run.json --baselines baselines/")]
+    Accept(BaselineAcceptArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineAcceptArgs {
+    pub run: PathBuf,
+    #[arg(long, default_value = "baselines", value_name = "DIR")]
+    pub baselines: PathBuf,
+}
+
+pub fn run(c: BaselineCommand) -> Result<i32> {
+    match c {
+        BaselineCommand::Accept(a) => accept(a),
+    }
+}
 
 pub fn accept(a: BaselineAcceptArgs) -> Result<i32> {
-    let run = RunRecord::load(&a.run)?;
-    let written = crate::baseline::accept(&a.baselines, &run)?;
+    let run = crate::store::load_run(&a.run)?;
+    let written = crate::store::baselines::accept(&a.baselines, &a.run, &run)?;
     for p in &run.paths {
         eprintln!(
             "accepted {}/{}: p50 {:.2} ms{}",

@@ -1,106 +1,168 @@
 //! `edgeperf compare RUN.json`: verdicts against baselines; exit 1 on a regression.
+//! The orchestration: load the run, the suite and each path's baseline (`store`),
+//! screen (`compare`), re-measure interleaved when the rule asks (`confirm`),
+//! judge (`compare`), write and report.
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::cli::{Color, CompareArgs, Format};
-use crate::compare::{compare, BaselineSource, CompareConfig, Confirmer};
-use crate::config::Suite;
+use clap::{Args, ValueEnum};
+
+use super::confirm::Interleaver;
+use super::output::{emit, Color};
+use crate::compare::{self, Comparison, Remeasure};
 use crate::error::{Error, Result, EXIT_OK, EXIT_REGRESSION};
-use crate::git::GitTree;
 use crate::record::RunRecord;
+use crate::store::baselines::Source;
+use crate::store::git::GitTree;
+use crate::suite::{CompareConfig, Suite};
 
-pub fn run(a: CompareArgs) -> Result<i32> {
-    let run = RunRecord::load(&a.run)?;
-    if !run.complete {
-        return Err(Error::Other(format!(
-            "{}: the run record is incomplete (its run was interrupted)",
-            a.run.display()
-        )));
-    }
-    let suite = if a.suite.suite.exists() {
-        Some(Suite::load(&a.suite.suite)?)
-    } else {
-        None
-    };
-    let cfg = suite
-        .as_ref()
-        .map(|s| s.compare.clone())
-        .unwrap_or_else(CompareConfig::default);
-    let mut cfg = cfg;
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The run record to judge (from `edgeperf run --out`).
+    pub run: PathBuf,
+    /// Baselines directory.
+    #[arg(long, default_value = "baselines", value_name = "DIR")]
+    pub baselines: PathBuf,
+    /// Judge against the baselines as they are at the merge-base of HEAD and REF (read through git).
+    #[arg(long, value_name = "REF")]
+    pub against: Option<String>,
+    /// The suite (thresholds, and the paths to re-measure when confirming).
+    #[arg(long, default_value = "edgeperf.toml", value_name = "FILE")]
+    pub suite: PathBuf,
+    #[arg(long, value_enum, default_value_t = CompareFormat::Text)]
+    pub format: CompareFormat,
+    /// Write the report here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// Do not re-measure suspects; they are reported as inconclusive.
+    #[arg(long)]
+    pub no_confirm: bool,
+    /// Seconds of measurement per side when confirming a suspect.
+    #[arg(long, value_name = "SECONDS")]
+    pub confirm_budget: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CompareFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// The thresholds: the suite's `[compare]` (defaults without a suite) with the
+/// command line's overrides.
+fn thresholds(suite: Option<&Suite>, a: &CompareArgs) -> CompareConfig {
+    let mut cfg = suite.map(|s| s.compare.clone()).unwrap_or_default();
     if a.no_confirm {
         cfg.confirm.enabled = false;
     }
     if let Some(b) = a.confirm_budget {
         cfg.confirm.budget_seconds = b;
     }
-    let source = match &a.against {
+    cfg
+}
+
+/// Where the baselines come from: a directory, or the merge-base with `--against`.
+fn baseline_source(suite: Option<&Suite>, a: &CompareArgs) -> Result<Source> {
+    match &a.against {
         Some(reference) => {
-            let here = suite.as_ref().map(|s| s.dir()).unwrap_or(Path::new("."));
+            let here = suite.map(|s| s.dir()).unwrap_or(Path::new("."));
             let tree = GitTree::merge_base(here, reference)?;
             let dir_rel = tree
                 .relative(&a.baselines)
                 .unwrap_or_else(|| a.baselines.clone());
-            BaselineSource::Git { tree, dir_rel }
+            Ok(Source::Git { tree, dir_rel })
         }
-        None => BaselineSource::Dir(a.baselines.clone()),
+        None => Ok(Source::Dir(a.baselines.clone())),
+    }
+}
+
+/// Judges every path of `run`: screen, re-measure when asked and possible, judge.
+pub fn judge_run(
+    run: &RunRecord,
+    run_file: &str,
+    source: &Source,
+    cfg: &CompareConfig,
+    mut interleaver: Option<&mut Interleaver<'_>>,
+) -> Result<Comparison> {
+    let mut paths = Vec::new();
+    for p in &run.paths {
+        let Some(base) = source.load(&p.device, &p.model)? else {
+            paths.push(compare::new_path(run, p));
+            continue;
+        };
+        let rule = compare::rule_for(cfg, &p.device, &p.model);
+        let screened = compare::screen_path(run, p, &base, &rule);
+        let remeasure = match (&mut interleaver, screened.needs_confirmation) {
+            (Some(i), true) => match i.measure(p, &base, &rule) {
+                Ok(m) => Remeasure::Measured(m),
+                Err(e) => Remeasure::Unavailable(e.one_line()),
+            },
+            _ => Remeasure::NotDone,
+        };
+        paths.push(compare::judge_path(
+            run, p, &base, &rule, screened, &remeasure,
+        ));
+    }
+    Ok(compare::summarise(run, run_file, &source.label(), paths))
+}
+
+pub fn run(a: CompareArgs) -> Result<i32> {
+    let run = crate::store::load_run(&a.run)?;
+    if !run.complete {
+        return Err(Error::document(
+            &a.run,
+            "the run record is incomplete (its run was interrupted)",
+        ));
+    }
+    let suite = if crate::fs::exists(&a.suite) {
+        Some(Suite::load(&a.suite)?)
+    } else {
+        None
     };
+    let cfg = thresholds(suite.as_ref(), &a);
+    let source = baseline_source(suite.as_ref(), &a)?;
     let interactive = std::io::stderr().is_terminal();
     let mut interleaver = match &suite {
-        Some(s) => {
-            let exe = std::env::current_exe()
-                .map_err(|e| Error::Other(format!("cannot locate edgeperf: {e}")))?;
+        Some(s) => Some(Interleaver {
+            suite: s,
+            exe: crate::engine::run::current_exe()?,
             // The merge-base already resolved for the baselines makes the base side too.
-            let base_tree = match &source {
-                BaselineSource::Git { tree, .. } => Some(tree),
-                BaselineSource::Dir(_) => None,
-            };
-            let scratch = s.dir().join(".edgeperf").join("confirm");
-            Some(crate::confirm::Interleaver {
-                suite: s,
-                exe,
-                base_tree,
-                scratch,
-                progress: Box::new(move |m: &str| {
-                    if interactive {
-                        eprint!("\r\x1b[2K{m}");
-                    }
-                }),
-            })
-        }
+            base_tree: source.tree(),
+            scratch: s.dir().join(".edgeperf").join("confirm"),
+            progress: Box::new(move |m: &str| {
+                if interactive {
+                    eprint!("\r\x1b[2K{m}");
+                }
+            }),
+        }),
         None => None,
     };
-    let confirmer: Option<&mut dyn Confirmer> =
-        interleaver.as_mut().map(|i| i as &mut dyn Confirmer);
-    let c = compare(&run, &a.run.display().to_string(), &source, &cfg, confirmer)?;
+    let c = judge_run(
+        &run,
+        &a.run.display().to_string(),
+        &source,
+        &cfg,
+        interleaver.as_mut(),
+    );
     if interactive {
         eprint!("\r\x1b[2K");
     }
-    let color = match a.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => {
-            a.out.is_none()
-                && std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none()
-        }
-    };
+    let c = c?;
     let text = match a.format {
-        Format::Text => crate::report::compare::text(&c, color),
-        Format::Json => {
-            serde_json::to_string_pretty(&c).map_err(|e| Error::Other(e.to_string()))? + "\n"
-        }
-        Format::Markdown => crate::report::compare::markdown(std::slice::from_ref(&c), &[]),
+        CompareFormat::Text => crate::report::compare::text(&c, a.color.enabled(a.out.as_deref())),
+        CompareFormat::Json => crate::record::to_json_pretty(&c)?,
+        CompareFormat::Markdown => crate::report::compare::markdown(std::slice::from_ref(&c), &[]),
     };
-    match &a.out {
-        Some(p) => {
-            crate::fs::write_atomic(p, text.as_bytes())?;
-            eprintln!(
-                "{}",
-                crate::report::compare::summary_line(std::slice::from_ref(&c))
-            );
-        }
-        None => crate::cli::print_out(&text)?,
+    emit(&text, a.out.as_deref())?;
+    if a.out.is_some() {
+        eprintln!(
+            "{}",
+            crate::report::compare::summary_line(std::slice::from_ref(&c))
+        );
     }
     Ok(if c.regressions > 0 {
         EXIT_REGRESSION

@@ -1,13 +1,24 @@
 //! `edgeperf env`: the environment fingerprint, with each device's runtime library.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use clap::Args;
 use serde::Serialize;
 
-use crate::cli::EnvArgs;
-use crate::config::Suite;
-use crate::env::Environment;
-use crate::error::{Error, Result, EXIT_OK};
+use super::output::print_out;
+use crate::error::{Result, EXIT_OK};
+use crate::record::Environment;
+use crate::suite::Suite;
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// The suite file.
+    #[arg(long, default_value = "edgeperf.toml", value_name = "FILE")]
+    pub suite: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
 
 #[derive(Serialize)]
 struct DeviceRuntime {
@@ -33,17 +44,17 @@ struct SuiteSummary {
 }
 
 pub fn run(a: EnvArgs) -> Result<i32> {
-    let suite = if a.suite.suite.exists() {
-        Some(Suite::load(&a.suite.suite)?)
+    let suite = if crate::fs::exists(&a.suite) {
+        Some(Suite::load(&a.suite)?)
     } else {
         None
     };
     let dir = suite.as_ref().map(|s| s.dir()).unwrap_or(Path::new("."));
-    let environment = Environment::capture(dir);
+    let environment = crate::env::capture(dir);
     let mut devices = Vec::new();
     for d in suite.iter().flat_map(|s| s.devices.iter()) {
-        let (library, version, problem) = match crate::runtime::library_for(d, None) {
-            Ok(lib) => match crate::runtime::probe_version(&lib) {
+        let (library, version, problem) = match crate::engine::ort::library_for(d, None) {
+            Ok(lib) => match crate::engine::ort::probe_version(&lib) {
                 Ok(v) => (Some(lib.display().to_string()), Some(v), None),
                 Err(e) => (Some(lib.display().to_string()), None, Some(e.one_line())),
             },
@@ -66,9 +77,8 @@ pub fn run(a: EnvArgs) -> Result<i32> {
         devices,
     };
     if a.json {
-        let json =
-            serde_json::to_string_pretty(&report).map_err(|e| Error::Other(e.to_string()))?;
-        return crate::cli::print_out(&(json + "\n")).map(|_| EXIT_OK);
+        print_out(&crate::record::to_json_pretty(&report)?)?;
+        return Ok(EXIT_OK);
     }
     let e = &report.environment;
     let mut s = String::new();
@@ -94,7 +104,11 @@ pub fn run(a: EnvArgs) -> Result<i32> {
     s += &format!("cpu        {} x {}\n", h.cores, h.cpu_model);
     s += &format!("os         {} (kernel {})\n", h.os, h.kernel);
     if let Some(su) = &report.suite {
-        s += &format!("suite      {} (sha256 {})\n", su.file, &su.sha256[..12]);
+        s += &format!(
+            "suite      {} (sha256 {})\n",
+            su.file,
+            crate::compare::short_hash(&su.sha256)
+        );
     }
     for d in &report.devices {
         let what = match (&d.version, &d.problem) {
@@ -104,6 +118,6 @@ pub fn run(a: EnvArgs) -> Result<i32> {
         };
         s += &format!("device     {} [{}]: {what}\n", d.device, d.provider);
     }
-    crate::cli::print_out(&s)?;
+    print_out(&s)?;
     Ok(EXIT_OK)
 }

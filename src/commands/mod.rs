@@ -1,9 +1,13 @@
-//! One file per subcommand.
+//! The application layer: one file per subcommand, each with its clap `Args` and
+//! the orchestration of the domain (suite, record, compare, report) and the
+//! adapters (store, engine, github). `output` holds what they share for output.
 
 pub mod baseline;
 pub mod compare;
+pub mod confirm;
 pub mod env;
 pub mod history;
+pub mod output;
 pub mod report;
 pub mod run;
 pub mod worker;

@@ -1,15 +1,57 @@
 //! `edgeperf report github`: one sticky PR comment and a commit status per device.
 
-use crate::cli::ReportGithubArgs;
-use crate::compare::{Comparison, PathStatus};
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use super::output::print_out;
+use crate::compare::PathStatus;
 use crate::error::{Error, Result, EXIT_OK, EXIT_REGRESSION};
 use crate::github::{CommitStatus, GithubContext, Publisher, StatusState};
 use crate::report::compare::{markdown, Missing};
 
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Upsert one PR comment (found by a hidden marker) and set a commit status per device.
+    #[command(after_help = "\
+Reads GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL (default https://api.github.com),
+the PR number from --pr or GITHUB_EVENT_PATH, the sha from --sha or GITHUB_SHA.
+Also appends the report to $GITHUB_STEP_SUMMARY when set.
+
+Examples:
+  edgeperf report github results/compare-*.json --expect-device cpu-x86 --expect-device rpi4
+  edgeperf report github compare-cpu.json --pr 42 --sha $SHA --dry-run
+
+Exit codes: 0 = no regression, 1 = a regression or a device without a result, 2 = error.")]
+    Github(ReportGithubArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportGithubArgs {
+    /// Comparison files (`edgeperf compare --format json --out ...`), one per device.
+    pub results: Vec<PathBuf>,
+    /// A device that must have a result; without one it shows as "no result" and fails.
+    #[arg(long = "expect-device", value_name = "NAME")]
+    pub expect_devices: Vec<String>,
+    #[arg(long)]
+    pub pr: Option<u64>,
+    #[arg(long)]
+    pub sha: Option<String>,
+    /// Print the comment body and statuses instead of sending them.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+pub fn run(c: ReportCommand) -> Result<i32> {
+    match c {
+        ReportCommand::Github(a) => github(a),
+    }
+}
+
 pub fn github(a: ReportGithubArgs) -> Result<i32> {
     let mut comparisons = Vec::new();
     for f in &a.results {
-        comparisons.push(Comparison::load(f)?);
+        comparisons.push(crate::store::load_comparison(f)?);
     }
     let present: Vec<String> = comparisons.iter().flat_map(|c| c.devices()).collect();
     let missing: Vec<&str> = a
@@ -19,7 +61,7 @@ pub fn github(a: ReportGithubArgs) -> Result<i32> {
         .map(String::as_str)
         .collect();
     if comparisons.is_empty() && missing.is_empty() {
-        return Err(Error::Other(
+        return Err(Error::Usage(
             "no comparison files given and no --expect-device: nothing to report".into(),
         ));
     }
@@ -77,7 +119,6 @@ pub fn github(a: ReportGithubArgs) -> Result<i32> {
         ));
     }
 
-    let gh = |e: crate::github::GithubError| Error::Other(e.to_string());
     let (ctx, publisher) = if a.dry_run {
         (
             GithubContext::for_dry_run(a.pr, a.sha.clone()),
@@ -85,16 +126,16 @@ pub fn github(a: ReportGithubArgs) -> Result<i32> {
         )
     } else {
         (
-            GithubContext::from_env(a.pr, a.sha.clone()).map_err(gh)?,
+            GithubContext::from_env(a.pr, a.sha.clone())?,
             Publisher::new(),
         )
     };
     if let Err(e) = crate::github::write_step_summary(&body) {
         eprintln!("warning: {e}");
     }
-    let outcome = publisher.publish(&ctx, &body, &statuses).map_err(gh)?;
+    let outcome = publisher.publish(&ctx, &body, &statuses)?;
     if outcome.dry_run {
-        crate::cli::print_out(&outcome.summary(&ctx))?;
+        print_out(&outcome.summary(&ctx))?;
     } else {
         eprintln!(
             "{}",

@@ -1,19 +1,69 @@
 //! `edgeperf run`: measure the suite, print the table, write the run record.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 
-use crate::cli::{RunArgs, RunFormat};
-use crate::config::Suite;
+use clap::{Args, ValueEnum};
+
+use super::output::print_out;
 use crate::error::{Error, Result, EXIT_OK};
+use crate::record::RunRecord;
+use crate::suite::Suite;
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The suite file.
+    #[arg(long, default_value = "edgeperf.toml", value_name = "FILE")]
+    pub suite: PathBuf,
+    /// Only this device (repeatable). Without it: every device with `default = true`.
+    #[arg(long = "device", value_name = "NAME")]
+    pub devices: Vec<String>,
+    /// Only this model (repeatable).
+    #[arg(long = "model", value_name = "NAME")]
+    pub models: Vec<String>,
+    /// Where to write the run record [default: .edgeperf/runs/run-<UTC time>.json next to the suite].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// One short round per path (smoke test; latency figures are rough).
+    #[arg(long)]
+    pub quick: bool,
+    /// ONNX Runtime library for every device (overrides the suite and ORT_DYLIB_PATH).
+    #[arg(long, value_name = "LIB")]
+    pub runtime: Option<PathBuf>,
+    /// Print the table (text) or the record as JSON on stdout.
+    #[arg(long, value_enum, default_value_t = RunFormat::Text)]
+    pub format: RunFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum RunFormat {
+    Text,
+    Json,
+}
+
+/// A progress bar on stderr when it is a terminal.
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
+    ) {
+        pb.set_style(style.progress_chars("=> "));
+    }
+    Some(pb)
+}
 
 pub fn run(a: RunArgs) -> Result<i32> {
-    let suite = Suite::load(&a.suite.suite)?;
+    let suite = Suite::load(&a.suite)?;
     let paths = suite.select(&a.devices, &a.models)?;
     if paths.is_empty() {
-        return Err(Error::Other(format!(
-            "{}: nothing to run (no default device; pass --device)",
-            suite.path.display()
-        )));
+        return Err(Error::config(
+            &suite.path,
+            "device",
+            "nothing to run (no default device; pass --device)",
+        ));
     }
     let sampling = if a.quick {
         suite.sampling.quick()
@@ -23,27 +73,15 @@ pub fn run(a: RunArgs) -> Result<i32> {
     let out = match &a.out {
         Some(p) => p.clone(),
         None => {
-            let dir = suite.dir().to_path_buf();
             let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-            dir.join(".edgeperf")
+            suite
+                .dir()
+                .join(".edgeperf")
                 .join("runs")
                 .join(format!("run-{stamp}.json"))
         }
     };
-
-    let bar = if std::io::stderr().is_terminal() {
-        let pb = indicatif::ProgressBar::new(0);
-        pb.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
-            )
-            .expect("static template")
-            .progress_chars("=> "),
-        );
-        Some(pb)
-    } else {
-        None
-    };
+    let bar = progress_bar();
     let mut progress = |done: usize, total: usize, label: &str| {
         if let Some(pb) = &bar {
             pb.set_length(total as u64);
@@ -51,8 +89,8 @@ pub fn run(a: RunArgs) -> Result<i32> {
             pb.set_message(label.to_string());
         }
     };
-    let mut write = |r: &crate::record::RunRecord| crate::fs::write_json_atomic(&out, r);
-    let record = crate::runner::run_suite(
+    let mut write = |r: &RunRecord| crate::store::write_json(&out, r);
+    let record = crate::engine::run::run_suite(
         &suite,
         &paths,
         &sampling,
@@ -66,14 +104,10 @@ pub fn run(a: RunArgs) -> Result<i32> {
     let record = record?;
     match a.format {
         RunFormat::Text => {
-            crate::cli::print_out(&crate::report::run_table(&record))?;
+            print_out(&crate::report::run_table(&record))?;
             eprintln!("run record: {}", out.display());
         }
-        RunFormat::Json => {
-            let json =
-                serde_json::to_string_pretty(&record).map_err(|e| Error::Other(e.to_string()))?;
-            crate::cli::print_out(&(json + "\n"))?;
-        }
+        RunFormat::Json => print_out(&crate::record::to_json_pretty(&record)?)?,
     }
     Ok(EXIT_OK)
 }

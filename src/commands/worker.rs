@@ -1,45 +1,41 @@
-//! `edgeperf __worker`: one measurement round in a fresh process, JSON on stdout.
+//! `edgeperf __worker`: one measurement round in this process. Reads a
+//! [`WorkerRequest`] as JSON on stdin and writes a [`WorkerReply`] as JSON on
+//! stdout (its error too, as one line, besides exiting with code 2).
 
-use crate::cli::WorkerArgs;
-use crate::config::Suite;
-use crate::error::{Error, Result, EXIT_OK};
-use crate::runner::{run_round, RoundSpec};
+use std::io::Read;
 
-pub fn run(a: WorkerArgs) -> Result<i32> {
-    let suite = Suite::load(&a.suite.suite)?;
-    let device = suite
-        .device(&a.device)
-        .ok_or_else(|| Error::Other(format!("no device {:?}", a.device)))?;
-    let model = suite
-        .model(&a.model)
-        .ok_or_else(|| Error::Other(format!("no model {:?}", a.model)))?;
-    let mut sampling = suite.sampling.clone();
-    if let Some(v) = a.warmup {
-        sampling.warmup = v;
-    }
-    if let Some(v) = a.samples {
-        sampling.samples = v;
-    }
-    if let Some(v) = a.rounds {
-        sampling.rounds = v;
-    }
-    if let Some(v) = a.max_seconds {
-        sampling.max_seconds = v;
-    }
-    if let Some(v) = a.min_samples {
-        sampling.min_samples = v;
-    }
-    let spec = RoundSpec {
-        round: a.round,
-        accuracy: a.accuracy,
-        sampling,
-        model_file: a.model_file,
-        runtime: a.runtime,
-        paired_with: a.paired_with,
+use clap::Args;
+
+use super::output::print_out;
+use crate::engine::{WorkerReply, WorkerRequest};
+use crate::error::{Error, Result, EXIT_ERROR, EXIT_OK};
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {}
+
+pub fn run(_: WorkerArgs) -> Result<i32> {
+    let reply = match measure() {
+        Ok(r) => WorkerReply::Ok(Box::new(r)),
+        Err(e) => WorkerReply::Error {
+            message: e.one_line(),
+        },
     };
-    let result = run_round(&suite, device, model, &spec)?;
-    let json = serde_json::to_string(&result)
-        .map_err(|e| Error::Other(format!("cannot serialise result: {e}")))?;
-    crate::cli::print_out(&(json + "\n"))?;
-    Ok(EXIT_OK)
+    let code = match reply {
+        WorkerReply::Ok(_) => EXIT_OK,
+        WorkerReply::Error { .. } => EXIT_ERROR,
+    };
+    let json = serde_json::to_string(&reply)
+        .map_err(|e| Error::Usage(format!("cannot encode the worker's reply: {e}")))?;
+    print_out(&(json + "\n"))?;
+    Ok(code)
+}
+
+fn measure() -> Result<crate::engine::RoundResult> {
+    let mut input = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut input)
+        .map_err(|e| Error::Usage(format!("cannot read the worker request on stdin: {e}")))?;
+    let req: WorkerRequest = serde_json::from_slice(&input)
+        .map_err(|e| Error::Usage(format!("malformed worker request on stdin: {e}")))?;
+    crate::engine::measure::run_round(&req)
 }

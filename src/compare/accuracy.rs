@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::accuracy::Accuracy;
 use crate::compare::latency::Verdict;
+use crate::record::accuracy::Accuracy;
 use crate::stats;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -94,7 +94,7 @@ pub fn judge(base: &Accuracy, head: &Accuracy, alpha: f64, max_drop: f64) -> Acc
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accuracy::ImageOutcome;
+    use crate::record::accuracy::ImageOutcome;
 
     fn acc(correct: &[bool]) -> Accuracy {
         let per = correct

@@ -22,8 +22,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::compare::config::LatencyRule;
 use crate::stats;
+use crate::suite::LatencyRule;
 
 /// Floor on the round-to-round sd of ln(statistic): 2%, a little above the 1.7%
 /// measured between adjacent runs of the same model on this machine kind.

@@ -1,68 +1,36 @@
-//! Comparing a run against baselines: latency and accuracy verdicts per path.
+//! Judging a run against baselines: latency and accuracy verdicts per path.
 //!
-//! Flow: for each path of the run, load its baseline (from `baselines/` or from the
-//! merge-base commit through git2), apply the guards (provider that really ran,
-//! runtime/threads/host changes), screen latency against the baseline's recorded
-//! rounds, confirm suspects by interleaving (a callback that measures base and
-//! head alternately on this machine), and judge accuracy with paired McNemar.
+//! Pure: every function takes values that are already loaded (the run, a path's
+//! baseline, the thresholds) and, for confirmation, a measurement the caller
+//! obtained; nothing here reads a file or starts a process. The caller's flow per
+//! path (see `commands::compare`):
+//!
+//! 1. no baseline -> [`new_path`];
+//! 2. [`screen_path`]: guards (provider that really ran), notes (runtime, threads,
+//!    host, model changes) and the latency screen against the baseline's rounds;
+//!    [`Screened::needs_confirmation`] says whether to re-measure;
+//! 3. the caller re-measures base and head interleaved (or cannot) and passes the
+//!    outcome as a [`Remeasure`] to [`judge_path`], which adds the accuracy verdict
+//!    (paired McNemar) and the path's status;
+//! 4. [`summarise`] makes the [`Comparison`].
 
 pub mod accuracy;
-mod config;
+mod guards;
+pub use guards::short_hash;
 pub mod latency;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-pub use config::{AccuracyRule, CompareConfig, ConfirmRule, LatencyRule, PathOverride};
 pub use latency::Verdict;
 
-use crate::baseline::Baseline;
 use crate::error::Result;
-use crate::git::GitTree;
+use crate::record::baseline::Baseline;
 use crate::record::{PathRecord, RunRecord};
+use crate::suite::{CompareConfig, Provider};
 
 pub const COMPARISON_SCHEMA_VERSION: u32 = 1;
-
-/// Where baselines come from.
-pub enum BaselineSource {
-    /// A directory on disk (default `baselines/`).
-    Dir(PathBuf),
-    /// The baselines directory as it is at a commit (`--against REF`).
-    Git { tree: GitTree, dir_rel: PathBuf },
-}
-
-impl BaselineSource {
-    pub fn label(&self) -> String {
-        match self {
-            BaselineSource::Dir(d) => d.display().to_string(),
-            BaselineSource::Git { tree, dir_rel } => {
-                format!("{} at {}", dir_rel.display(), tree.label)
-            }
-        }
-    }
-
-    /// A path's baseline, `Ok(None)` when the source has none for it.
-    pub fn load(&self, device: &str, model: &str) -> Result<Option<Baseline>> {
-        match self {
-            BaselineSource::Dir(d) => crate::baseline::load(d, device, model),
-            BaselineSource::Git { tree, dir_rel } => {
-                let rel = crate::baseline::baseline_file(dir_rel, device, model);
-                match tree.read(&rel)? {
-                    Some(bytes) => {
-                        let shown = PathBuf::from(format!(
-                            "{}:{}",
-                            &tree.commit.to_string()[..10],
-                            rel.display()
-                        ));
-                        Baseline::parse(&shown, &bytes).map(Some)
-                    }
-                    None => Ok(None),
-                }
-            }
-        }
-    }
-}
 
 /// What one side of a comparison measured, for the report.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -72,7 +40,7 @@ pub struct Side {
     pub p99: f64,
     pub top1: Option<f64>,
     pub top5: Option<f64>,
-    pub provider_ran: crate::config::Provider,
+    pub provider_ran: Provider,
     pub runtime_version: String,
     pub commit: Option<String>,
 }
@@ -160,7 +128,7 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    /// Devices present in this comparison.
+    /// Devices present in this comparison, sorted.
     pub fn devices(&self) -> Vec<String> {
         let mut d: Vec<String> = self.paths.iter().map(|p| p.device.clone()).collect();
         d.sort();
@@ -168,24 +136,45 @@ impl Comparison {
         d
     }
 
-    pub fn load(path: &Path) -> Result<Comparison> {
-        let v: serde_json::Value = crate::fs::read_json(path)?;
-        crate::record::check_schema(path, &v, COMPARISON_SCHEMA_VERSION, "comparison")?;
-        serde_json::from_value(v)
-            .map_err(|e| crate::Error::json(path, format!("not an edgeperf comparison: {e}")))
+    /// Parses a comparison document that came from `path`.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<Comparison> {
+        crate::record::parse_document(path, bytes, COMPARISON_SCHEMA_VERSION, "comparison")
     }
 }
 
-/// Measures a path interleaved (base, head alternating); returns per-round
-/// detection statistics for (base, head) and the seconds per side, or a reason
-/// why it cannot (e.g. the base model is not available).
-pub trait Confirmer {
-    fn confirm(
-        &mut self,
-        path: &PathRecord,
-        base: &Baseline,
-        rule: &CompareConfig,
-    ) -> std::result::Result<(Vec<f64>, Vec<f64>, f64), String>;
+/// Base and head re-measured interleaved: per-round detection statistics in
+/// measurement order (`base[k]` and `head[k]` from the same worker process).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Interleaved {
+    pub base: Vec<f64>,
+    pub head: Vec<f64>,
+    /// Seconds of measurement per side.
+    pub seconds_per_side: f64,
+}
+
+/// What the caller could do about confirming a path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Remeasure {
+    /// Confirmation is off (`--no-confirm`, no suite) or was not needed.
+    NotDone,
+    /// It was needed but could not be done; the reason says why.
+    Unavailable(String),
+    /// Base and head were measured interleaved.
+    Measured(Interleaved),
+}
+
+/// Guards, notes and the latency screen of one path: the part of the judgement
+/// made before any re-measurement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Screened {
+    pub guards: Vec<String>,
+    pub notes: Vec<String>,
+    /// "p10 per round".
+    pub statistic: String,
+    /// `None` when either side has no usable rounds.
+    pub screen: Option<latency::Screen>,
+    /// The rule asks for an interleaved re-measurement of this path.
+    pub needs_confirmation: bool,
 }
 
 fn side_of_path(p: &PathRecord, commit: Option<String>) -> Side {
@@ -212,6 +201,10 @@ fn side_of_baseline(b: &Baseline) -> Side {
         runtime_version: b.runtime.version.clone(),
         commit: b.git.as_ref().map(|g| g.commit.clone()),
     }
+}
+
+fn head_commit(run: &RunRecord) -> Option<String> {
+    run.environment.git.as_ref().map(|g| g.commit.clone())
 }
 
 /// The per-round detection statistic of a list of rounds.
@@ -243,225 +236,200 @@ pub fn rule_for(cfg: &CompareConfig, device: &str, model: &str) -> CompareConfig
     c
 }
 
-/// Compares every path of `run` against `source`.
-pub fn compare(
+/// A path the baselines do not have yet.
+pub fn new_path(run: &RunRecord, p: &PathRecord) -> PathComparison {
+    PathComparison {
+        device: p.device.clone(),
+        model: p.model.clone(),
+        status: PathStatus::New,
+        base: None,
+        head: side_of_path(p, head_commit(run)),
+        latency: None,
+        accuracy: None,
+        guards: vec![],
+        notes: vec![
+            "no baseline for this path yet: accept one with `edgeperf baseline accept`".into(),
+        ],
+    }
+}
+
+/// Guards, notes and the latency screen of a path against its baseline.
+pub fn screen_path(
+    run: &RunRecord,
+    p: &PathRecord,
+    base: &Baseline,
+    rule: &CompareConfig,
+) -> Screened {
+    let (guards, notes) = guards::check(run, p, base);
+    let q = rule.latency.quantile;
+    let screen = latency::screen(
+        &round_stats(&base.rounds, q),
+        &round_stats(&p.rounds, q),
+        &rule.latency,
+    );
+    let needs_confirmation = rule.confirm.enabled
+        && screen
+            .as_ref()
+            .is_some_and(|s| s.suspect || rule.confirm.always);
+    Screened {
+        guards,
+        notes,
+        statistic: format!("p{} per round", (q * 100.0).round()),
+        screen,
+        needs_confirmation,
+    }
+}
+
+/// The latency verdict from the screen and what became of the re-measurement.
+pub fn judge_latency(
+    screened: &Screened,
+    remeasure: &Remeasure,
+    rule: &CompareConfig,
+) -> LatencyResult {
+    let statistic = screened.statistic.clone();
+    let Some(s) = screened.screen.clone() else {
+        return LatencyResult {
+            verdict: Verdict::Inconclusive,
+            statistic,
+            screen: None,
+            confirmation: None,
+            change: f64::NAN,
+            ci: [f64::NAN; 2],
+            reason: "no usable latency rounds".into(),
+        };
+    };
+    let screened_only = |verdict, reason: String, s: latency::Screen| LatencyResult {
+        verdict,
+        statistic: statistic.clone(),
+        change: s.change,
+        ci: s.ci,
+        reason,
+        screen: Some(s),
+        confirmation: None,
+    };
+    match remeasure {
+        Remeasure::Measured(m) => {
+            let c = latency::judge_interleaved(&m.base, &m.head, &rule.latency, m.seconds_per_side);
+            LatencyResult {
+                verdict: c.verdict,
+                statistic,
+                change: c.change,
+                ci: c.ci,
+                reason: c.reason.clone(),
+                screen: Some(s),
+                confirmation: Some(c),
+            }
+        }
+        Remeasure::NotDone if !s.suspect => screened_only(s.verdict, s.reason.clone(), s),
+        Remeasure::NotDone => {
+            let reason = format!(
+                "{:+.1}% vs the baseline, unconfirmed (confirmation disabled)",
+                s.change * 100.0
+            );
+            screened_only(Verdict::Inconclusive, reason, s)
+        }
+        Remeasure::Unavailable(why) if !s.suspect => {
+            let reason = format!("{} (screen only; confirmation impossible: {why})", s.reason);
+            screened_only(s.verdict, reason, s)
+        }
+        Remeasure::Unavailable(why) => {
+            let reason = format!(
+                "{:+.1}% vs the baseline, unconfirmed: {why}",
+                s.change * 100.0
+            );
+            screened_only(Verdict::Inconclusive, reason, s)
+        }
+    }
+}
+
+/// The whole verdict of a path with a baseline.
+pub fn judge_path(
+    run: &RunRecord,
+    p: &PathRecord,
+    base: &Baseline,
+    rule: &CompareConfig,
+    screened: Screened,
+    remeasure: &Remeasure,
+) -> PathComparison {
+    let latency = judge_latency(&screened, remeasure, rule);
+    let Screened {
+        mut guards,
+        mut notes,
+        ..
+    } = screened;
+    let accuracy = match (&base.accuracy, &p.accuracy) {
+        (Some(b), Some(h)) => {
+            if base.dataset_fingerprint.is_some()
+                && run.dataset.as_ref().map(|d| &d.fingerprint) != base.dataset_fingerprint.as_ref()
+            {
+                notes.push("dataset changed since the baseline: accuracy is judged on the images both runs share".into());
+            }
+            Some(accuracy::judge(
+                b,
+                h,
+                rule.accuracy.alpha,
+                rule.accuracy.max_top1_drop_points,
+            ))
+        }
+        (Some(_), None) => {
+            guards.push("the baseline has accuracy but this run has none".into());
+            None
+        }
+        _ => None,
+    };
+    let status = status(
+        &guards,
+        &[Some(latency.verdict), accuracy.as_ref().map(|a| a.verdict)],
+    );
+    PathComparison {
+        device: p.device.clone(),
+        model: p.model.clone(),
+        status,
+        base: Some(side_of_baseline(base)),
+        head: side_of_path(p, head_commit(run)),
+        latency: Some(latency),
+        accuracy,
+        guards,
+        notes,
+    }
+}
+
+/// A path's status: any guard or regressed verdict -> regressed; else any
+/// inconclusive -> inconclusive; else any improvement -> improved; else unchanged.
+pub fn status(guards: &[String], verdicts: &[Option<Verdict>]) -> PathStatus {
+    if !guards.is_empty() || verdicts.contains(&Some(Verdict::Regressed)) {
+        PathStatus::Regressed
+    } else if verdicts.contains(&Some(Verdict::Inconclusive)) {
+        PathStatus::Inconclusive
+    } else if verdicts.contains(&Some(Verdict::Improved)) {
+        PathStatus::Improved
+    } else {
+        PathStatus::Unchanged
+    }
+}
+
+/// The comparison of a run made of its paths' verdicts.
+pub fn summarise(
     run: &RunRecord,
     run_file: &str,
-    source: &BaselineSource,
-    cfg: &CompareConfig,
-    mut confirmer: Option<&mut dyn Confirmer>,
-) -> Result<Comparison> {
-    let head_commit = run.environment.git.as_ref().map(|g| g.commit.clone());
-    let mut paths = Vec::new();
-    for p in &run.paths {
-        let rule = rule_for(cfg, &p.device, &p.model);
-        let head = side_of_path(p, head_commit.clone());
-        let Some(base) = source.load(&p.device, &p.model)? else {
-            paths.push(PathComparison {
-                device: p.device.clone(),
-                model: p.model.clone(),
-                status: PathStatus::New,
-                base: None,
-                head,
-                latency: None,
-                accuracy: None,
-                guards: vec![],
-                notes: vec![
-                    "no baseline for this path yet: accept one with `edgeperf baseline accept`"
-                        .into(),
-                ],
-            });
-            continue;
-        };
-        let mut guards = Vec::new();
-        let mut notes = Vec::new();
-        if p.provider_ran != base.provider_ran {
-            guards.push(format!(
-                "execution provider changed: the baseline ran on {}, this run on {}{}",
-                base.provider_ran,
-                p.provider_ran,
-                if p.provider_ran == crate::config::Provider::Cpu {
-                    " (fell back to CPU)"
-                } else {
-                    ""
-                }
-            ));
-        }
-        if p.runtime.version != base.runtime.version {
-            notes.push(format!(
-                "onnxruntime changed: {} -> {}",
-                base.runtime.version, p.runtime.version
-            ));
-        }
-        if p.threads != base.threads {
-            notes.push(format!(
-                "threads changed: intra/inter {}/{} -> {}/{}",
-                base.threads.intra, base.threads.inter, p.threads.intra, p.threads.inter
-            ));
-        }
-        let h = &run.environment.host;
-        if h.cpu_model != base.host.cpu_model
-            || h.cores != base.host.cores
-            || h.hostname != base.host.hostname
-        {
-            notes.push(format!(
-                "host changed: {} ({} x {}) -> {} ({} x {})",
-                base.host.hostname,
-                base.host.cores,
-                base.host.cpu_model,
-                h.hostname,
-                h.cores,
-                h.cpu_model
-            ));
-        }
-        if p.model_sha256 != base.model_sha256 {
-            notes.push(format!(
-                "model file changed: sha256 {} -> {}",
-                &base.model_sha256[..12.min(base.model_sha256.len())],
-                &p.model_sha256[..12.min(p.model_sha256.len())]
-            ));
-        }
-
-        // Latency.
-        let q = rule.latency.quantile;
-        let statistic = format!("p{} per round", (q * 100.0).round());
-        let bstats = round_stats(&base.rounds, q);
-        let hstats = round_stats(&p.rounds, q);
-        let confirm_all = rule.confirm.enabled && rule.confirm.always && confirmer.is_some();
-        let latency = match latency::screen(&bstats, &hstats, &rule.latency) {
-            None => LatencyResult {
-                verdict: Verdict::Inconclusive,
-                statistic,
-                screen: None,
-                confirmation: None,
-                change: f64::NAN,
-                ci: [f64::NAN; 2],
-                reason: "no usable latency rounds".into(),
-            },
-            Some(s) if !s.suspect && !confirm_all => LatencyResult {
-                verdict: s.verdict,
-                statistic,
-                change: s.change,
-                ci: s.ci,
-                reason: s.reason.clone(),
-                screen: Some(s),
-                confirmation: None,
-            },
-            Some(s) => {
-                let attempt = match (&mut confirmer, rule.confirm.enabled) {
-                    (Some(c), true) => Some(c.confirm(p, &base, &rule)),
-                    _ => None,
-                };
-                match attempt {
-                    Some(Ok((a, b, secs))) => {
-                        let c = latency::judge_interleaved(&a, &b, &rule.latency, secs);
-                        LatencyResult {
-                            verdict: c.verdict,
-                            statistic,
-                            change: c.change,
-                            ci: c.ci,
-                            reason: c.reason.clone(),
-                            screen: Some(s),
-                            confirmation: Some(c),
-                        }
-                    }
-                    Some(Err(why)) if !s.suspect => LatencyResult {
-                        verdict: s.verdict,
-                        statistic,
-                        change: s.change,
-                        ci: s.ci,
-                        reason: format!(
-                            "{} (screen only; confirmation impossible: {why})",
-                            s.reason
-                        ),
-                        screen: Some(s),
-                        confirmation: None,
-                    },
-                    Some(Err(why)) => LatencyResult {
-                        verdict: Verdict::Inconclusive,
-                        statistic,
-                        change: s.change,
-                        ci: s.ci,
-                        reason: format!(
-                            "{:+.1}% vs the baseline, unconfirmed: {why}",
-                            s.change * 100.0
-                        ),
-                        screen: Some(s),
-                        confirmation: None,
-                    },
-                    None => LatencyResult {
-                        verdict: Verdict::Inconclusive,
-                        statistic,
-                        change: s.change,
-                        ci: s.ci,
-                        reason: format!(
-                            "{:+.1}% vs the baseline, unconfirmed (confirmation disabled)",
-                            s.change * 100.0
-                        ),
-                        screen: Some(s),
-                        confirmation: None,
-                    },
-                }
-            }
-        };
-
-        // Accuracy.
-        let accuracy = match (&base.accuracy, &p.accuracy) {
-            (Some(b), Some(h)) => {
-                if base.dataset_fingerprint.is_some()
-                    && run.dataset.as_ref().map(|d| &d.fingerprint)
-                        != base.dataset_fingerprint.as_ref()
-                {
-                    notes.push("dataset changed since the baseline: accuracy is judged on the images both runs share".into());
-                }
-                Some(accuracy::judge(
-                    b,
-                    h,
-                    rule.accuracy.alpha,
-                    rule.accuracy.max_top1_drop_points,
-                ))
-            }
-            (Some(_), None) => {
-                guards.push("the baseline has accuracy but this run has none".into());
-                None
-            }
-            _ => None,
-        };
-
-        let verdicts = [Some(latency.verdict), accuracy.as_ref().map(|a| a.verdict)];
-        let status = if !guards.is_empty() || verdicts.contains(&Some(Verdict::Regressed)) {
-            PathStatus::Regressed
-        } else if verdicts.contains(&Some(Verdict::Inconclusive)) {
-            PathStatus::Inconclusive
-        } else if verdicts.contains(&Some(Verdict::Improved)) {
-            PathStatus::Improved
-        } else {
-            PathStatus::Unchanged
-        };
-        paths.push(PathComparison {
-            device: p.device.clone(),
-            model: p.model.clone(),
-            status,
-            base: Some(side_of_baseline(&base)),
-            head,
-            latency: Some(latency),
-            accuracy,
-            guards,
-            notes,
-        });
-    }
+    baselines: &str,
+    paths: Vec<PathComparison>,
+) -> Comparison {
     let regressions = paths
         .iter()
         .filter(|p| p.status == PathStatus::Regressed)
         .count();
-    Ok(Comparison {
+    Comparison {
         schema_version: COMPARISON_SCHEMA_VERSION,
         run: run_file.to_string(),
-        head_commit,
+        head_commit: head_commit(run),
         measured_at: run.environment.timestamp,
         host: run.environment.host.hostname.clone(),
-        baselines: source.label(),
+        baselines: baselines.to_string(),
         paths,
         regressions,
-    })
+    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,56 +1,10 @@
-//! Human-facing output: aligned terminal tables (and, for comparisons, Markdown).
+//! Human-facing output: aligned terminal tables for runs, comparisons and
+//! history, and the Markdown of the pull-request comment. Pure: strings from
+//! records.
 
 pub mod compare;
+pub mod history;
+pub mod run;
 pub mod table;
 
-use crate::record::RunRecord;
-use table::{Align, Table};
-
-/// The summary table `edgeperf run` prints: one row per path.
-pub fn run_table(record: &RunRecord) -> String {
-    let mut t = Table::new(&[
-        ("device", Align::Left),
-        ("model", Align::Left),
-        ("EP", Align::Left),
-        ("p50 ms", Align::Right),
-        ("p90 ms", Align::Right),
-        ("p99 ms", Align::Right),
-        ("FPS", Align::Right),
-        ("cold ms", Align::Right),
-        ("top-1", Align::Right),
-        ("top-5", Align::Right),
-    ]);
-    for p in &record.paths {
-        let ep = if p.provider_ran == p.provider_requested {
-            p.provider_ran.to_string()
-        } else {
-            format!(
-                "{} (fell back from {})",
-                p.provider_ran, p.provider_requested
-            )
-        };
-        let (t1, t5) = match &p.accuracy {
-            Some(a) => (
-                format!("{:.1}% ({}/{})", a.top1 * 100.0, a.correct_top1, a.images),
-                format!("{:.1}% ({}/{})", a.top5 * 100.0, a.correct_top5, a.images),
-            ),
-            None => ("-".into(), "-".into()),
-        };
-        t.row(vec![
-            p.device.clone(),
-            p.model.clone(),
-            ep,
-            format!("{:.2}", p.latency_ms.p50),
-            format!("{:.2}", p.latency_ms.p90),
-            format!("{:.2}", p.latency_ms.p99),
-            format!("{:.1}", p.fps),
-            format!(
-                "{:.0}",
-                p.cold_start_ms.session_create + p.cold_start_ms.first_inference
-            ),
-            t1,
-            t5,
-        ]);
-    }
-    t.render()
-}
+pub use run::run_table;

@@ -17,27 +17,30 @@ impl GitTree {
     /// in the repository containing `dir`.
     pub fn merge_base(dir: &Path, reference: &str) -> Result<GitTree> {
         let repo = git2::Repository::discover(dir).map_err(|e| {
-            Error::Other(format!(
-                "{}: not inside a git repository ({})",
-                dir.display(),
-                e.message()
-            ))
+            Error::git(
+                dir.display().to_string(),
+                format!("not inside a git repository ({})", e.message()),
+            )
         })?;
         let head = repo
             .head()
             .and_then(|h| h.peel_to_commit())
-            .map_err(|e| Error::Other(format!("cannot resolve HEAD: {}", e.message())))?
+            .map_err(|e| Error::git("HEAD", format!("cannot resolve it: {}", e.message())))?
             .id();
+        let against = format!("--against {reference}");
         let other = repo
             .revparse_single(reference)
             .and_then(|o| o.peel_to_commit())
-            .map_err(|e| Error::Other(format!("--against {reference}: no such commit or branch ({}); fetch it first (actions/checkout with fetch-depth: 0)", e.message())))?
+            .map_err(|e| Error::git(&against, format!("no such commit or branch ({}); fetch it first (actions/checkout with fetch-depth: 0)", e.message())))?
             .id();
         let base = repo.merge_base(head, other).map_err(|e| {
-            Error::Other(format!(
-                "--against {reference}: no merge-base with HEAD ({}); the checkout may be too shallow (use fetch-depth: 0)",
-                e.message()
-            ))
+            Error::git(
+                &against,
+                format!(
+                    "no merge-base with HEAD ({}); the checkout may be too shallow (use fetch-depth: 0)",
+                    e.message()
+                ),
+            )
         })?;
         let label = format!(
             "merge-base {} of HEAD and {reference}",
@@ -69,9 +72,18 @@ impl GitTree {
         self.repo.workdir()
     }
 
+    /// How a file at this commit is named in messages: `<commit>:<path>`.
+    pub fn shown(&self, rel: &Path) -> PathBuf {
+        PathBuf::from(format!(
+            "{}:{}",
+            &self.commit.to_string()[..10],
+            rel.display()
+        ))
+    }
+
     /// Converts a path on disk to a path relative to the repository root, if inside.
     pub fn relative(&self, path: &Path) -> Option<PathBuf> {
-        let wd = std::fs::canonicalize(self.repo.workdir()?).ok()?;
+        let wd = crate::fs::canonicalize(self.repo.workdir()?).ok()?;
         let abs = if path.is_absolute() {
             path.to_path_buf()
         } else {
@@ -80,11 +92,11 @@ impl GitTree {
         // Canonicalise the longest existing ancestor so symlinks and `..` resolve.
         let mut existing = abs.clone();
         let mut rest = Vec::new();
-        while !existing.exists() {
+        while !crate::fs::exists(&existing) {
             rest.push(existing.file_name()?.to_os_string());
             existing = existing.parent()?.to_path_buf();
         }
-        let mut canon = std::fs::canonicalize(&existing).ok()?;
+        let mut canon = crate::fs::canonicalize(&existing).ok()?;
         for r in rest.iter().rev() {
             canon.push(r);
         }
@@ -94,33 +106,21 @@ impl GitTree {
     /// The bytes of `rel` (relative to the repository root) at this commit, or
     /// `Ok(None)` when the commit has no such file.
     pub fn read(&self, rel: &Path) -> Result<Option<Vec<u8>>> {
-        let commit = self
-            .repo
-            .find_commit(self.commit)
-            .map_err(|e| Error::Other(format!("{}: {}", self.label, e.message())))?;
-        let tree = commit
-            .tree()
-            .map_err(|e| Error::Other(format!("{}: {}", self.label, e.message())))?;
+        let at = |e: git2::Error| Error::git(&self.label, e.message().to_string());
+        let commit = self.repo.find_commit(self.commit).map_err(at)?;
+        let tree = commit.tree().map_err(at)?;
+        let in_file = |e: git2::Error| {
+            Error::git(
+                self.shown(rel).display().to_string(),
+                format!("{} ({})", e.message(), self.label),
+            )
+        };
         let entry = match tree.get_path(rel) {
             Ok(e) => e,
             Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(Error::Other(format!(
-                    "{}: {}: {}",
-                    self.label,
-                    rel.display(),
-                    e.message()
-                )))
-            }
+            Err(e) => return Err(in_file(e)),
         };
-        let obj = entry.to_object(&self.repo).map_err(|e| {
-            Error::Other(format!(
-                "{}: {}: {}",
-                self.label,
-                rel.display(),
-                e.message()
-            ))
-        })?;
+        let obj = entry.to_object(&self.repo).map_err(in_file)?;
         match obj.as_blob() {
             Some(b) => Ok(Some(b.content().to_vec())),
             None => Ok(None),

@@ -1,17 +1,24 @@
-//! The run record (`edgeperf run --out FILE`), JSON, `schema_version: 1`.
-//! Documented field by field in docs/RECORD.md; other tools rely on
-//! `paths[].device`, `paths[].model`, `paths[].latency_ms.{p50,p90,p99}`,
+//! The documents edgeperf writes and reads, as versioned serde structs: the run
+//! record (`edgeperf run --out FILE`, `schema_version: 1`), baselines and their
+//! history ([`baseline`]), accuracy outcomes ([`accuracy`]). Documented field by
+//! field in docs/RECORD.md; other tools rely on `paths[].device`, `paths[].model`,
+//! `paths[].latency_ms.{p50,p90,p99}`,
 //! `paths[].accuracy.{top1,top5,per_image[].image,per_image[].top5}`.
+//!
+//! Pure: documents are parsed from bytes the caller read (`store` reads files and
+//! git blobs); nothing here touches a file, a process or the network.
 
-use std::path::Path;
+pub mod accuracy;
+pub mod baseline;
 
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::accuracy::Accuracy;
-use crate::config::Provider;
-use crate::env::Environment;
 use crate::error::{Error, Result};
-use crate::runtime::RuntimeInfo;
+use crate::suite::{Provider, Sampling};
+use accuracy::Accuracy;
 
 /// Newest record schema this build writes and reads.
 pub const RECORD_SCHEMA_VERSION: u32 = 1;
@@ -23,7 +30,7 @@ pub struct RunRecord {
     pub complete: bool,
     pub environment: Environment,
     pub suite: SuiteInfo,
-    pub sampling: crate::config::Sampling,
+    pub sampling: Sampling,
     pub dataset: Option<DatasetInfo>,
     pub paths: Vec<PathRecord>,
 }
@@ -129,12 +136,10 @@ pub struct Round {
 }
 
 impl RunRecord {
-    /// Reads a run record, refusing other documents and newer schemas by name.
-    pub fn load(path: &Path) -> Result<RunRecord> {
-        let v: serde_json::Value = crate::fs::read_json(path)?;
-        check_schema(path, &v, RECORD_SCHEMA_VERSION, "run record")?;
-        serde_json::from_value(v)
-            .map_err(|e| Error::json(path, format!("not an edgeperf run record: {e}")))
+    /// Parses a run record that came from `path`, refusing other documents and
+    /// newer schemas by name.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<RunRecord> {
+        parse_document(path, bytes, RECORD_SCHEMA_VERSION, "run record")
     }
 
     pub fn path(&self, device: &str, model: &str) -> Option<&PathRecord> {
@@ -144,15 +149,96 @@ impl RunRecord {
     }
 }
 
+/// The runtime library a path ran on and its version.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RuntimeInfo {
+    /// The version as the library reports it (ONNX Runtime's `GetVersionString`).
+    pub version: String,
+    /// Absolute path of the shared library.
+    pub library: PathBuf,
+}
+
+/// The environment fingerprint recorded with every run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Environment {
+    pub edgeperf_version: String,
+    /// UTC time the run started.
+    pub timestamp: chrono::DateTime<chrono::Utc>,
+    pub git: Option<GitInfo>,
+    pub host: Host,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GitInfo {
+    pub commit: String,
+    /// `None` on a detached HEAD (as in CI checkouts of a pull request).
+    pub branch: Option<String>,
+    /// Tracked files differ from HEAD (untracked and ignored files do not count).
+    pub dirty: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Host {
+    pub hostname: String,
+    pub cpu_model: String,
+    pub cores: usize,
+    pub os: String,
+    pub kernel: String,
+    pub arch: String,
+}
+
+/// Parses JSON bytes that came from `path` (a file or a git blob). Empty,
+/// truncated or non-JSON input becomes a one-line error naming the file, the line
+/// and the column.
+pub fn parse_json<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(Error::document(
+            path,
+            "file is empty (expected a JSON document)",
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        let what = if e.is_eof() {
+            "truncated JSON"
+        } else if e.is_syntax() {
+            "not valid JSON"
+        } else {
+            "unexpected JSON content"
+        };
+        Error::document(path, format!("{what}: {e}"))
+    })
+}
+
+/// Parses a versioned edgeperf document (`what` names it in errors): it must be
+/// JSON, carry a `schema_version` no newer than `newest`, and match the schema.
+pub fn parse_document<T: DeserializeOwned>(
+    path: &Path,
+    bytes: &[u8],
+    newest: u32,
+    what: &str,
+) -> Result<T> {
+    let v: serde_json::Value = parse_json(path, bytes)?;
+    check_schema(path, &v, newest, what)?;
+    serde_json::from_value(v)
+        .map_err(|e| Error::document(path, format!("not an edgeperf {what}: {e}")))
+}
+
 /// Checks `schema_version` of a JSON document: missing -> error, newer -> error
 /// that says to upgrade.
 pub fn check_schema(path: &Path, v: &serde_json::Value, newest: u32, what: &str) -> Result<()> {
     match v.get("schema_version").and_then(|s| s.as_u64()) {
-        None => Err(Error::json(path, format!("not an edgeperf {what}: no schema_version"))),
-        Some(n) if n > newest as u64 => Err(Error::json(
+        None => Err(Error::document(path, format!("not an edgeperf {what}: no schema_version"))),
+        Some(n) if n > newest as u64 => Err(Error::document(
             path,
             format!("{what} schema_version {n} is newer than this edgeperf understands ({newest}); upgrade edgeperf"),
         )),
         Some(_) => Ok(()),
     }
+}
+
+/// Serialises a document as pretty JSON with a final newline.
+pub fn to_json_pretty<T: Serialize + ?Sized>(value: &T) -> Result<String> {
+    serde_json::to_string_pretty(value)
+        .map(|s| s + "\n")
+        .map_err(|e| Error::Usage(format!("cannot serialise the output as JSON: {e}")))
 }

@@ -2,8 +2,8 @@
 //! for a device x model path with its execution provider, and running it.
 //!
 //! ONNX Runtime allows one environment per process and `ort` loads one library per
-//! process, so a suite whose devices use different runtime builds runs each device
-//! in its own worker process (see `runner`).
+//! process, so every round runs in its own worker process (see `spawn`), and two
+//! sessions paired in one process share the library.
 
 use std::ffi::CStr;
 use std::path::{Path, PathBuf};
@@ -16,20 +16,12 @@ use ort::session::Session;
 use ort::value::Tensor;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Device, Model, Provider};
 use crate::error::{Error, Result};
+use crate::record::RuntimeInfo;
+use crate::suite::{Device, Model, Provider};
 
 /// Oldest ONNX Runtime minor version this build accepts (the `ort` API level).
 pub const MIN_ORT_MINOR: u32 = 24;
-
-/// The library loaded in this process and its version.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct RuntimeInfo {
-    /// ONNX Runtime version as the library reports it (`GetVersionString`).
-    pub version: String,
-    /// Absolute path of the shared library.
-    pub library: PathBuf,
-}
 
 static LOADED: OnceLock<(RuntimeInfo, ort::environment::Environment)> = OnceLock::new();
 
@@ -44,21 +36,21 @@ pub fn library_for(device: &Device, cli_override: Option<&Path>) -> Result<PathB
     }
     match std::env::var_os("ORT_DYLIB_PATH") {
         Some(p) if !p.is_empty() => Ok(PathBuf::from(p)),
-        _ => Err(Error::Other(format!(
-            "device {:?}: no ONNX Runtime library: set `runtime` for it in the suite, pass --runtime, or set ORT_DYLIB_PATH (scripts/setup.sh installs one)",
-            device.name
-        ))),
+        _ => Err(Error::device(
+            &device.name,
+            "no ONNX Runtime library: set `runtime` for it in the suite, pass --runtime, or set ORT_DYLIB_PATH (scripts/setup.sh installs one)",
+        )),
     }
 }
 
 /// Reads the version of an ONNX Runtime library without making it the process's
 /// runtime. Errors name the file: missing, not a library, no `OrtGetApiBase`.
 pub fn probe_version(path: &Path) -> Result<String> {
-    if !path.exists() {
-        return Err(Error::Runtime(format!(
-            "{}: ONNX Runtime library not found (run scripts/setup.sh, or fix the device's `runtime` / ORT_DYLIB_PATH)",
-            path.display()
-        )));
+    if !crate::fs::exists(path) {
+        return Err(Error::runtime(
+            path,
+            "ONNX Runtime library not found (run scripts/setup.sh, or fix the device's `runtime` / ORT_DYLIB_PATH)",
+        ));
     }
     // SAFETY: loading a shared library runs its initialisers; ONNX Runtime's are benign.
     let lib = unsafe { libloading::Library::new(path) }.map_err(|e| {
@@ -67,26 +59,20 @@ pub fn probe_version(path: &Path) -> Result<String> {
             Some(s) => format!("{e}: {}", one_line(&s.to_string())),
             None => e.to_string(),
         };
-        Error::Runtime(format!(
-            "{}: cannot load ONNX Runtime library: {why}",
-            path.display()
-        ))
+        Error::runtime(path, format!("cannot load ONNX Runtime library: {why}"))
     })?;
     // SAFETY: the symbol type matches ONNX Runtime's C API (`const OrtApiBase* OrtGetApiBase(void)`).
     let getter: libloading::Symbol<unsafe extern "C" fn() -> *const ort::sys::OrtApiBase> =
         unsafe { lib.get(b"OrtGetApiBase") }.map_err(|_| {
-            Error::Runtime(format!(
-                "{}: not an ONNX Runtime library (no OrtGetApiBase symbol)",
-                path.display()
-            ))
+            Error::runtime(
+                path,
+                "not an ONNX Runtime library (no OrtGetApiBase symbol)",
+            )
         })?;
     let version = unsafe {
         let base = getter();
         if base.is_null() {
-            return Err(Error::Runtime(format!(
-                "{}: OrtGetApiBase returned null",
-                path.display()
-            )));
+            return Err(Error::runtime(path, "OrtGetApiBase returned null"));
         }
         CStr::from_ptr(((*base).GetVersionString)())
             .to_string_lossy()
@@ -99,16 +85,18 @@ pub fn probe_version(path: &Path) -> Result<String> {
 
 /// Loads `path` as this process's ONNX Runtime (idempotent for the same path).
 pub fn load(path: &Path) -> Result<&'static RuntimeInfo> {
-    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let abs = crate::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     if let Some((info, _)) = LOADED.get() {
         if info.library == abs {
             return Ok(info);
         }
-        return Err(Error::Runtime(format!(
-            "{}: this process already runs ONNX Runtime from {}; one library per process",
-            abs.display(),
-            info.library.display()
-        )));
+        return Err(Error::runtime(
+            &abs,
+            format!(
+                "this process already runs ONNX Runtime from {}; one library per process",
+                info.library.display()
+            ),
+        ));
     }
     let version = probe_version(&abs)?;
     let minor: u32 = version
@@ -117,22 +105,18 @@ pub fn load(path: &Path) -> Result<&'static RuntimeInfo> {
         .and_then(|m| m.parse().ok())
         .unwrap_or(0);
     if minor < MIN_ORT_MINOR {
-        return Err(Error::Runtime(format!(
-            "{}: ONNX Runtime {version} is too old; edgeperf needs 1.{MIN_ORT_MINOR} or newer",
-            abs.display()
-        )));
+        return Err(Error::runtime(
+            &abs,
+            format!("ONNX Runtime {version} is too old; edgeperf needs 1.{MIN_ORT_MINOR} or newer"),
+        ));
     }
-    let builder =
-        ort::init_from(&abs).map_err(|e| Error::Runtime(format!("{}: {e}", abs.display())))?;
+    let builder = ort::init_from(&abs).map_err(|e| Error::runtime(&abs, e.to_string()))?;
     let env = builder
         .with_name("edgeperf")
         .with_telemetry(false)
         .build()
         .map_err(|e| {
-            Error::Runtime(format!(
-                "{}: cannot create ONNX Runtime environment: {e}",
-                abs.display()
-            ))
+            Error::runtime(&abs, format!("cannot create ONNX Runtime environment: {e}"))
         })?;
     let _ = LOADED.set((
         RuntimeInfo {
@@ -156,6 +140,9 @@ pub struct ProviderOutcome {
 /// A ready-to-run session for one path with its fixed input tensor.
 pub struct PathSession {
     session: Session,
+    /// Device and model names, for errors.
+    device: String,
+    model: String,
     input_name: String,
     input: Tensor<f32>,
     /// Expected input shape (from the preprocessing).
@@ -198,16 +185,17 @@ impl PathSession {
     /// against the preprocessing. Never falls back to CPU silently.
     pub fn create(device: &Device, model: &Model) -> Result<PathSession> {
         let file = &model.file;
-        if !file.exists() {
-            return Err(Error::Runtime(format!(
-                "{}: model file not found (model {:?}; run scripts/setup.sh for the default suite)",
-                file.display(),
-                model.name
-            )));
+        if !crate::fs::exists(file) {
+            return Err(Error::model(
+                file,
+                format!(
+                    "model file not found (model {:?}; run scripts/setup.sh for the default suite)",
+                    model.name
+                ),
+            ));
         }
         let started = Instant::now();
-        let b = builder(device)
-            .map_err(|e| Error::Runtime(format!("device {:?}: {e}", device.name)))?;
+        let b = builder(device).map_err(|e| Error::device(&device.name, e))?;
         let (b, provider) = if device.provider == Provider::Cpu {
             (
                 b,
@@ -230,13 +218,12 @@ impl PathSession {
                 Err(e) => {
                     let reason = one_line(&e.to_string());
                     if !device.allow_fallback {
-                        return Err(Error::Runtime(format!(
-                            "device {:?}: the {} execution provider could not be registered: {reason} (no CPU fallback: set allow_fallback = true for this device to permit it)",
-                            device.name, device.provider
-                        )));
+                        return Err(Error::device(
+                            &device.name,
+                            format!("the {} execution provider could not be registered: {reason} (no CPU fallback: set allow_fallback = true for this device to permit it)", device.provider),
+                        ));
                     }
-                    let b = builder(device)
-                        .map_err(|e| Error::Runtime(format!("device {:?}: {e}", device.name)))?;
+                    let b = builder(device).map_err(|e| Error::device(&device.name, e))?;
                     (
                         b,
                         ProviderOutcome {
@@ -250,11 +237,13 @@ impl PathSession {
         };
         let mut b = b;
         let session = b.commit_from_file(file).map_err(|e| {
-            Error::Runtime(format!(
-                "{}: ONNX Runtime cannot load this model: {}",
-                file.display(),
-                one_line(&e.to_string())
-            ))
+            Error::model(
+                file,
+                format!(
+                    "ONNX Runtime cannot load this model: {}",
+                    one_line(&e.to_string())
+                ),
+            )
         })?;
         let session_create_ms = started.elapsed().as_secs_f64() * 1e3;
 
@@ -270,15 +259,17 @@ impl PathSession {
                         .iter()
                         .map(|i| i.name().to_string())
                         .collect();
-                    Error::Runtime(format!(
-                    "{}: model has no input named {name:?} (it has: {}); fix `input` of model {:?}",
-                    file.display(),
-                    names.join(", "),
-                    model.name
-                ))
+                    Error::model(
+                        file,
+                        format!(
+                            "model has no input named {name:?} (it has: {}); fix `input` of model {:?}",
+                            names.join(", "),
+                            model.name
+                        ),
+                    )
                 })?,
             None => session.inputs().first().ok_or_else(|| {
-                Error::Runtime(format!("{}: model has no inputs", file.display()))
+                Error::model(file, "model has no inputs")
             })?,
         };
         let input_name = input.name().to_string();
@@ -290,18 +281,22 @@ impl PathSession {
                     .zip(shape.iter())
                     .all(|(&d, &s)| d < 0 || d as usize == s);
             if !ok {
-                return Err(Error::Runtime(format!(
-                    "{}: input {input_name:?} has shape {dims:?} but the preprocessing of model {:?} makes {shape:?} (check preprocess.crop and layout)",
-                    file.display(),
-                    model.name
-                )));
+                return Err(Error::model(
+                    file,
+                    format!(
+                        "input {input_name:?} has shape {dims:?} but the preprocessing of model {:?} makes {shape:?} (check preprocess.crop and layout)",
+                        model.name
+                    ),
+                ));
             }
         }
         let n: usize = shape.iter().product();
         let input = Tensor::from_array((shape.map(|d| d as i64), vec![0.0f32; n]))
-            .map_err(|e| Error::Runtime(format!("cannot allocate input tensor: {e}")))?;
+            .map_err(|e| Error::model(file, format!("cannot allocate the input tensor: {e}")))?;
         Ok(PathSession {
             session,
+            device: device.name.clone(),
+            model: model.name.clone(),
             input_name,
             input,
             shape,
@@ -312,15 +307,15 @@ impl PathSession {
 
     /// Replaces the input tensor's data (length must match the shape).
     pub fn set_input(&mut self, data: &[f32]) -> Result<()> {
+        let error = |m| inference_error(&self.device, &self.model, m);
         let (_, buf) = self
             .input
             .try_extract_tensor_mut::<f32>()
-            .map_err(|e| Error::Runtime(format!("input tensor: {e}")))?;
+            .map_err(|e| error(format!("input tensor: {e}")))?;
         if buf.len() != data.len() {
-            return Err(Error::Runtime(format!(
-                "input has {} values, the model takes {}",
-                data.len(),
-                buf.len()
+            let (have, want) = (data.len(), buf.len());
+            return Err(error(format!(
+                "input has {have} values, the model takes {want}"
             )));
         }
         buf.copy_from_slice(data);
@@ -331,33 +326,41 @@ impl PathSession {
     /// timed unit of work, for `edgeperf run` and the criterion benchmarks alike.
     #[inline]
     pub fn infer(&mut self) -> Result<()> {
+        let error = |m| inference_error(&self.device, &self.model, m);
         let outputs = self
             .session
             .run(ort::inputs![self.input_name.as_str() => &self.input])
-            .map_err(|e| {
-                Error::Runtime(format!("inference failed: {}", one_line(&e.to_string())))
-            })?;
+            .map_err(|e| error(format!("inference failed: {}", one_line(&e.to_string()))))?;
         drop(outputs);
         Ok(())
     }
 
     /// One inference returning the first output as f32 values (the logits).
     pub fn infer_logits(&mut self) -> Result<Vec<f32>> {
+        let error = |m| inference_error(&self.device, &self.model, m);
         let outputs = self
             .session
             .run(ort::inputs![self.input_name.as_str() => &self.input])
-            .map_err(|e| {
-                Error::Runtime(format!("inference failed: {}", one_line(&e.to_string())))
-            })?;
+            .map_err(|e| error(format!("inference failed: {}", one_line(&e.to_string()))))?;
         let (_, data) = outputs[0]
             .try_extract_tensor::<f32>()
-            .map_err(|e| Error::Runtime(format!("model output is not a float32 tensor: {e}")))?;
+            .map_err(|e| error(format!("model output is not a float32 tensor: {e}")))?;
         Ok(data.to_vec())
     }
 
     /// The underlying session, for the bare-ORT comparison benchmark.
     pub fn raw(&mut self) -> (&mut Session, &str, &Tensor<f32>) {
         (&mut self.session, &self.input_name, &self.input)
+    }
+}
+
+/// An inference error naming its path; built only on failure, so the timed call
+/// allocates nothing.
+fn inference_error(device: &str, model: &str, message: String) -> Error {
+    Error::Inference {
+        device: device.to_string(),
+        model: model.to_string(),
+        message,
     }
 }
 

@@ -1,21 +1,16 @@
-//! Baselines stored in the repository: `baselines/<device>/<model>.json` holds the
-//! accepted measurement of one path (all its rounds, so its run-to-run spread is
-//! known, and its per-image accuracy outcomes); `<model>.history.jsonl` beside it
-//! holds one line per accepted baseline, so history works in a shallow CI checkout.
-//!
-//! Every write is atomic (temp file + rename): a crash or `kill -9` mid-write
-//! leaves the previous files intact.
+//! The baseline documents: `<model>.json` holds the accepted measurement of one
+//! path (all its rounds, so its run-to-run spread is known, and its per-image
+//! accuracy outcomes); each line of `<model>.history.jsonl` summarises one
+//! accepted baseline. Pure: `store::baselines` reads and writes the files.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::accuracy::Accuracy;
-use crate::config::Provider;
-use crate::env::{GitInfo, Host};
+use super::accuracy::Accuracy;
+use super::{GitInfo, Host, LatencySummary, PathRecord, Round, RunRecord, RuntimeInfo, Threads};
 use crate::error::{Error, Result};
-use crate::record::{LatencySummary, PathRecord, Round, RunRecord, Threads};
-use crate::runtime::RuntimeInfo;
+use crate::suite::Provider;
 
 pub const BASELINE_SCHEMA_VERSION: u32 = 1;
 
@@ -109,29 +104,7 @@ impl Baseline {
 
     /// Parses a baseline document that came from `path` (a file or a git blob).
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Baseline> {
-        let v: serde_json::Value = crate::fs::parse_json(path, bytes)?;
-        crate::record::check_schema(path, &v, BASELINE_SCHEMA_VERSION, "baseline")?;
-        serde_json::from_value(v)
-            .map_err(|e| Error::json(path, format!("not an edgeperf baseline: {e}")))
-    }
-}
-
-/// Where a path's files live under a baselines directory.
-pub fn baseline_file(dir: &Path, device: &str, model: &str) -> PathBuf {
-    dir.join(device).join(format!("{model}.json"))
-}
-
-pub fn history_file(dir: &Path, device: &str, model: &str) -> PathBuf {
-    dir.join(device).join(format!("{model}.history.jsonl"))
-}
-
-/// Loads a path's baseline; `Ok(None)` when the path has none yet.
-pub fn load(dir: &Path, device: &str, model: &str) -> Result<Option<Baseline>> {
-    let f = baseline_file(dir, device, model);
-    match std::fs::read(&f) {
-        Ok(bytes) => Baseline::parse(&f, &bytes).map(Some),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(&f, e)),
+        super::parse_document(path, bytes, BASELINE_SCHEMA_VERSION, "baseline")
     }
 }
 
@@ -154,7 +127,7 @@ pub fn parse_history(path: &Path, text: &str) -> Result<(Vec<HistoryEntry>, Vec<
                 i + 1
             )),
             Err(e) => {
-                return Err(Error::json(
+                return Err(Error::document(
                     path,
                     format!("line {}: not a history entry: {e}", i + 1),
                 ))
@@ -164,58 +137,10 @@ pub fn parse_history(path: &Path, text: &str) -> Result<(Vec<HistoryEntry>, Vec<
     Ok((out, warnings))
 }
 
-pub fn load_history(
-    dir: &Path,
-    device: &str,
-    model: &str,
-) -> Result<(Vec<HistoryEntry>, Vec<String>)> {
-    let f = history_file(dir, device, model);
-    match std::fs::read_to_string(&f) {
-        Ok(text) => parse_history(&f, &text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((Vec::new(), Vec::new())),
-        Err(e) => Err(Error::io(&f, e)),
+impl HistoryEntry {
+    /// The entry as one JSON line (no newline).
+    pub fn to_line(&self) -> Result<String> {
+        serde_json::to_string(self)
+            .map_err(|e| Error::Usage(format!("cannot serialise a history entry: {e}")))
     }
-}
-
-/// Accepts every path of a run as the new baseline: writes `<model>.json`
-/// atomically and appends to the history (rewritten atomically as a whole).
-/// Returns the files written.
-pub fn accept(dir: &Path, run: &RunRecord) -> Result<Vec<PathBuf>> {
-    if !run.complete {
-        return Err(Error::Other(
-            "the run record is incomplete (its run was interrupted); run again before accepting it"
-                .into(),
-        ));
-    }
-    // Validate everything first so a bad history file stops the accept before any write.
-    let mut plans = Vec::new();
-    for p in &run.paths {
-        let b = Baseline::from_path(run, p);
-        let hf = history_file(dir, &p.device, &p.model);
-        let existing = match std::fs::read_to_string(&hf) {
-            Ok(t) => {
-                parse_history(&hf, &t)?;
-                t
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(Error::io(&hf, e)),
-        };
-        plans.push((b, hf, existing));
-    }
-    let mut written = Vec::new();
-    for (b, hf, mut text) in plans {
-        let bf = baseline_file(dir, &b.device, &b.model);
-        crate::fs::write_json_atomic(&bf, &b)?;
-        if !text.is_empty() && !text.ends_with('\n') {
-            text.push('\n');
-        }
-        let line =
-            serde_json::to_string(&b.history_entry()).map_err(|e| Error::Other(e.to_string()))?;
-        text.push_str(&line);
-        text.push('\n');
-        crate::fs::write_atomic(&hf, text.as_bytes())?;
-        written.push(bf);
-        written.push(hf);
-    }
-    Ok(written)
 }

@@ -1,0 +1,62 @@
+//! Guards and notes: what changed around a path besides its latency and accuracy.
+//! A guard makes the path a regression on its own (the execution provider that
+//! really ran is not the baseline's, e.g. a silent fall back to CPU); a note is a
+//! change the verdict should be read with (runtime, threads, host, model file).
+
+use crate::record::baseline::Baseline;
+use crate::record::{PathRecord, RunRecord};
+use crate::suite::Provider;
+
+/// The first 12 characters of a hash (fewer if it is shorter; never panics).
+pub fn short_hash(hash: &str) -> &str {
+    match hash.char_indices().nth(12) {
+        Some((i, _)) => &hash[..i],
+        None => hash,
+    }
+}
+
+/// (guards, notes) of a head path against its baseline.
+pub fn check(run: &RunRecord, p: &PathRecord, base: &Baseline) -> (Vec<String>, Vec<String>) {
+    let mut guards = Vec::new();
+    let mut notes = Vec::new();
+    if p.provider_ran != base.provider_ran {
+        guards.push(format!(
+            "execution provider changed: the baseline ran on {}, this run on {}{}",
+            base.provider_ran,
+            p.provider_ran,
+            if p.provider_ran == Provider::Cpu {
+                " (fell back to CPU)"
+            } else {
+                ""
+            }
+        ));
+    }
+    if p.runtime.version != base.runtime.version {
+        notes.push(format!(
+            "onnxruntime changed: {} -> {}",
+            base.runtime.version, p.runtime.version
+        ));
+    }
+    if p.threads != base.threads {
+        notes.push(format!(
+            "threads changed: intra/inter {}/{} -> {}/{}",
+            base.threads.intra, base.threads.inter, p.threads.intra, p.threads.inter
+        ));
+    }
+    let h = &run.environment.host;
+    let b = &base.host;
+    if h.cpu_model != b.cpu_model || h.cores != b.cores || h.hostname != b.hostname {
+        notes.push(format!(
+            "host changed: {} ({} x {}) -> {} ({} x {})",
+            b.hostname, b.cores, b.cpu_model, h.hostname, h.cores, h.cpu_model
+        ));
+    }
+    if p.model_sha256 != base.model_sha256 {
+        notes.push(format!(
+            "model file changed: sha256 {} -> {}",
+            short_hash(&base.model_sha256),
+            short_hash(&p.model_sha256)
+        ));
+    }
+    (guards, notes)
+}

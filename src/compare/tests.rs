@@ -1,0 +1,1 @@
+//! Unit tests of the comparator's flow on in-memory values.

@@ -1,0 +1,72 @@
+//! The worker protocol: what `edgeperf` asks a measurement worker process
+//! (`edgeperf __worker`) to do, and what the worker answers. One type each way,
+//! serialised as JSON: the request on the worker's stdin, the reply as one JSON
+//! document on its stdout. The request carries everything the worker needs (the
+//! resolved device, model, dataset and sampling), so the worker reads no suite.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::ort::ProviderOutcome;
+use crate::record::accuracy::Accuracy;
+use crate::record::{Round, RuntimeInfo};
+use crate::suite::{Dataset, Device, Model, Sampling};
+
+/// Version of the request/reply shapes; a worker refuses any other.
+pub const WORKER_PROTOCOL: u32 = 1;
+
+/// One side of a measurement: a device (with its runtime library resolved) and a model.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PathSpec {
+    pub device: Device,
+    pub model: Model,
+    /// The runtime library this side runs on.
+    pub library: PathBuf,
+}
+
+/// What a worker measures in one round.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkerRequest {
+    pub protocol: u32,
+    /// Round index (recorded, and named in errors).
+    pub round: u32,
+    pub sampling: Sampling,
+    /// Also run the accuracy pass over the dataset.
+    pub accuracy: bool,
+    /// The photos: the first one is the timing input; all of them for accuracy.
+    pub dataset: Option<Dataset>,
+    /// The path measured.
+    pub head: PathSpec,
+    /// A second path (the base side of a confirmation) loaded in the same process
+    /// and timed in alternating blocks (A B B A ...): process-level state, which
+    /// moves latency by tens of percent between processes on small machines, then
+    /// hits both alike. It must run on the same library as `head`.
+    pub paired: Option<PathSpec>,
+}
+
+/// What a worker measured in one round.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RoundResult {
+    pub device: String,
+    pub model: String,
+    pub model_file: String,
+    pub model_sha256: String,
+    pub runtime: RuntimeInfo,
+    pub provider: ProviderOutcome,
+    /// The image the timed inferences use (relative to the dataset root), or "synthetic".
+    pub input: String,
+    pub round: Round,
+    pub accuracy: Option<Accuracy>,
+    /// The paired (base) side's samples from the same process, when asked for.
+    #[serde(default)]
+    pub paired: Option<Round>,
+}
+
+/// The worker's answer: its measurement, or its error as one line.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkerReply {
+    Ok(Box<RoundResult>),
+    Error { message: String },
+}

@@ -1,0 +1,162 @@
+//! Running a suite's paths: every path is measured in rounds, each round in a
+//! fresh worker process, and the rounds are interleaved across paths (path1 r0,
+//! path2 r0, ..., path1 r1, ...) so slow drift of the machine spreads over all
+//! paths. The record is handed to the caller after every round so a crash keeps
+//! the rounds measured so far.
+
+use std::path::{Path, PathBuf};
+
+use super::protocol::{PathSpec, RoundResult, WorkerRequest, WORKER_PROTOCOL};
+use super::spawn::spawn_round;
+use crate::error::{Error, Result};
+use crate::record::{
+    ColdStart, DatasetInfo, LatencySummary, PathRecord, RunRecord, SuiteInfo, Threads,
+};
+use crate::suite::{Device, Model, Sampling, Suite};
+
+/// Progress callback: (done, total, label).
+pub type Progress<'a> = &'a mut dyn FnMut(usize, usize, &str);
+
+/// The edgeperf executable that worker processes run.
+pub fn current_exe() -> Result<PathBuf> {
+    std::env::current_exe()
+        .map_err(|e| Error::Usage(format!("cannot locate the edgeperf executable: {e}")))
+}
+
+/// A path's side as a worker runs it: the device with its runtime library resolved
+/// (`--runtime` override, the device's `runtime`, then `ORT_DYLIB_PATH`).
+pub fn path_spec(device: &Device, model: &Model, runtime: Option<&Path>) -> Result<PathSpec> {
+    Ok(PathSpec {
+        device: device.clone(),
+        model: model.clone(),
+        library: super::ort::library_for(device, runtime)?,
+    })
+}
+
+/// Runs the selected paths of a suite and builds the record. `on_update` receives
+/// the partial record after every round so callers can rewrite their output file.
+pub fn run_suite(
+    suite: &Suite,
+    paths: &[(&Device, &Model)],
+    sampling: &Sampling,
+    runtime: Option<&Path>,
+    progress: Progress<'_>,
+    on_update: &mut dyn FnMut(&RunRecord) -> Result<()>,
+) -> Result<RunRecord> {
+    let exe = current_exe()?;
+    let specs = paths
+        .iter()
+        .map(|(d, m)| path_spec(d, m, runtime))
+        .collect::<Result<Vec<_>>>()?;
+    let needs_dataset = paths.iter().any(|(_, m)| m.accuracy);
+    let dataset = match (&suite.dataset, needs_dataset) {
+        (Some(ds), true) => {
+            let samples = crate::dataset::scan(ds)?;
+            Some(DatasetInfo {
+                root: ds.root.display().to_string(),
+                images: samples.len(),
+                fingerprint: crate::dataset::fingerprint(&samples)?,
+            })
+        }
+        _ => None,
+    };
+    let mut record = RunRecord {
+        schema_version: crate::record::RECORD_SCHEMA_VERSION,
+        complete: false,
+        environment: crate::env::capture(suite.dir()),
+        suite: SuiteInfo {
+            file: suite.path.display().to_string(),
+            sha256: suite.sha256.clone(),
+        },
+        sampling: sampling.clone(),
+        dataset,
+        paths: Vec::new(),
+    };
+    let mut results: Vec<Vec<RoundResult>> = vec![Vec::new(); paths.len()];
+    let total = paths.len() * sampling.rounds as usize;
+    let mut done = 0;
+    for round in 0..sampling.rounds {
+        for (i, spec) in specs.iter().enumerate() {
+            let label = format!(
+                "{}/{} round {}/{}",
+                spec.device.name,
+                spec.model.name,
+                round + 1,
+                sampling.rounds
+            );
+            progress(done, total, &label);
+            let req = WorkerRequest {
+                protocol: WORKER_PROTOCOL,
+                round,
+                sampling: sampling.clone(),
+                accuracy: round == 0 && spec.model.accuracy,
+                dataset: suite.dataset.clone(),
+                head: spec.clone(),
+                paired: None,
+            };
+            results[i].push(spawn_round(&exe, &req)?);
+            done += 1;
+            record.paths = assemble(paths, &results);
+            on_update(&record)?;
+        }
+    }
+    progress(done, total, "done");
+    record.complete = true;
+    on_update(&record)?;
+    Ok(record)
+}
+
+/// Builds path records from the rounds gathered so far.
+pub fn assemble(paths: &[(&Device, &Model)], results: &[Vec<RoundResult>]) -> Vec<PathRecord> {
+    paths
+        .iter()
+        .zip(results)
+        .filter_map(|((device, _), rs)| path_record(device, rs))
+        .collect()
+}
+
+/// Merges a path's rounds into its record (pooled latency summary, median cold
+/// start); `None` before its first round.
+pub fn path_record(device: &Device, rs: &[RoundResult]) -> Option<PathRecord> {
+    let first = rs.first()?;
+    let pooled: Vec<f64> = rs
+        .iter()
+        .flat_map(|r| r.round.samples_ms.iter().copied())
+        .collect();
+    let latency = LatencySummary::from_samples(&pooled)?;
+    let med = |f: fn(&ColdStart) -> f64| {
+        crate::stats::median(
+            &rs.iter()
+                .map(|r| f(&r.round.cold_start_ms))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap_or(f64::NAN)
+    };
+    Some(PathRecord {
+        device: first.device.clone(),
+        model: first.model.clone(),
+        model_file: first.model_file.clone(),
+        model_sha256: first.model_sha256.clone(),
+        provider_requested: first.provider.requested,
+        provider_ran: first.provider.ran,
+        fallback_reason: first.provider.fallback_reason.clone(),
+        threads: Threads {
+            intra: device.intra_threads,
+            inter: device.inter_threads,
+        },
+        runtime: first.runtime.clone(),
+        fps: if latency.mean > 0.0 {
+            1000.0 / latency.mean
+        } else {
+            0.0
+        },
+        latency_ms: latency,
+        cold_start_ms: ColdStart {
+            library_load: med(|c| c.library_load),
+            session_create: med(|c| c.session_create),
+            first_inference: med(|c| c.first_inference),
+        },
+        rounds: rs.iter().map(|r| r.round.clone()).collect(),
+        accuracy: rs.iter().find_map(|r| r.accuracy.clone()),
+    })
+}

@@ -1,0 +1,156 @@
+//! Baselines stored in the repository: `baselines/<device>/<model>.json` (the
+//! accepted measurement of one path) and `<model>.history.jsonl` beside it (one line
+//! per accepted baseline, so history works in a shallow CI checkout). Read from a
+//! directory or, for `--against REF`, from a commit through git2.
+//!
+//! Writes are atomic (unique temp file + rename) and `accept` holds an exclusive
+//! advisory lock on `<dir>/.edgeperf.lock` while it reads, appends and rewrites the
+//! history, so concurrent accepts into one directory never lose an entry.
+
+use std::path::{Path, PathBuf};
+
+use super::git::GitTree;
+use crate::error::{Error, Result};
+use crate::record::baseline::{parse_history, Baseline, HistoryEntry};
+use crate::record::RunRecord;
+
+/// Where a path's files live under a baselines directory.
+pub fn baseline_file(dir: &Path, device: &str, model: &str) -> PathBuf {
+    dir.join(device).join(format!("{model}.json"))
+}
+
+pub fn history_file(dir: &Path, device: &str, model: &str) -> PathBuf {
+    dir.join(device).join(format!("{model}.history.jsonl"))
+}
+
+/// The lock file `accept` holds while it writes.
+pub fn lock_file(dir: &Path) -> PathBuf {
+    dir.join(".edgeperf.lock")
+}
+
+/// Where baselines come from.
+pub enum Source {
+    /// A directory on disk (default `baselines/`).
+    Dir(PathBuf),
+    /// The baselines directory as it is at a commit (`--against REF`).
+    Git { tree: GitTree, dir_rel: PathBuf },
+}
+
+impl Source {
+    pub fn label(&self) -> String {
+        match self {
+            Source::Dir(d) => d.display().to_string(),
+            Source::Git { tree, dir_rel } => format!("{} at {}", dir_rel.display(), tree.label),
+        }
+    }
+
+    /// The commit the baselines are read at, if they come from git.
+    pub fn tree(&self) -> Option<&GitTree> {
+        match self {
+            Source::Git { tree, .. } => Some(tree),
+            Source::Dir(_) => None,
+        }
+    }
+
+    /// A path's baseline, `Ok(None)` when the source has none for it.
+    pub fn load(&self, device: &str, model: &str) -> Result<Option<Baseline>> {
+        match self {
+            Source::Dir(d) => load(d, device, model),
+            Source::Git { tree, dir_rel } => {
+                let rel = baseline_file(dir_rel, device, model);
+                match tree.read(&rel)? {
+                    Some(bytes) => Baseline::parse(&tree.shown(&rel), &bytes).map(Some),
+                    None => Ok(None),
+                }
+            }
+        }
+    }
+}
+
+/// Loads a path's baseline; `Ok(None)` when the path has none yet.
+pub fn load(dir: &Path, device: &str, model: &str) -> Result<Option<Baseline>> {
+    let f = baseline_file(dir, device, model);
+    match crate::fs::read_if_exists(&f)? {
+        Some(bytes) => Baseline::parse(&f, &bytes).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A path's history and the warnings of reading it (a skipped incomplete last line).
+pub fn load_history(
+    dir: &Path,
+    device: &str,
+    model: &str,
+) -> Result<(Vec<HistoryEntry>, Vec<String>)> {
+    let f = history_file(dir, device, model);
+    match crate::fs::read_if_exists(&f)? {
+        Some(bytes) => parse_history(&f, &String::from_utf8_lossy(&bytes)),
+        None => Ok((Vec::new(), Vec::new())),
+    }
+}
+
+/// Lists (device, model) pairs that have a history file under `dir`, sorted.
+pub fn paths_in(dir: &Path) -> Result<Vec<(String, String)>> {
+    let devices = match crate::fs::list_dir(dir) {
+        Ok(d) => d,
+        Err(e) if e.is_not_found() => return Err(Error::Usage(format!(
+            "{}: no baselines directory (accept a run first: edgeperf baseline accept RUN.json)",
+            dir.display()
+        ))),
+        Err(e) => return Err(e.into()),
+    };
+    let mut out = Vec::new();
+    for d in devices.iter().filter(|d| d.is_dir) {
+        for f in crate::fs::list_dir(&d.path)? {
+            if let Some(model) = f.name.strip_suffix(".history.jsonl") {
+                out.push((d.name.clone(), model.to_string()));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Accepts every path of a run as the new baseline: writes `<model>.json`
+/// atomically and appends to the history (rewritten atomically as a whole), under
+/// the directory's lock. Returns the files written. The run file's path names it
+/// in errors.
+pub fn accept(dir: &Path, run_file: &Path, run: &RunRecord) -> Result<Vec<PathBuf>> {
+    if !run.complete {
+        return Err(Error::document(
+            run_file,
+            "the run record is incomplete (its run was interrupted); run again before accepting it",
+        ));
+    }
+    crate::fs::create_dir_all(dir)?;
+    let _lock = crate::fs::lock_exclusive(&lock_file(dir))?;
+    // Validate everything first so a bad history file stops the accept before any write.
+    let mut plans = Vec::new();
+    for p in &run.paths {
+        let b = Baseline::from_path(run, p);
+        let hf = history_file(dir, &p.device, &p.model);
+        let existing = match crate::fs::read_if_exists(&hf)? {
+            Some(bytes) => {
+                let t = String::from_utf8_lossy(&bytes).into_owned();
+                parse_history(&hf, &t)?;
+                t
+            }
+            None => String::new(),
+        };
+        plans.push((b, hf, existing));
+    }
+    let mut written = Vec::new();
+    for (b, hf, mut text) in plans {
+        let bf = baseline_file(dir, &b.device, &b.model);
+        crate::fs::write_atomic(&bf, crate::record::to_json_pretty(&b)?.as_bytes())?;
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&b.history_entry().to_line()?);
+        text.push('\n');
+        crate::fs::write_atomic(&hf, text.as_bytes())?;
+        written.push(bf);
+        written.push(hf);
+    }
+    Ok(written)
+}

@@ -1,0 +1,473 @@
+//! From TOML text to a validated [`Suite`]: the raw serde shapes, one validating
+//! function per table, and TOML errors turned into "file: line N (key): message".
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{CompareConfig, Dataset, Device, Model, Provider, Sampling, Suite};
+use crate::error::{Error, Result};
+use crate::preprocess::{ChannelOrder, Interpolation, Layout, Normalize, Preprocess};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSuite {
+    schema_version: Option<u32>,
+    #[serde(default)]
+    sampling: Sampling,
+    dataset: Option<RawDataset>,
+    #[serde(default, rename = "device")]
+    devices: Vec<RawDevice>,
+    #[serde(default, rename = "model")]
+    models: Vec<ModelSpec>,
+    #[serde(default)]
+    compare: CompareConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDataset {
+    root: PathBuf,
+    #[serde(default = "default_layout")]
+    layout: String,
+    classes: Option<PathBuf>,
+    #[serde(default = "default_num_classes")]
+    num_classes: u32,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+fn default_layout() -> String {
+    "class-folders".into()
+}
+fn default_num_classes() -> u32 {
+    1000
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDevice {
+    name: String,
+    #[serde(default = "default_provider")]
+    provider: String,
+    #[serde(default = "one")]
+    intra_threads: usize,
+    #[serde(default = "one")]
+    inter_threads: usize,
+    runtime: Option<PathBuf>,
+    #[serde(default)]
+    allow_fallback: bool,
+    #[serde(default = "yes")]
+    default: bool,
+    #[serde(default)]
+    options: BTreeMap<String, toml::Value>,
+}
+
+fn default_provider() -> String {
+    "cpu".into()
+}
+fn one() -> usize {
+    1
+}
+fn yes() -> bool {
+    true
+}
+
+/// A model entry as written in the suite (and as sent to a worker process).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ModelSpec {
+    name: String,
+    file: PathBuf,
+    #[serde(default)]
+    input: Option<String>,
+    #[serde(default = "yes")]
+    accuracy: bool,
+    preprocess: PreprocessSpec,
+}
+
+/// The `preprocess` table of a model, as written.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PreprocessSpec {
+    pub resize: u32,
+    pub crop: u32,
+    #[serde(default = "default_interp")]
+    pub interpolation: String,
+    /// Pixels (0..255) are divided by this first: 255 for torchvision's ToTensor.
+    #[serde(default = "default_divisor")]
+    pub divisor: f64,
+    #[serde(default = "zero3")]
+    pub mean: Vec<f32>,
+    #[serde(default = "one3")]
+    pub std: Vec<f32>,
+    #[serde(default = "default_layout_nchw")]
+    pub layout: String,
+    #[serde(default = "default_rgb")]
+    pub channels: String,
+}
+
+fn default_interp() -> String {
+    "bilinear".into()
+}
+fn default_divisor() -> f64 {
+    1.0
+}
+fn zero3() -> Vec<f32> {
+    vec![0.0; 3]
+}
+fn one3() -> Vec<f32> {
+    vec![1.0; 3]
+}
+fn default_layout_nchw() -> String {
+    "nchw".into()
+}
+fn default_rgb() -> String {
+    "rgb".into()
+}
+
+/// A validation failure inside one table: (key relative to the table, message).
+type KeyError = (String, String);
+
+fn key_err(key: &str, message: impl Into<String>) -> KeyError {
+    (key.to_string(), message.into())
+}
+
+/// Parses and validates suite text that came from `path`.
+pub(super) fn parse(path: &Path, text: &str, dir: &Path) -> Result<Suite> {
+    let raw: RawSuite = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
+    let cfg = |(key, msg): KeyError| Error::config(path, key, msg);
+    if let Some(v) = raw.schema_version {
+        if v > super::SUITE_SCHEMA_VERSION {
+            return Err(cfg(key_err(
+                "schema_version",
+                format!(
+                    "suite schema {v} is newer than this edgeperf understands ({}); upgrade edgeperf",
+                    super::SUITE_SCHEMA_VERSION
+                ),
+            )));
+        }
+    }
+    validate_sampling(&raw.sampling).map_err(cfg)?;
+    let resolve = |p: &Path| -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            dir.join(p)
+        }
+    };
+    if raw.devices.is_empty() {
+        return Err(cfg(key_err("device", "the suite defines no [[device]]")));
+    }
+    let mut devices: Vec<Device> = Vec::new();
+    for (i, d) in raw.devices.iter().enumerate() {
+        let prefix = |(k, m): KeyError| (format!("device[{i}].{k}"), m);
+        let device = device(d, &resolve).map_err(prefix).map_err(cfg)?;
+        if devices.iter().any(|x| x.name == device.name) {
+            return Err(cfg(prefix(key_err(
+                "name",
+                format!("duplicate device name {:?}", device.name),
+            ))));
+        }
+        devices.push(device);
+    }
+    if raw.models.is_empty() {
+        return Err(cfg(key_err("model", "the suite defines no [[model]]")));
+    }
+    let mut models: Vec<Model> = Vec::new();
+    for (i, m) in raw.models.iter().enumerate() {
+        let prefix = |(k, m): KeyError| (format!("model[{i}].{k}"), m);
+        let mut model = model(m).map_err(prefix).map_err(cfg)?;
+        model.file = resolve(&model.file);
+        if models.iter().any(|x| x.name == model.name) {
+            return Err(cfg(prefix(key_err(
+                "name",
+                format!("duplicate model name {:?}", model.name),
+            ))));
+        }
+        models.push(model);
+    }
+    let dataset = match &raw.dataset {
+        Some(d) => Some(dataset(d, &resolve).map_err(cfg)?),
+        None => None,
+    };
+    if dataset.is_none() {
+        if let Some((i, _)) = models.iter().enumerate().find(|(_, m)| m.accuracy) {
+            return Err(cfg(key_err(
+                &format!("model[{i}].accuracy"),
+                "the model asks for accuracy but the suite has no [dataset] (set accuracy = false or add one)",
+            )));
+        }
+    }
+    raw.compare.validate().map_err(cfg)?;
+    Ok(Suite {
+        path: path.to_path_buf(),
+        dir: dir.to_path_buf(),
+        sha256: crate::fs::sha256_bytes(text.as_bytes()),
+        sampling: raw.sampling,
+        dataset,
+        devices,
+        models,
+        compare: raw.compare,
+    })
+}
+
+fn validate_sampling(s: &Sampling) -> std::result::Result<(), KeyError> {
+    if s.rounds == 0 {
+        return Err(key_err("sampling.rounds", "must be at least 1"));
+    }
+    if s.samples == 0 {
+        return Err(key_err("sampling.samples", "must be at least 1"));
+    }
+    if !(s.max_seconds.is_finite() && s.max_seconds > 0.0) {
+        return Err(key_err("sampling.max_seconds", "must be a positive number"));
+    }
+    Ok(())
+}
+
+fn device(
+    d: &RawDevice,
+    resolve: &dyn Fn(&Path) -> PathBuf,
+) -> std::result::Result<Device, KeyError> {
+    check_name(&d.name).map_err(|m| key_err("name", m))?;
+    let provider = Provider::parse(&d.provider).ok_or_else(|| {
+        key_err(
+            "provider",
+            format!(
+                "unknown execution provider {:?} (expected cpu, openvino, cuda or tensorrt)",
+                d.provider
+            ),
+        )
+    })?;
+    for (key, n) in [
+        ("intra_threads", d.intra_threads),
+        ("inter_threads", d.inter_threads),
+    ] {
+        if n == 0 || n > 1024 {
+            return Err(key_err(key, "must be between 1 and 1024"));
+        }
+    }
+    let mut options = BTreeMap::new();
+    for (k, v) in &d.options {
+        let s = match v {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Integer(n) => n.to_string(),
+            toml::Value::Float(x) => x.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            _ => {
+                return Err(key_err(
+                    &format!("options.{k}"),
+                    "must be a string, number or boolean",
+                ))
+            }
+        };
+        options.insert(k.clone(), s);
+    }
+    Ok(Device {
+        name: d.name.clone(),
+        provider,
+        intra_threads: d.intra_threads,
+        inter_threads: d.inter_threads,
+        runtime: d.runtime.as_deref().map(resolve),
+        allow_fallback: d.allow_fallback,
+        default: d.default,
+        options,
+    })
+}
+
+/// Validates a model entry; its file stays as written (the caller resolves it).
+fn model(m: &ModelSpec) -> std::result::Result<Model, KeyError> {
+    check_name(&m.name).map_err(|e| key_err("name", e))?;
+    let preprocess = preprocess(&m.preprocess).map_err(|(k, e)| match k.as_str() {
+        "" => ("preprocess".to_string(), e),
+        _ => (format!("preprocess.{k}"), e),
+    })?;
+    Ok(Model {
+        name: m.name.clone(),
+        file: m.file.clone(),
+        input: m.input.clone(),
+        accuracy: m.accuracy,
+        preprocess,
+    })
+}
+
+fn preprocess(p: &PreprocessSpec) -> std::result::Result<Preprocess, KeyError> {
+    let interpolation = match p.interpolation.to_ascii_lowercase().as_str() {
+        "bilinear" => Interpolation::Bilinear,
+        "bicubic" => Interpolation::Bicubic,
+        "nearest" => Interpolation::Nearest,
+        other => {
+            return Err(key_err(
+                "interpolation",
+                format!("unknown interpolation {other:?} (expected bilinear, bicubic or nearest)"),
+            ))
+        }
+    };
+    if p.crop == 0 {
+        return Err(key_err("crop", "must be at least 1"));
+    }
+    if p.resize < p.crop {
+        return Err(key_err(
+            "resize",
+            format!(
+                "shorter side {} is smaller than the crop {}",
+                p.resize, p.crop
+            ),
+        ));
+    }
+    if !(p.divisor.is_finite() && p.divisor > 0.0) {
+        return Err(key_err("divisor", "must be positive"));
+    }
+    let mean = three(&p.mean).ok_or_else(|| key_err("mean", "needs 3 values (R, G, B)"))?;
+    let std = three(&p.std).ok_or_else(|| key_err("std", "needs 3 values (R, G, B)"))?;
+    if std.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+        return Err(key_err("std", "every value must be positive"));
+    }
+    let layout = match p.layout.to_ascii_lowercase().as_str() {
+        "nchw" => Layout::Nchw,
+        "nhwc" => Layout::Nhwc,
+        other => {
+            return Err(key_err(
+                "layout",
+                format!("unknown layout {other:?} (expected nchw or nhwc)"),
+            ))
+        }
+    };
+    let channel_order = match p.channels.to_ascii_lowercase().as_str() {
+        "rgb" => ChannelOrder::Rgb,
+        "bgr" => ChannelOrder::Bgr,
+        other => {
+            return Err(key_err(
+                "channels",
+                format!("unknown channel order {other:?} (expected rgb or bgr)"),
+            ))
+        }
+    };
+    let normalize = Normalize {
+        divisor: p.divisor as f32,
+        mean,
+        std,
+    };
+    Preprocess::new(
+        p.resize,
+        p.crop,
+        interpolation,
+        normalize,
+        layout,
+        channel_order,
+    )
+    .map_err(|e| key_err("", e.to_string()))
+}
+
+fn dataset(
+    d: &RawDataset,
+    resolve: &dyn Fn(&Path) -> PathBuf,
+) -> std::result::Result<Dataset, KeyError> {
+    if d.layout != "class-folders" {
+        return Err(key_err(
+            "dataset.layout",
+            format!("unknown layout {:?} (expected \"class-folders\": <class index>/<image>, as ImageNetV2)", d.layout),
+        ));
+    }
+    if d.num_classes == 0 {
+        return Err(key_err("dataset.num_classes", "must be at least 1"));
+    }
+    Ok(Dataset {
+        root: resolve(&d.root),
+        classes: d.classes.as_deref().map(resolve),
+        num_classes: d.num_classes,
+        limit: d.limit,
+    })
+}
+
+impl From<Model> for ModelSpec {
+    fn from(m: Model) -> ModelSpec {
+        let p = &m.preprocess;
+        let n = p.normalize();
+        ModelSpec {
+            name: m.name.clone(),
+            file: m.file.clone(),
+            input: m.input.clone(),
+            accuracy: m.accuracy,
+            preprocess: PreprocessSpec {
+                resize: p.resize(),
+                crop: p.crop(),
+                interpolation: p.interpolation().as_str().to_string(),
+                divisor: n.divisor as f64,
+                mean: n.mean.to_vec(),
+                std: n.std.to_vec(),
+                layout: match p.layout() {
+                    Layout::Nchw => "nchw".into(),
+                    Layout::Nhwc => "nhwc".into(),
+                },
+                channels: match p.channel_order() {
+                    ChannelOrder::Rgb => "rgb".into(),
+                    ChannelOrder::Bgr => "bgr".into(),
+                },
+            },
+        }
+    }
+}
+
+impl TryFrom<ModelSpec> for Model {
+    type Error = String;
+    fn try_from(m: ModelSpec) -> std::result::Result<Model, String> {
+        model(&m).map_err(|(k, e)| format!("model {:?}: {k}: {e}", m.name))
+    }
+}
+
+fn check_name(name: &str) -> std::result::Result<(), String> {
+    if name.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(format!("{name:?} may only hold letters, digits, '-', '_' and '.' (it names files in baselines/)"));
+    }
+    Ok(())
+}
+
+fn three(v: &[f32]) -> Option<[f32; 3]> {
+    (v.len() == 3).then(|| [v[0], v[1], v[2]])
+}
+
+/// Turns a TOML error into one line: file, line, the key when toml knows it.
+fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> Error {
+    let line = e
+        .span()
+        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+    let msg = e.message().replace('\n', " ");
+    let key = match line {
+        Some(l) => match dotted_key_at(text, l) {
+            Some(k) => format!("line {l} ({k})"),
+            None => format!("line {l}"),
+        },
+        None => "(document)".into(),
+    };
+    Error::config(path, key, msg)
+}
+
+/// The dotted key assigned on 1-based line `line` (`sampling.rounds`), from the
+/// nearest table header above it; `None` when the line is not `key = value`.
+fn dotted_key_at(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let here = lines.get(line.checked_sub(1)?)?.trim();
+    let (k, _) = here.split_once('=')?;
+    let k = k.trim();
+    if k.is_empty() || k.starts_with('[') || k.starts_with('#') {
+        return None;
+    }
+    let table = lines[..line - 1]
+        .iter()
+        .rev()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    Some(match table {
+        Some(t) => format!("{t}.{k}"),
+        None => k.to_string(),
+    })
+}
