@@ -19,8 +19,8 @@ use edgeperf::compare::{round_stats, Comparison, LatencyRule, PathStatus};
 use edgeperf::config::Provider;
 use edgeperf::record::RunRecord;
 use fixtures::{
-    at, first_wrong, history_lines, level_shift_history, mixed_scenario, path_record, run_record,
-    synth_rounds, write_baselines, write_history, write_json, BASE_COMMIT, HEAD_COMMIT,
+    at, fake_commit, first_wrong, history_lines, level_shift_history, mixed_scenario, path_record,
+    run_record, synth_rounds, write_baselines, write_history, write_json, BASE_COMMIT, HEAD_COMMIT,
 };
 
 fn tmp() -> tempfile::TempDir {
@@ -639,7 +639,7 @@ fn history_finds_the_latency_level_change() {
         .filter(|l| l.contains("latency level change"))
         .collect();
     assert_eq!(flagged.len(), 1, "{out}");
-    assert!(flagged[0].contains(&format!("{cp:040x}")[..10]), "{out}");
+    assert!(flagged[0].contains(&fake_commit(cp)[..10]), "{out}");
 }
 
 #[test]

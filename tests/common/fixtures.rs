@@ -3,8 +3,8 @@
 //! history files, all written as the JSON edgeperf reads (no ONNX Runtime needed).
 //!
 //! Everything here is deterministic: times are offsets from [`TEST_TIME`] (never
-//! the clock), and the only "randomness" is [`unit`], a hash of an index and a
-//! fixed seed. The same call gives the same bytes on every run, so snapshot tests
+//! the clock), and the only "randomness" is [`mix`] (and [`unit`] over it), a
+//! hash of an index and a fixed seed. The same call gives the same bytes on every run, so snapshot tests
 //! can render these fixtures.
 //!
 //! Include it with `#[path = "common/fixtures.rs"] mod fixtures;` from `tests/` and
@@ -60,14 +60,30 @@ pub fn host() -> Host {
 // Samples
 // ---------------------------------------------------------------------------
 
-/// Deterministic pseudo-random number in [0, 1) for index `i` under `seed`
-/// (a SplitMix64-style hash: no state, so any order of calls gives the same values).
-pub fn unit(i: usize, seed: u64) -> f64 {
+/// SplitMix64-style hash of index `i` under `seed`: stateless, so any order of
+/// calls gives the same values.
+pub fn mix(i: usize, seed: u64) -> u64 {
     let mut x = (i as u64 ^ (seed << 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     x ^= x >> 31;
     x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x ^= x >> 29;
-    (x >> 11) as f64 / (1u64 << 53) as f64
+    x
+}
+
+/// Deterministic pseudo-random number in [0, 1) for index `i` under `seed`.
+pub fn unit(i: usize, seed: u64) -> f64 {
+    (mix(i, seed) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A 40-hex-digit commit id for index `i`, distinct in its first 10 digits (the
+/// short form reports print).
+pub fn fake_commit(i: usize) -> String {
+    format!(
+        "{:016x}{:016x}{:08x}",
+        mix(i, 0xC0),
+        mix(i, 0xC1),
+        mix(i, 0xC2) as u32
+    )
 }
 
 /// `rounds` rounds of `n` per-inference times around `level` ms: a fixed
@@ -113,19 +129,28 @@ pub fn first_wrong(n: usize, wrong: usize) -> Vec<bool> {
 
 /// Per-image outcomes: image i is right (top-1 and top-5) iff `correct[i]`.
 pub fn accuracy(correct: &[bool]) -> Accuracy {
-    let per = correct
+    accuracy_top5(correct, correct)
+}
+
+/// Per-image outcomes: image i has its label first when `top1[i]`, fifth when
+/// only `top5[i]`, else not among the five (`top1[i]` implies `top5[i]`).
+pub fn accuracy_top5(top1: &[bool], top5: &[bool]) -> Accuracy {
+    assert_eq!(top1.len(), top5.len());
+    let per = top1
         .iter()
+        .zip(top5)
         .enumerate()
-        .map(|(i, &c)| {
+        .map(|(i, (&c1, &c5))| {
+            assert!(c5 || !c1, "image {i}: right in top-1 but not in top-5");
             let label = (i % 1000) as u32;
             let wrong = (label + 1) % 1000;
             ImageOutcome {
                 image: format!("class{:03}/img{i:05}.jpg", i % 1000),
                 label,
-                top5: if c {
-                    vec![label, wrong, 2000, 2001, 2002]
-                } else {
-                    vec![wrong, 2000, 2001, 2002, 2003]
+                top5: match (c1, c5) {
+                    (true, _) => vec![label, wrong, 2000, 2001, 2002],
+                    (false, true) => vec![wrong, 2000, 2001, 2002, label],
+                    (false, false) => vec![wrong, 2000, 2001, 2002, 2003],
                 },
             }
         })
@@ -250,14 +275,14 @@ pub fn write_baselines(dir: &Path, run: &RunRecord) {
 // ---------------------------------------------------------------------------
 
 /// History entry `i` of a path: accepted `i` days after [`TEST_TIME`], measured
-/// 10 minutes before, at commit `{i:040x}`; p50/p90/p99 are 1.05/1.2/1.5 x `p10`,
+/// 10 minutes before, at commit [`fake_commit`]`(i)`; p50/p90/p99 are 1.05/1.2/1.5 x `p10`,
 /// top-5 is 92% when `top1` is given.
 pub fn history_entry(i: usize, p10: f64, top1: Option<f64>) -> HistoryEntry {
     let day = i as i64 * 86_400;
     HistoryEntry {
         accepted_at: at(day),
         measured_at: at(day - 600),
-        commit: Some(format!("{i:040x}")),
+        commit: Some(fake_commit(i)),
         p50: p10 * 1.05,
         p90: p10 * 1.2,
         p99: p10 * 1.5,
