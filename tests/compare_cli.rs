@@ -1,5 +1,6 @@
 //! `compare`, `baseline accept` and `history` through the CLI, on run records and
-//! baselines built here as JSON fixtures (no ONNX Runtime needed).
+//! baselines written as JSON by the shared fixture builders (`common/fixtures.rs`;
+//! no ONNX Runtime needed).
 //!
 //! Latency verdict fixtures use the shared real noise data of this machine kind
 //! (`../shared/data/latency-noise`, or `EDGEPERF_NOISE_DIR`): per-inference
@@ -7,178 +8,21 @@
 //! Tests that need it skip with a message when it is absent.
 
 mod common;
+#[path = "common/fixtures.rs"]
+mod fixtures;
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, TimeZone, Utc};
 use edgeperf::compare::latency::{judge_interleaved, screen, Verdict};
 use edgeperf::compare::{round_stats, Comparison, PathStatus};
-use edgeperf::record::accuracy::{Accuracy, ImageOutcome};
 use edgeperf::record::baseline::{Baseline, HistoryEntry};
-use edgeperf::record::RuntimeInfo;
-use edgeperf::record::{
-    ColdStart, DatasetInfo, LatencySummary, PathRecord, Round, RunRecord, SuiteInfo, Threads,
-    RECORD_SCHEMA_VERSION,
-};
-use edgeperf::record::{Environment, GitInfo, Host};
+use edgeperf::record::RunRecord;
 use edgeperf::store::baselines::{baseline_file, history_file};
-use edgeperf::suite::LatencyRule;
-use edgeperf::suite::{Provider, Sampling};
-
-// ---------------------------------------------------------------------------
-// Fixture builders
-// ---------------------------------------------------------------------------
-
-const HEAD_COMMIT: &str = "1111111111222222222233333333334444444444";
-const BASE_COMMIT: &str = "aaaaaaaaaabbbbbbbbbbccccccccccdddddddddd";
-
-fn t(secs: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap() + chrono::Duration::seconds(secs)
-}
-
-fn host() -> Host {
-    Host {
-        hostname: "ci-runner".into(),
-        cpu_model: "Test CPU".into(),
-        cores: 2,
-        os: "Linux".into(),
-        kernel: "6.0".into(),
-        arch: "x86_64".into(),
-    }
-}
-
-/// Per-image outcomes: image i is right iff `correct[i]`.
-fn accuracy(correct: &[bool]) -> Accuracy {
-    let per = correct
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| {
-            let label = (i % 1000) as u32;
-            let wrong = (label + 1) % 1000;
-            ImageOutcome {
-                image: format!("class{:03}/img{i:05}.jpg", i % 1000),
-                label,
-                top5: if c {
-                    vec![label, wrong, 2000, 2001, 2002]
-                } else {
-                    vec![wrong, 2000, 2001, 2002, 2003]
-                },
-            }
-        })
-        .collect();
-    Accuracy::from_outcomes(per).unwrap()
-}
-
-/// A path with the given rounds (each a list of per-inference ms) and, when
-/// `correct` is given, per-image accuracy outcomes.
-fn path_record(
-    device: &str,
-    model: &str,
-    provider: Provider,
-    rounds: &[Vec<f64>],
-    correct: Option<&[bool]>,
-) -> PathRecord {
-    let cold = ColdStart {
-        library_load: 40.0,
-        session_create: 120.0,
-        first_inference: 30.0,
-    };
-    let all: Vec<f64> = rounds.iter().flatten().copied().collect();
-    let latency_ms = LatencySummary::from_samples(&all).expect("samples");
-    PathRecord {
-        device: device.into(),
-        model: model.into(),
-        model_file: format!("models/{model}.onnx"),
-        model_sha256: "ab".repeat(32),
-        provider_requested: provider,
-        provider_ran: provider,
-        fallback_reason: None,
-        threads: Threads { intra: 1, inter: 1 },
-        runtime: RuntimeInfo {
-            version: "1.31.1".into(),
-            library: PathBuf::from("/opt/ort/libonnxruntime.so.1.31.1"),
-        },
-        fps: 1000.0 / latency_ms.mean,
-        latency_ms,
-        cold_start_ms: cold,
-        rounds: rounds
-            .iter()
-            .enumerate()
-            .map(|(i, s)| Round {
-                index: i as u32,
-                started_at: t(i as i64 * 10),
-                warmup: 20,
-                cold_start_ms: cold,
-                samples_ms: s.clone(),
-                latency_ms: LatencySummary::from_samples(s).expect("round samples"),
-            })
-            .collect(),
-        accuracy: correct.map(accuracy),
-    }
-}
-
-/// A schema_version 1 run record with fixed time, commit and host.
-fn run_record(paths: Vec<PathRecord>, commit: &str, complete: bool) -> RunRecord {
-    let images = paths
-        .iter()
-        .filter_map(|p| p.accuracy.as_ref().map(|a| a.images))
-        .max()
-        .unwrap_or(0);
-    RunRecord {
-        schema_version: RECORD_SCHEMA_VERSION,
-        complete,
-        environment: Environment {
-            edgeperf_version: "0.1.0".into(),
-            timestamp: t(0),
-            git: Some(GitInfo {
-                commit: commit.into(),
-                branch: None,
-                dirty: false,
-            }),
-            host: host(),
-        },
-        suite: SuiteInfo {
-            file: "edgeperf.toml".into(),
-            sha256: "cd".repeat(32),
-        },
-        sampling: Sampling::default(),
-        dataset: Some(DatasetInfo {
-            root: "data/imagenet-samples".into(),
-            images,
-            fingerprint: "ef".repeat(32),
-        }),
-        paths,
-    }
-}
-
-fn write_json<T: serde::Serialize>(path: &Path, v: &T) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, serde_json::to_string_pretty(v).unwrap()).unwrap();
-}
-
-/// Writes every path of `run` as a baseline under `dir` (fixed accept time).
-fn write_baselines(dir: &Path, run: &RunRecord) {
-    for p in &run.paths {
-        let mut b = Baseline::from_path(run, p);
-        b.accepted_at = t(3600);
-        write_json(&baseline_file(dir, &p.device, &p.model), &b);
-    }
-}
-
-/// Deterministic synthetic latency rounds around `level` ms.
-fn synth_rounds(level: f64, rounds: usize, n: usize) -> Vec<Vec<f64>> {
-    (0..rounds)
-        .map(|r| {
-            (0..n)
-                .map(|i| {
-                    let x = ((i * 7919 + r * 104_729) % 1000) as f64 / 1000.0;
-                    level * (1.0 + 0.02 * x + 0.002 * r as f64)
-                        + if i % 50 == 0 { 2.0 } else { 0.0 }
-                })
-                .collect()
-        })
-        .collect()
-}
+use edgeperf::suite::{LatencyRule, Provider};
+use fixtures::{
+    at, fake_commit, first_wrong, history_lines, level_shift_history, mixed_scenario, path_record,
+    run_record, synth_rounds, write_baselines, write_history, write_json, BASE_COMMIT, HEAD_COMMIT,
+};
 
 fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
@@ -353,7 +197,7 @@ fn compare_with_bad_baseline_files_fails_naming_the_file() {
     let run = simple_head(d.path());
     let good = {
         let mut b = Baseline::from_path(&run, &run.paths[0]);
-        b.accepted_at = t(0);
+        b.accepted_at = at(0);
         serde_json::to_string_pretty(&b).unwrap()
     };
     let mut newer: serde_json::Value = serde_json::from_str(&good).unwrap();
@@ -616,10 +460,7 @@ fn accuracy_fixture(
 #[test]
 fn accuracy_drop_is_a_mcnemar_regression() {
     let d = tmp();
-    let mut correct = vec![true; 70];
-    for c in correct.iter_mut().take(20) {
-        *c = false;
-    }
+    let correct = first_wrong(70, 20);
     accuracy_fixture(d.path(), &correct, Provider::Cpu, Provider::Cpu);
     let (code, c, err) = compare_json(d.path(), &[]);
     assert_eq!(code, 1, "{err}");
@@ -662,59 +503,10 @@ fn provider_change_is_a_regression() {
 // compare: output formats
 // ---------------------------------------------------------------------------
 
-/// Four paths: unchanged, accuracy regression, provider fallback, new.
-fn mixed_fixture(d: &Path) {
-    let rounds = synth_rounds(9.0, 3, 60);
-    let slower = synth_rounds(9.1, 3, 60);
-    let mut lost = vec![true; 70];
-    for c in lost.iter_mut().take(20) {
-        *c = false;
-    }
-    let base = run_record(
-        vec![
-            path_record(
-                "cpu",
-                "mobilenet_v2",
-                Provider::Cpu,
-                &rounds,
-                Some(&[true; 70]),
-            ),
-            path_record(
-                "cpu",
-                "resnet|18",
-                Provider::Cpu,
-                &rounds,
-                Some(&[true; 70]),
-            ),
-            path_record("cpu", "squeezenet", Provider::Openvino, &rounds, None),
-        ],
-        BASE_COMMIT,
-        true,
-    );
-    write_baselines(&d.join("baselines"), &base);
-    let head = run_record(
-        vec![
-            path_record(
-                "cpu",
-                "mobilenet_v2",
-                Provider::Cpu,
-                &slower,
-                Some(&[true; 70]),
-            ),
-            path_record("cpu", "resnet|18", Provider::Cpu, &rounds, Some(&lost)),
-            path_record("cpu", "squeezenet", Provider::Cpu, &rounds, None),
-            path_record("cpu", "efficientnet_lite0", Provider::Cpu, &rounds, None),
-        ],
-        HEAD_COMMIT,
-        true,
-    );
-    write_json(&d.join("head.json"), &head);
-}
-
 #[test]
 fn markdown_report_snapshot() {
     let d = tmp();
-    mixed_fixture(d.path());
+    mixed_scenario(d.path());
     let (code, out, err) = common::run(
         &[
             "compare",
@@ -734,12 +526,12 @@ fn markdown_report_snapshot() {
 #[test]
 fn json_report_parses_back_and_matches_the_file_output() {
     let d = tmp();
-    mixed_fixture(d.path());
+    mixed_scenario(d.path());
     let (code, c, _) = compare_json(d.path(), &[]);
     assert_eq!(code, 1);
     assert_eq!(c.schema_version, 1);
     assert_eq!(c.head_commit.as_deref(), Some(HEAD_COMMIT));
-    assert_eq!(c.measured_at, t(0));
+    assert_eq!(c.measured_at, at(0));
     let statuses: Vec<PathStatus> = c.paths.iter().map(|p| p.status).collect();
     assert_eq!(
         statuses,
@@ -773,7 +565,7 @@ fn json_report_parses_back_and_matches_the_file_output() {
 #[test]
 fn color_always_and_never() {
     let d = tmp();
-    mixed_fixture(d.path());
+    mixed_scenario(d.path());
     let (_, out, _) = common::run(
         &["compare", "head.json", "--no-confirm", "--color", "always"],
         d.path(),
@@ -795,37 +587,9 @@ fn color_always_and_never() {
 // history
 // ---------------------------------------------------------------------------
 
-fn history_lines(n: usize, jump_at: usize) -> Vec<String> {
-    (0..n)
-        .map(|i| {
-            let level = if i < jump_at { 9.0 } else { 10.0 };
-            // Small deterministic noise, |e| <= 0.06 ms.
-            let e = 0.06 * (((i * 37 + 11) % 13) as f64 / 6.0 - 1.0);
-            let p10 = level + e;
-            let h = HistoryEntry {
-                accepted_at: t(i as i64 * 86_400),
-                measured_at: t(i as i64 * 86_400 - 600),
-                commit: Some(format!("{i:040x}")),
-                p50: p10 * 1.05,
-                p90: p10 * 1.2,
-                p99: p10 * 1.5,
-                p10_rounds: p10,
-                top1: Some(0.75),
-                top5: Some(0.92),
-                runtime_version: "1.31.1".into(),
-                provider_ran: Provider::Cpu,
-                model_sha256: "ab".repeat(32),
-            };
-            serde_json::to_string(&h).unwrap()
-        })
-        .collect()
-}
-
-fn write_history(d: &Path, lines: &[String]) -> PathBuf {
-    let f = history_file(&d.join("baselines"), "cpu", "mobilenet_v2");
-    std::fs::create_dir_all(f.parent().unwrap()).unwrap();
-    std::fs::write(&f, lines.join("\n") + "\n").unwrap();
-    f
+/// A 40-entry history of cpu/mobilenet_v2 whose latency level changes at entry 20.
+fn lines_40_jump_20() -> Vec<String> {
+    history_lines(&level_shift_history(40, 20))
 }
 
 #[derive(serde::Deserialize)]
@@ -840,7 +604,12 @@ struct PathHistoryJson {
 #[test]
 fn history_finds_the_latency_level_change() {
     let d = tmp();
-    write_history(d.path(), &history_lines(40, 20));
+    write_history(
+        &d.path().join("baselines"),
+        "cpu",
+        "mobilenet_v2",
+        &lines_40_jump_20(),
+    );
     let (code, out, err) = common::run(&["history", "--format", "json"], d.path());
     assert_eq!(code, 0, "{err}");
     assert!(err.is_empty(), "{err}");
@@ -871,13 +640,13 @@ fn history_finds_the_latency_level_change() {
         .filter(|l| l.contains("latency level change"))
         .collect();
     assert_eq!(flagged.len(), 1, "{out}");
-    assert!(flagged[0].contains(&format!("{cp:040x}")[..10]), "{out}");
+    assert!(flagged[0].contains(&fake_commit(cp)[..10]), "{out}");
 }
 
 #[test]
 fn history_skips_a_truncated_last_line_with_a_warning() {
     let d = tmp();
-    let mut lines = history_lines(40, 20);
+    let mut lines = lines_40_jump_20();
     let last = lines.pop().unwrap();
     lines.push(last[..last.len() / 2].to_string());
     let f = history_file(&d.path().join("baselines"), "cpu", "mobilenet_v2");
@@ -896,9 +665,9 @@ fn history_skips_a_truncated_last_line_with_a_warning() {
 #[test]
 fn history_malformed_middle_line_is_an_error() {
     let d = tmp();
-    let mut lines = history_lines(40, 20);
+    let mut lines = lines_40_jump_20();
     lines[9] = "{\"accepted_at\": 12, \"oops\"".into();
-    write_history(d.path(), &lines);
+    write_history(&d.path().join("baselines"), "cpu", "mobilenet_v2", &lines);
     let (code, out, err) = common::run(&["history"], d.path());
     assert!(out.is_empty(), "{out}");
     common::assert_error(code, &err, &["mobilenet_v2.history.jsonl", "line 10"]);

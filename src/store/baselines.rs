@@ -93,10 +93,12 @@ pub fn load_history(
 pub fn paths_in(dir: &Path) -> Result<Vec<(String, String)>> {
     let devices = match crate::fs::list_dir(dir) {
         Ok(d) => d,
-        Err(e) if e.is_not_found() => return Err(Error::Usage(format!(
+        Err(e) if e.is_not_found() => {
+            return Err(Error::Usage(format!(
             "{}: no baselines directory (accept a run first: edgeperf baseline accept RUN.json)",
             dir.display()
-        ))),
+        )))
+        }
         Err(e) => return Err(e.into()),
     };
     let mut out = Vec::new();
