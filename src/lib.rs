@@ -25,3 +25,8 @@ pub mod store;
 pub mod suite;
 
 pub use error::{Error, Result};
+
+// Unit tests share `tests/common/fixtures.rs` with the integration tests and the
+// benches; it names this crate `edgeperf`.
+#[cfg(test)]
+extern crate self as edgeperf;

@@ -1,1 +1,235 @@
-//! Unit tests of the comparator's flow on in-memory values.
+//! Unit tests of the comparator's flow on in-memory values: no file, no process.
+
+#[path = "../../tests/common/fixtures.rs"]
+mod fixtures;
+
+use super::*;
+use crate::record::baseline::Baseline;
+use crate::suite::CompareConfig;
+use fixtures::{first_wrong, path_record, run_record, synth_rounds, BASE_COMMIT, HEAD_COMMIT};
+
+fn base_of(run: &RunRecord) -> Baseline {
+    Baseline::from_path(run, &run.paths[0])
+}
+
+fn one_path(level: f64, correct: Option<&[bool]>, commit: &str) -> RunRecord {
+    let p = path_record(
+        "cpu",
+        "m",
+        Provider::Cpu,
+        &synth_rounds(level, 3, 200),
+        correct,
+    );
+    run_record(vec![p], commit, true)
+}
+
+/// Interleaved rounds whose per-round ratio head/base is `ratio` (with a little
+/// jitter that keeps the median exact).
+fn interleaved(ratio: f64) -> Interleaved {
+    let jitter = [
+        1.0, 1.004, 0.996, 1.002, 0.998, 1.0, 1.003, 0.997, 1.001, 0.999,
+    ];
+    let base: Vec<f64> = (0..10).map(|i| 9.0 + 0.01 * i as f64).collect();
+    let head = base
+        .iter()
+        .zip(jitter)
+        .map(|(b, j)| b * ratio * j)
+        .collect();
+    Interleaved {
+        base,
+        head,
+        seconds_per_side: 12.0,
+    }
+}
+
+#[test]
+fn a_path_without_baseline_is_new() {
+    let run = one_path(9.0, None, HEAD_COMMIT);
+    let c = new_path(&run, &run.paths[0]);
+    assert_eq!(c.status, PathStatus::New);
+    assert!(c.base.is_none() && c.latency.is_none());
+    assert_eq!(c.head.commit.as_deref(), Some(HEAD_COMMIT));
+}
+
+#[test]
+fn confirmation_is_asked_for_every_path_by_default_and_never_when_disabled() {
+    let base = base_of(&one_path(9.0, None, BASE_COMMIT));
+    let head = one_path(9.0, None, HEAD_COMMIT);
+    let mut rule = CompareConfig::default();
+    let s = screen_path(&head, &head.paths[0], &base, &rule);
+    assert!(!s.screen.as_ref().unwrap().suspect);
+    assert!(s.needs_confirmation, "confirm.always is on by default");
+    rule.confirm.always = false;
+    assert!(!screen_path(&head, &head.paths[0], &base, &rule).needs_confirmation);
+    let slow = one_path(9.5, None, HEAD_COMMIT);
+    let s = screen_path(&slow, &slow.paths[0], &base, &rule);
+    assert!(s.screen.as_ref().unwrap().suspect && s.needs_confirmation);
+    rule.confirm.enabled = false;
+    assert!(!screen_path(&slow, &slow.paths[0], &base, &rule).needs_confirmation);
+}
+
+#[test]
+fn a_measured_slowdown_is_a_regression_and_no_change_is_unchanged() {
+    let base = base_of(&one_path(9.0, None, BASE_COMMIT));
+    let head = one_path(9.0, None, HEAD_COMMIT);
+    let rule = CompareConfig::default();
+    let judge = |r: Remeasure| {
+        let s = screen_path(&head, &head.paths[0], &base, &rule);
+        judge_path(&head, &head.paths[0], &base, &rule, s, &r)
+    };
+    let c = judge(Remeasure::Measured(interleaved(1.06)));
+    assert_eq!(c.status, PathStatus::Regressed, "{c:?}");
+    let l = c.latency.unwrap();
+    assert!((l.change - 0.06).abs() < 0.005, "{}", l.change);
+    assert!(l.confirmation.is_some() && l.reason.contains("confirmed"));
+    let c = judge(Remeasure::Measured(interleaved(1.0)));
+    assert_eq!(c.status, PathStatus::Unchanged, "{c:?}");
+    let c = judge(Remeasure::Measured(interleaved(0.9)));
+    assert_eq!(c.status, PathStatus::Improved, "{c:?}");
+}
+
+#[test]
+fn without_a_measurement_a_suspect_is_inconclusive_never_a_pass() {
+    let base = base_of(&one_path(9.0, None, BASE_COMMIT));
+    let slow = one_path(9.6, None, HEAD_COMMIT);
+    let rule = CompareConfig::default();
+    for (r, want) in [
+        (Remeasure::NotDone, "confirmation disabled"),
+        (
+            Remeasure::Unavailable("the base model is not on disk".into()),
+            "unconfirmed: the base model is not on disk",
+        ),
+    ] {
+        let s = screen_path(&slow, &slow.paths[0], &base, &rule);
+        let c = judge_path(&slow, &slow.paths[0], &base, &rule, s, &r);
+        assert_eq!(c.status, PathStatus::Inconclusive, "{c:?}");
+        let reason = &c.latency.unwrap().reason;
+        assert!(reason.contains(want), "{reason}");
+    }
+    // Not a suspect and no measurement: the screen's verdict stands, and says so.
+    let same = one_path(9.0, None, HEAD_COMMIT);
+    let s = screen_path(&same, &same.paths[0], &base, &rule);
+    let r = Remeasure::Unavailable("no suite".into());
+    let c = judge_path(&same, &same.paths[0], &base, &rule, s, &r);
+    assert_eq!(c.status, PathStatus::Unchanged);
+    assert!(c.latency.unwrap().reason.contains("screen only"));
+}
+
+#[test]
+fn a_provider_that_changed_fails_the_path_whatever_the_latency() {
+    let base = base_of(&one_path(9.0, None, BASE_COMMIT));
+    let mut head = one_path(9.0, None, HEAD_COMMIT);
+    head.paths[0].provider_ran = Provider::Openvino;
+    let rule = CompareConfig::default();
+    let s = screen_path(&head, &head.paths[0], &base, &rule);
+    let c = judge_path(
+        &head,
+        &head.paths[0],
+        &base,
+        &rule,
+        s,
+        &Remeasure::Measured(interleaved(1.0)),
+    );
+    assert_eq!(c.status, PathStatus::Regressed);
+    assert!(
+        c.guards[0].contains("execution provider changed"),
+        "{:?}",
+        c.guards
+    );
+}
+
+#[test]
+fn accuracy_is_judged_per_image_and_lost_accuracy_is_a_guard() {
+    let all_right = first_wrong(70, 0);
+    let twenty_wrong = first_wrong(70, 20);
+    let base = base_of(&one_path(9.0, Some(&all_right), BASE_COMMIT));
+    let head = one_path(9.0, Some(&twenty_wrong), HEAD_COMMIT);
+    let rule = CompareConfig::default();
+    let s = screen_path(&head, &head.paths[0], &base, &rule);
+    let c = judge_path(
+        &head,
+        &head.paths[0],
+        &base,
+        &rule,
+        s,
+        &Remeasure::Measured(interleaved(1.0)),
+    );
+    assert_eq!(c.status, PathStatus::Regressed);
+    let a = c.accuracy.unwrap();
+    assert_eq!((a.lost, a.gained), (20, 0));
+    let none = one_path(9.0, None, HEAD_COMMIT);
+    let s = screen_path(&none, &none.paths[0], &base, &rule);
+    let c = judge_path(
+        &none,
+        &none.paths[0],
+        &base,
+        &rule,
+        s,
+        &Remeasure::Measured(interleaved(1.0)),
+    );
+    assert_eq!(c.status, PathStatus::Regressed);
+    assert!(c.guards[0].contains("has none"), "{:?}", c.guards);
+}
+
+#[test]
+fn a_short_model_hash_in_a_baseline_does_not_panic() {
+    let mut base = base_of(&one_path(9.0, None, BASE_COMMIT));
+    base.model_sha256 = "ab".into();
+    let head = one_path(9.0, None, HEAD_COMMIT);
+    let s = screen_path(&head, &head.paths[0], &base, &CompareConfig::default());
+    assert!(
+        s.notes
+            .iter()
+            .any(|n| n.contains("sha256 ab -> abababababab")),
+        "{:?}",
+        s.notes
+    );
+    assert_eq!(short_hash("é".repeat(20).as_str()).chars().count(), 12);
+}
+
+#[test]
+fn summarise_counts_regressions_and_names_the_head() {
+    let base = base_of(&one_path(9.0, None, BASE_COMMIT));
+    let head = one_path(9.0, None, HEAD_COMMIT);
+    let rule = CompareConfig::default();
+    let mk = |ratio| {
+        let s = screen_path(&head, &head.paths[0], &base, &rule);
+        judge_path(
+            &head,
+            &head.paths[0],
+            &base,
+            &rule,
+            s,
+            &Remeasure::Measured(interleaved(ratio)),
+        )
+    };
+    let c = summarise(
+        &head,
+        "head.json",
+        "baselines",
+        vec![mk(1.1), mk(1.0), mk(1.2)],
+    );
+    assert_eq!(c.regressions, 2);
+    assert_eq!(c.head_commit.as_deref(), Some(HEAD_COMMIT));
+    assert_eq!(c.devices(), vec!["cpu".to_string()]);
+    // The JSON document reads back (NaN is written as null and read as NaN).
+    let json = crate::record::to_json_pretty(&c).unwrap();
+    let back = Comparison::parse(Path::new("c.json"), json.as_bytes()).unwrap();
+    let statuses = |c: &Comparison| c.paths.iter().map(|p| p.status).collect::<Vec<_>>();
+    assert_eq!(statuses(&back), statuses(&c));
+    assert_eq!(back.regressions, 2);
+}
+
+#[test]
+fn path_overrides_change_only_their_path() {
+    let mut cfg = CompareConfig::default();
+    cfg.paths.insert(
+        "cpu/m".into(),
+        crate::suite::PathOverride {
+            min_change: Some(0.10),
+            ..Default::default()
+        },
+    );
+    assert_eq!(rule_for(&cfg, "cpu", "m").latency.min_change, 0.10);
+    assert_eq!(rule_for(&cfg, "cpu", "other").latency.min_change, 0.03);
+}
