@@ -1,9 +1,9 @@
 //! The Markdown that is published: the PR comment body (marker first, cut below
 //! GitHub's 65,536-character limit) and the job summary (`$GITHUB_STEP_SUMMARY`).
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use super::error::fs_reason;
 use super::GithubError;
 
 /// Hidden HTML comment that identifies edgeperf's PR comment.
@@ -87,32 +87,70 @@ pub fn write_step_summary(markdown: &str) -> Result<Option<PathBuf>, GithubError
 
 /// Appends `markdown` (cut below GitHub's 1 MiB per-step limit) to `path`.
 pub fn write_step_summary_to(path: &Path, markdown: &str) -> Result<(), GithubError> {
-    let text = if markdown.len() > STEP_SUMMARY_LIMIT_BYTES {
-        let mut cut = STEP_SUMMARY_LIMIT_BYTES - 200;
-        while !markdown.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let cut = markdown[..cut].rfind('\n').unwrap_or(cut);
-        format!(
-            "{}\n\n> **… truncated: {} more bytes; see the workflow artifacts.**\n",
-            &markdown[..cut],
-            markdown.len() - cut
-        )
-    } else {
-        markdown.to_string()
-    };
-    let err = |e: std::io::Error| GithubError::StepSummary {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    };
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(err)?;
-    f.write_all(text.as_bytes()).map_err(err)?;
+    let mut text = cap_step_summary(markdown);
     if !text.ends_with('\n') {
-        f.write_all(b"\n").map_err(err)?;
+        text.push('\n');
     }
-    Ok(())
+    crate::fs::append_bytes(path, text.as_bytes()).map_err(|e| GithubError::StepSummary {
+        path: path.to_path_buf(),
+        reason: fs_reason(e),
+    })
+}
+
+/// `markdown` as is, or, above [`STEP_SUMMARY_LIMIT_BYTES`], cut on a line
+/// boundary (never inside a UTF-8 character) with a visible "truncated" note.
+fn cap_step_summary(markdown: &str) -> String {
+    if markdown.len() <= STEP_SUMMARY_LIMIT_BYTES {
+        return markdown.to_string();
+    }
+    let mut cut = STEP_SUMMARY_LIMIT_BYTES - 200;
+    while !markdown.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let cut = markdown[..cut].rfind('\n').unwrap_or(cut);
+    format!(
+        "{}\n\n> **… truncated: {} more bytes; see the workflow artifacts.**\n",
+        &markdown[..cut],
+        markdown.len() - cut
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_summary_is_capped_below_the_limit_on_a_line_boundary() {
+        assert_eq!(cap_step_summary("# small\n"), "# small\n");
+        let exact = "é".repeat(STEP_SUMMARY_LIMIT_BYTES / 2);
+        assert_eq!(cap_step_summary(&exact), exact, "at the limit: unchanged");
+
+        let big = "row é\n".repeat(200_000);
+        let capped = cap_step_summary(&big);
+        assert!(capped.len() <= STEP_SUMMARY_LIMIT_BYTES, "{}", capped.len());
+        let (kept, note) = capped.split_once("\n\n> **… truncated: ").unwrap();
+        assert!(big.starts_with(kept) && kept.ends_with("row é"));
+        assert_eq!(
+            note,
+            format!(
+                "{} more bytes; see the workflow artifacts.**\n",
+                big.len() - kept.len()
+            )
+        );
+    }
+
+    #[test]
+    fn step_summary_write_error_names_the_file_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing-dir").join("summary.md");
+        let err = write_step_summary_to(&path, "# x").unwrap_err();
+        assert!(matches!(err, GithubError::StepSummary { .. }), "{err:?}");
+        let msg = err.to_string();
+        assert_eq!(
+            msg.matches("summary.md").count(),
+            1,
+            "the reason must not repeat the path: {msg}"
+        );
+        assert!(msg.contains("No such file or directory"), "{msg}");
+    }
 }

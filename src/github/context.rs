@@ -4,6 +4,7 @@
 use std::fmt;
 use std::path::Path;
 
+use super::error::fs_reason;
 use super::GithubError;
 
 /// Default REST endpoint (GitHub Enterprise Server sets `GITHUB_API_URL`).
@@ -186,7 +187,7 @@ impl EventInfo {
             path: path.to_path_buf(),
             reason,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let text = crate::fs::read_to_string(path).map_err(|e| err(fs_reason(e)))?;
         let v: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| err(format!("not JSON: {e}")))?;
         let pr_obj = v.get("pull_request").filter(|p| p.is_object());
@@ -211,5 +212,25 @@ impl EventInfo {
             .and_then(|s| s.as_str())
             .map(str::to_string);
         Ok(EventInfo { pr, head_sha })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreadable_event_file_is_named_once_with_the_os_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("event.json");
+        let err = EventInfo::read(&path).unwrap_err();
+        let os = std::fs::read_to_string(&path).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "cannot read the GitHub event file {} (GITHUB_EVENT_PATH): {os}; pass --pr N instead",
+                path.display()
+            )
+        );
     }
 }

@@ -182,6 +182,17 @@ impl GithubError {
     }
 }
 
+/// The reason of a [`crate::fs`] error, for the `GithubError` variants that
+/// name the file themselves ([`GithubError::EventFile`],
+/// [`GithubError::StepSummary`]): for an I/O error only the OS message, as
+/// `crate::Error::Io` would otherwise print the path a second time.
+pub(super) fn fs_reason(e: crate::Error) -> String {
+    match e {
+        crate::Error::Io { source, .. } => source.to_string(),
+        other => other.to_string(),
+    }
+}
+
 pub(super) fn redact_str(s: &str, secret: &str) -> String {
     if secret.is_empty() {
         s.to_string()
