@@ -9,7 +9,10 @@ use super::{GithubContext, GithubError};
 
 const API_VERSION: &str = "2022-11-28";
 const ACCEPT: &str = "application/vnd.github+json";
-pub(super) const MAX_PAGES: u32 = 200;
+/// Most pages [`Session::find_in_pages`] reads (20,000 items).
+const MAX_PAGES: u32 = 200;
+/// Items per page asked for (GitHub's maximum).
+const PER_PAGE: usize = 100;
 
 /// How hard to try. Attempts count per request; the wait budget is shared by
 /// the whole [`Publisher::publish`](super::Publisher::publish) call.
@@ -53,9 +56,10 @@ impl RetryPolicy {
 
 pub(super) type Sleeper = std::sync::Arc<dyn Fn(Duration) + Send + Sync>;
 
+/// An answer read to the end: status, headers and body text.
 pub(super) struct Resp {
     status: u16,
-    pub(super) headers: reqwest::header::HeaderMap,
+    headers: reqwest::header::HeaderMap,
     body: String,
 }
 
@@ -80,19 +84,65 @@ pub(super) enum Transient {
     },
 }
 
+impl Transient {
+    /// The error reported when the retry budget does not allow another attempt.
+    fn into_error(
+        self,
+        method: &str,
+        path: String,
+        attempts: u32,
+        policy: &RetryPolicy,
+    ) -> GithubError {
+        match self {
+            Transient::Network(detail) => GithubError::Network {
+                method: method.into(),
+                path,
+                detail,
+                attempts,
+            },
+            Transient::Server(status, message) => GithubError::Server {
+                method: method.into(),
+                path,
+                detail: format!(
+                    "{status} {}",
+                    if message.is_empty() {
+                        reason(status)
+                    } else {
+                        &message
+                    }
+                ),
+                attempts,
+            },
+            Transient::RateLimit {
+                wait,
+                reset_epoch,
+                message,
+            } => GithubError::RateLimited {
+                method: method.into(),
+                path,
+                detail: rate_limit_detail(wait, reset_epoch, &message, attempts, policy),
+                reset_epoch,
+            },
+        }
+    }
+}
+
+/// What one attempt of a request came to.
 pub(super) enum Step {
     Done(Resp),
     Retry(Transient),
     Fail(GithubError),
 }
 
+/// One publish's connection to the API: the client, and the retries and wait
+/// time spent so far (the wait budget is shared by all requests).
 pub(super) struct Session<'a> {
-    pub(super) ctx: &'a GithubContext,
-    pub(super) policy: &'a RetryPolicy,
+    ctx: &'a GithubContext,
+    policy: &'a RetryPolicy,
     sleeper: &'a (dyn Fn(Duration) + Send + Sync),
     client: reqwest::blocking::Client,
-    pub(super) retries: Cell<u32>,
-    pub(super) waited: Cell<Duration>,
+    retries: Cell<u32>,
+    waited: Cell<Duration>,
 }
 
 impl<'a> Session<'a> {
@@ -122,8 +172,32 @@ impl<'a> Session<'a> {
         })
     }
 
+    pub(super) fn ctx(&self) -> &GithubContext {
+        self.ctx
+    }
+
+    pub(super) fn policy(&self) -> &RetryPolicy {
+        self.policy
+    }
+
+    /// Retries made so far (all requests together).
+    pub(super) fn retries(&self) -> u32 {
+        self.retries.get()
+    }
+
+    /// Time slept between retries so far.
+    pub(super) fn waited(&self) -> Duration {
+        self.waited.get()
+    }
+
+    /// The full URL of an API path such as `/repos/o/n/statuses/<sha>`.
     pub(super) fn url(&self, path: &str) -> String {
         format!("{}{}", self.ctx.api_url, path)
+    }
+
+    /// `url` without the API base, as error messages show it.
+    pub(super) fn path(&self, url: &str) -> String {
+        path_of(url, &self.ctx.api_url)
     }
 
     /// One request, classified.
@@ -133,6 +207,20 @@ impl<'a> Session<'a> {
         url: &str,
         body: Option<&serde_json::Value>,
     ) -> Step {
+        match self.request(method, url, body) {
+            Ok(r) => self.classify(method, url, r),
+            Err(t) => Step::Retry(t),
+        }
+    }
+
+    /// Sends one authenticated request and reads the whole answer; failing to
+    /// send it or to read the answer is a network problem, worth a retry.
+    fn request(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Resp, Transient> {
         let m = reqwest::Method::from_bytes(method.as_bytes()).expect("valid method");
         let mut rb = self
             .client
@@ -146,22 +234,24 @@ impl<'a> Session<'a> {
         if let Some(b) = body {
             rb = rb.json(b);
         }
-        let resp = match rb.send() {
-            Ok(r) => r,
-            Err(e) => return Step::Retry(Transient::Network(error_chain(&e))),
-        };
+        let resp = rb.send().map_err(|e| Transient::Network(error_chain(&e)))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = match resp.text() {
-            Ok(t) => t,
-            Err(e) => return Step::Retry(Transient::Network(error_chain(&e))),
-        };
-        let r = Resp {
+        let body = resp
+            .text()
+            .map_err(|e| Transient::Network(error_chain(&e)))?;
+        Ok(Resp {
             status,
             headers,
             body,
-        };
-        let path = path_of(url, &self.ctx.api_url);
+        })
+    }
+
+    /// Done (2xx), worth a retry (rate limit, 5xx) or a final error that says
+    /// what to fix (401, 403, 404, other statuses).
+    fn classify(&self, method: &str, url: &str, r: Resp) -> Step {
+        let status = r.status;
+        let path = self.path(url);
         let message = github_message(&r.body);
         match status {
             200..=299 => Step::Done(r),
@@ -205,67 +295,14 @@ impl<'a> Session<'a> {
         attempt: u32,
         t: Transient,
     ) -> Result<(), GithubError> {
-        let path = path_of(url, &self.ctx.api_url);
         let policy = self.policy;
         let left = policy.max_total_wait.saturating_sub(self.waited.get());
-        let (wait, give_up) = match &t {
-            Transient::RateLimit { wait, .. } => {
-                let w = wait.unwrap_or_else(|| policy.backoff(attempt));
-                (w, attempt >= policy.max_attempts || w > left)
-            }
-            _ => {
-                let w = policy.backoff(attempt);
-                (w, attempt >= policy.max_attempts || w > left)
-            }
+        let wait = match &t {
+            Transient::RateLimit { wait: Some(w), .. } => *w,
+            _ => policy.backoff(attempt),
         };
-        if give_up {
-            return Err(match t {
-                Transient::Network(detail) => GithubError::Network {
-                    method: method.into(),
-                    path,
-                    detail,
-                    attempts: attempt,
-                },
-                Transient::Server(status, message) => GithubError::Server {
-                    method: method.into(),
-                    path,
-                    detail: format!(
-                        "{status} {}",
-                        if message.is_empty() {
-                            reason(status)
-                        } else {
-                            &message
-                        }
-                    ),
-                    attempts: attempt,
-                },
-                Transient::RateLimit {
-                    wait: w,
-                    reset_epoch,
-                    message,
-                } => {
-                    let when = match (reset_epoch, w) {
-                        (Some(e), _) => format!("it resets at {} (epoch {e})", fmt_epoch_utc(e)),
-                        (None, Some(w)) => format!("GitHub asked to retry after {} s", w.as_secs()),
-                        (None, None) => "GitHub gave no reset time".to_string(),
-                    };
-                    let msg = if message.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({message})")
-                    };
-                    GithubError::RateLimited {
-                        method: method.into(),
-                        path,
-                        detail: format!(
-                            "{when}, beyond the retry budget ({} attempt(s), {} s total wait){msg}",
-                            attempt,
-                            policy.max_total_wait.as_secs()
-                        ),
-                        reset_epoch,
-                    }
-                }
-            });
+        if attempt >= policy.max_attempts || wait > left {
+            return Err(t.into_error(method, self.path(url), attempt, policy));
         }
         (self.sleeper)(wait);
         self.waited.set(self.waited.get() + wait);
@@ -290,9 +327,67 @@ impl<'a> Session<'a> {
             }
         }
     }
+
+    /// GETs the list at `list_path` page by page (`per_page=100`, at most
+    /// [`MAX_PAGES`] pages) and returns the first item `pick` accepts, or
+    /// `None` at the end of the list. `what` names the items in errors.
+    pub(super) fn find_in_pages<T>(
+        &self,
+        list_path: &str,
+        what: &str,
+        mut pick: impl FnMut(&serde_json::Value) -> Option<T>,
+    ) -> Result<Option<T>, GithubError> {
+        let mut url = self.page_url(list_path, 1);
+        let mut page = 1u32;
+        loop {
+            let resp = self.execute("GET", &url, None)?;
+            let path = self.path(&url);
+            let v = resp.json("GET", &path)?;
+            let items = v.as_array().ok_or_else(|| GithubError::Protocol {
+                method: "GET".into(),
+                path: path.clone(),
+                detail: format!("expected a JSON array of {what}"),
+            })?;
+            if items.is_empty() {
+                return Ok(None);
+            }
+            if let Some(found) = items.iter().find_map(&mut pick) {
+                return Ok(Some(found));
+            }
+            page += 1;
+            if page > MAX_PAGES {
+                return Ok(None);
+            }
+            match self.next_page_url(&resp, items.len(), list_path, page) {
+                Some(next) => url = next,
+                None => return Ok(None),
+            }
+        }
+    }
+
+    fn page_url(&self, list_path: &str, page: u32) -> String {
+        self.url(&format!("{list_path}?per_page={PER_PAGE}&page={page}"))
+    }
+
+    /// Where the list goes on: `Link: rel="next"` when it points at the same
+    /// API (the token must not go elsewhere); without one, a full page means
+    /// "try page `page`", a short page means "done" (`None`).
+    fn next_page_url(
+        &self,
+        resp: &Resp,
+        items_on_page: usize,
+        list_path: &str,
+        page: u32,
+    ) -> Option<String> {
+        match link_next(&resp.headers) {
+            Some(next) if same_api(&next, &self.ctx.api_url) => Some(next),
+            _ if items_on_page >= PER_PAGE => Some(self.page_url(list_path, page)),
+            _ => None,
+        }
+    }
 }
 
-pub(super) fn same_api(url: &str, api_url: &str) -> bool {
+fn same_api(url: &str, api_url: &str) -> bool {
     url.strip_prefix(api_url)
         .is_some_and(|rest| rest.starts_with('/'))
 }
@@ -309,7 +404,7 @@ fn is_loopback(api_url: &str) -> bool {
 }
 
 /// The URL without the API base (what error messages show).
-pub(super) fn path_of(url: &str, api_url: &str) -> String {
+fn path_of(url: &str, api_url: &str) -> String {
     url.strip_prefix(api_url).unwrap_or(url).to_string()
 }
 
@@ -381,7 +476,7 @@ fn rate_limit_wait(h: &reqwest::header::HeaderMap) -> (Option<Duration>, Option<
     (Some(Duration::from_secs(60)), None)
 }
 
-pub(super) fn link_next(h: &reqwest::header::HeaderMap) -> Option<String> {
+fn link_next(h: &reqwest::header::HeaderMap) -> Option<String> {
     for value in h.get_all(reqwest::header::LINK) {
         let Ok(v) = value.to_str() else { continue };
         for part in v.split(',') {
@@ -397,6 +492,32 @@ pub(super) fn link_next(h: &reqwest::header::HeaderMap) -> Option<String> {
         }
     }
     None
+}
+
+/// Why a rate limit ends the publish: when it resets (or how long GitHub asked
+/// to wait), the budget it exceeds, and GitHub's own message.
+fn rate_limit_detail(
+    wait: Option<Duration>,
+    reset_epoch: Option<u64>,
+    message: &str,
+    attempts: u32,
+    policy: &RetryPolicy,
+) -> String {
+    let when = match (reset_epoch, wait) {
+        (Some(e), _) => format!("it resets at {} (epoch {e})", fmt_epoch_utc(e)),
+        (None, Some(w)) => format!("GitHub asked to retry after {} s", w.as_secs()),
+        (None, None) => "GitHub gave no reset time".to_string(),
+    };
+    let msg = if message.is_empty() {
+        String::new()
+    } else {
+        format!(" ({message})")
+    };
+    format!(
+        "{when}, beyond the retry budget ({} attempt(s), {} s total wait){msg}",
+        attempts,
+        policy.max_total_wait.as_secs()
+    )
 }
 
 fn reason(status: u16) -> &'static str {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::error::redact_str;
-use super::http::{link_next, path_of, same_api, Session, Sleeper, Step, MAX_PAGES};
+use super::http::{Resp, Session, Sleeper, Step};
 use super::{
     prepare_body, truncate_description, CommitStatus, GithubContext, GithubError, RetryPolicy,
     MARKER,
@@ -190,11 +190,11 @@ impl Publisher {
         let session = Session::new(ctx, &self.policy, &*self.sleeper, &self.user_agent)?;
         let result = (|| {
             let comment = match ctx.pr {
-                Some(pr) => session.upsert_comment(pr, &body)?,
+                Some(pr) => upsert_comment(&session, pr, &body)?,
                 None => CommentAction::SkippedNoPr,
             };
             for st in &statuses {
-                session.set_status(st)?;
+                set_status(&session, st)?;
             }
             Ok(comment)
         })();
@@ -204,129 +204,109 @@ impl Publisher {
                 comment,
                 body,
                 statuses,
-                retries: session.retries.get(),
-                waited: session.waited.get(),
+                retries: session.retries(),
+                waited: session.waited(),
             }),
             Err(e) => Err(GithubError::redact(e, &ctx.token)),
         }
     }
 }
 
-impl Session<'_> {
-    /// Id and URL of the oldest comment carrying the marker, following pages.
-    fn find_marker_comment(&self, pr: u64) -> Result<Option<(u64, Option<String>)>, GithubError> {
-        let repo = &self.ctx.repository;
-        let first = self.url(&format!(
-            "/repos/{repo}/issues/{pr}/comments?per_page=100&page=1"
-        ));
-        let mut url = first;
-        let mut page = 1u32;
-        loop {
-            let resp = self.execute("GET", &url, None)?;
-            let path = path_of(&url, &self.ctx.api_url);
-            let v = resp.json("GET", &path)?;
-            let items = v.as_array().ok_or_else(|| GithubError::Protocol {
-                method: "GET".into(),
-                path: path.clone(),
-                detail: "expected a JSON array of comments".into(),
-            })?;
-            if items.is_empty() {
-                return Ok(None);
-            }
-            for c in items {
-                let body = c.get("body").and_then(|b| b.as_str()).unwrap_or("");
-                if body.contains(MARKER) {
-                    if let Some(id) = c.get("id").and_then(|i| i.as_u64()) {
-                        let html = c
-                            .get("html_url")
-                            .and_then(|u| u.as_str())
-                            .map(str::to_string);
-                        return Ok(Some((id, html)));
-                    }
-                }
-            }
-            page += 1;
-            if page > MAX_PAGES {
-                return Ok(None);
-            }
-            // Follow `Link: rel="next"` when it points at the same API (the
-            // token must not go elsewhere); without one, a full page means
-            // "try the next page", a short page means "done".
-            url = match link_next(&resp.headers) {
-                Some(next) if same_api(&next, &self.ctx.api_url) => next,
-                Some(_) | None if items.len() >= 100 => self.url(&format!(
-                    "/repos/{repo}/issues/{pr}/comments?per_page=100&page={page}"
-                )),
-                _ => return Ok(None),
-            };
+/// Id of the oldest comment on PR `pr` that carries the [`MARKER`].
+fn find_marker_comment(session: &Session, pr: u64) -> Result<Option<u64>, GithubError> {
+    let list = format!("/repos/{}/issues/{pr}/comments", session.ctx().repository);
+    session.find_in_pages(&list, "comments", |c| {
+        let body = c.get("body").and_then(|b| b.as_str()).unwrap_or("");
+        if body.contains(MARKER) {
+            c.get("id").and_then(|i| i.as_u64())
+        } else {
+            None
         }
-    }
+    })
+}
 
-    fn upsert_comment(&self, pr: u64, body: &str) -> Result<CommentAction, GithubError> {
-        let repo = &self.ctx.repository;
-        let payload = serde_json::json!({ "body": body });
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            if let Some((id, _)) = self.find_marker_comment(pr)? {
-                let url = self.url(&format!("/repos/{repo}/issues/comments/{id}"));
-                let r = match self.execute("PATCH", &url, Some(&payload)) {
-                    Ok(r) => r,
-                    // Deleted between listing and updating: look again.
-                    Err(GithubError::NotFound { .. }) if attempt < self.policy.max_attempts => {
-                        continue
-                    }
-                    Err(e) => return Err(e),
-                };
-                let html = r
-                    .json("PATCH", &path_of(&url, &self.ctx.api_url))
-                    .ok()
-                    .and_then(|v| {
-                        v.get("html_url")
-                            .and_then(|u| u.as_str())
-                            .map(str::to_string)
-                    });
-                return Ok(CommentAction::Updated { id, url: html });
-            }
-            // Creating is not idempotent: after a 5xx / network error the
-            // comment may exist anyway, so retry the whole find-then-write.
-            let url = self.url(&format!("/repos/{repo}/issues/{pr}/comments"));
-            match self.send_once("POST", &url, Some(&payload)) {
-                Step::Done(r) => {
-                    let path = path_of(&url, &self.ctx.api_url);
-                    let v = r.json("POST", &path)?;
-                    let id = v.get("id").and_then(|i| i.as_u64()).ok_or_else(|| {
-                        GithubError::Protocol {
-                            method: "POST".into(),
-                            path,
-                            detail: "created comment has no id".into(),
-                        }
-                    })?;
-                    let html = v
-                        .get("html_url")
-                        .and_then(|u| u.as_str())
-                        .map(str::to_string);
-                    return Ok(CommentAction::Created { id, url: html });
+/// Updates the marker comment if there is one, else creates it.
+fn upsert_comment(session: &Session, pr: u64, body: &str) -> Result<CommentAction, GithubError> {
+    let payload = serde_json::json!({ "body": body });
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        if let Some(id) = find_marker_comment(session, pr)? {
+            match update_comment(session, id, &payload) {
+                // Deleted between listing and updating: look again.
+                Err(GithubError::NotFound { .. }) if attempt < session.policy().max_attempts => {
+                    continue
                 }
-                Step::Fail(e) => return Err(e),
-                Step::Retry(t) => self.wait_or_fail("POST", &url, attempt, t)?,
+                result => return result,
             }
         }
-    }
-
-    fn set_status(&self, st: &CommitStatus) -> Result<(), GithubError> {
-        let url = self.url(&format!(
-            "/repos/{}/statuses/{}",
-            self.ctx.repository, self.ctx.sha
+        // Creating is not idempotent: after a 5xx / network error the
+        // comment may exist anyway, so retry the whole find-then-write.
+        let url = session.url(&format!(
+            "/repos/{}/issues/{pr}/comments",
+            session.ctx().repository
         ));
-        let mut payload = serde_json::json!({
-            "state": st.state.as_str(),
-            "context": st.context,
-            "description": st.description,
-        });
-        if let Some(t) = &st.target_url {
-            payload["target_url"] = serde_json::Value::String(t.clone());
+        match session.send_once("POST", &url, Some(&payload)) {
+            Step::Done(r) => return created_comment(session, &url, &r),
+            Step::Fail(e) => return Err(e),
+            Step::Retry(t) => session.wait_or_fail("POST", &url, attempt, t)?,
         }
-        self.execute("POST", &url, Some(&payload)).map(|_| ())
     }
+}
+
+/// PATCHes comment `id` (retried as the policy allows).
+fn update_comment(
+    session: &Session,
+    id: u64,
+    payload: &serde_json::Value,
+) -> Result<CommentAction, GithubError> {
+    let url = session.url(&format!(
+        "/repos/{}/issues/comments/{id}",
+        session.ctx().repository
+    ));
+    let r = session.execute("PATCH", &url, Some(payload))?;
+    let html = r
+        .json("PATCH", &session.path(&url))
+        .ok()
+        .and_then(|v| html_url(&v));
+    Ok(CommentAction::Updated { id, url: html })
+}
+
+/// The comment a successful POST to `url` created.
+fn created_comment(session: &Session, url: &str, r: &Resp) -> Result<CommentAction, GithubError> {
+    let path = session.path(url);
+    let v = r.json("POST", &path)?;
+    let id = v
+        .get("id")
+        .and_then(|i| i.as_u64())
+        .ok_or_else(|| GithubError::Protocol {
+            method: "POST".into(),
+            path,
+            detail: "created comment has no id".into(),
+        })?;
+    Ok(CommentAction::Created {
+        id,
+        url: html_url(&v),
+    })
+}
+
+fn html_url(comment: &serde_json::Value) -> Option<String> {
+    comment
+        .get("html_url")
+        .and_then(|u| u.as_str())
+        .map(str::to_string)
+}
+
+fn set_status(session: &Session, st: &CommitStatus) -> Result<(), GithubError> {
+    let ctx = session.ctx();
+    let url = session.url(&format!("/repos/{}/statuses/{}", ctx.repository, ctx.sha));
+    let mut payload = serde_json::json!({
+        "state": st.state.as_str(),
+        "context": st.context,
+        "description": st.description,
+    });
+    if let Some(t) = &st.target_url {
+        payload["target_url"] = serde_json::Value::String(t.clone());
+    }
+    session.execute("POST", &url, Some(&payload)).map(|_| ())
 }
