@@ -86,99 +86,35 @@ impl GithubError {
         EXIT_ERROR
     }
 
-    /// Replaces every occurrence of `secret` in the error's text fields.
-    pub(super) fn redact(self, secret: &str) -> Self {
+    /// Replaces every occurrence of `secret` in the error's text fields (the
+    /// free text and the request path; not the method, the name of a variable
+    /// or a local file path).
+    pub(super) fn redact(mut self, secret: &str) -> Self {
         if secret.is_empty() {
             return self;
         }
-        let r = |s: String| redact_str(&s, secret);
+        let r = |s: &mut String| *s = redact_str(s, secret);
         use GithubError::*;
-        match self {
-            MissingEnv { var, hint } => MissingEnv { var, hint: r(hint) },
-            InvalidEnv { var, reason } => InvalidEnv {
-                var,
-                reason: r(reason),
-            },
-            EventFile { path, reason } => EventFile {
-                path,
-                reason: r(reason),
-            },
-            Unauthorized { method, path } => Unauthorized {
-                method,
-                path: r(path),
-            },
-            Forbidden {
-                method,
-                path,
-                message,
-            } => Forbidden {
-                method,
-                path: r(path),
-                message: r(message),
-            },
-            NotFound { method, path } => NotFound {
-                method,
-                path: r(path),
-            },
-            RateLimited {
-                method,
-                path,
-                detail,
-                reset_epoch,
-            } => RateLimited {
-                method,
-                path: r(path),
-                detail: r(detail),
-                reset_epoch,
-            },
-            Api {
-                status,
-                method,
-                path,
-                message,
-            } => Api {
-                status,
-                method,
-                path: r(path),
-                message: r(message),
-            },
-            Server {
-                method,
-                path,
-                detail,
-                attempts,
-            } => Server {
-                method,
-                path: r(path),
-                detail: r(detail),
-                attempts,
-            },
-            Network {
-                method,
-                path,
-                detail,
-                attempts,
-            } => Network {
-                method,
-                path: r(path),
-                detail: r(detail),
-                attempts,
-            },
-            Protocol {
-                method,
-                path,
-                detail,
-            } => Protocol {
-                method,
-                path: r(path),
-                detail: r(detail),
-            },
-            Client(s) => Client(r(s)),
-            StepSummary { path, reason } => StepSummary {
-                path,
-                reason: r(reason),
-            },
+        match &mut self {
+            MissingEnv { hint, .. } => r(hint),
+            InvalidEnv { reason, .. } | EventFile { reason, .. } | StepSummary { reason, .. } => {
+                r(reason)
+            }
+            Unauthorized { path, .. } | NotFound { path, .. } => r(path),
+            Forbidden { path, message, .. } | Api { path, message, .. } => {
+                r(path);
+                r(message);
+            }
+            RateLimited { path, detail, .. }
+            | Server { path, detail, .. }
+            | Network { path, detail, .. }
+            | Protocol { path, detail, .. } => {
+                r(path);
+                r(detail);
+            }
+            Client(s) => r(s),
         }
+        self
     }
 }
 
@@ -198,5 +134,70 @@ pub(super) fn redact_str(s: &str, secret: &str) -> String {
         s.to_string()
     } else {
         s.replace(secret, "***")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "ghs_secret";
+
+    #[test]
+    fn redact_replaces_the_token_in_text_and_path_only() {
+        let e = GithubError::Forbidden {
+            method: "POST".into(),
+            path: format!("/x?t={TOKEN}"),
+            message: format!("bad {TOKEN}, {TOKEN}"),
+        }
+        .redact(TOKEN);
+        let GithubError::Forbidden {
+            method,
+            path,
+            message,
+        } = &e
+        else {
+            panic!("variant changed: {e:?}");
+        };
+        assert_eq!(
+            (method.as_str(), path.as_str(), message.as_str()),
+            ("POST", "/x?t=***", "bad ***, ***")
+        );
+
+        let e = GithubError::RateLimited {
+            method: "GET".into(),
+            path: TOKEN.into(),
+            detail: TOKEN.into(),
+            reset_epoch: Some(7),
+        }
+        .redact(TOKEN);
+        assert!(
+            matches!(&e, GithubError::RateLimited { path, detail, reset_epoch: Some(7), .. }
+                if path == "***" && detail == "***"),
+            "{e:?}"
+        );
+        let e = GithubError::EventFile {
+            path: PathBuf::from("ev.json"),
+            reason: TOKEN.into(),
+        }
+        .redact(TOKEN);
+        assert!(!e.to_string().contains(TOKEN), "{e}");
+    }
+
+    #[test]
+    fn redact_with_an_empty_secret_changes_nothing() {
+        let e = GithubError::Client("a b".into()).redact("");
+        assert!(matches!(&e, GithubError::Client(s) if s == "a b"), "{e:?}");
+    }
+
+    #[test]
+    fn fs_reason_drops_the_path_of_io_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("gone.json");
+        let e = crate::fs::read_to_string(&missing).unwrap_err();
+        let os = std::fs::read_to_string(&missing).unwrap_err();
+        assert_eq!(fs_reason(e), os.to_string());
+        let other = crate::Error::Other("as is".into());
+        assert_eq!(fs_reason(other), "as is");
     }
 }

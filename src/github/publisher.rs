@@ -7,10 +7,7 @@ use std::time::Duration;
 
 use super::error::redact_str;
 use super::http::{Resp, Session, Sleeper, Step};
-use super::{
-    prepare_body, truncate_description, CommitStatus, GithubContext, GithubError, RetryPolicy,
-    MARKER,
-};
+use super::{prepare_body, CommitStatus, GithubContext, GithubError, RetryPolicy, MARKER};
 
 /// What happened to the PR comment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,12 +167,7 @@ impl Publisher {
         let body = prepare_body(&redact_str(body_markdown, &ctx.token));
         let statuses: Vec<CommitStatus> = statuses
             .iter()
-            .map(|s| CommitStatus {
-                context: s.context.clone(),
-                state: s.state,
-                description: truncate_description(&redact_str(&s.description, &ctx.token)),
-                target_url: s.target_url.clone(),
-            })
+            .map(|s| s.for_publishing(&ctx.token))
             .collect();
         if self.dry_run {
             return Ok(PublishOutcome {
@@ -188,28 +180,34 @@ impl Publisher {
             });
         }
         let session = Session::new(ctx, &self.policy, &*self.sleeper, &self.user_agent)?;
-        let result = (|| {
-            let comment = match ctx.pr {
-                Some(pr) => upsert_comment(&session, pr, &body)?,
-                None => CommentAction::SkippedNoPr,
-            };
-            for st in &statuses {
-                set_status(&session, st)?;
-            }
-            Ok(comment)
-        })();
-        match result {
-            Ok(comment) => Ok(PublishOutcome {
-                dry_run: false,
-                comment,
-                body,
-                statuses,
-                retries: session.retries(),
-                waited: session.waited(),
-            }),
-            Err(e) => Err(GithubError::redact(e, &ctx.token)),
-        }
+        let comment = send_all(&session, ctx.pr, &body, &statuses)
+            .map_err(|e| GithubError::redact(e, &ctx.token))?;
+        Ok(PublishOutcome {
+            dry_run: false,
+            comment,
+            body,
+            statuses,
+            retries: session.retries(),
+            waited: session.waited(),
+        })
     }
+}
+
+/// The comment (when there is a PR), then each status; stops at the first error.
+fn send_all(
+    session: &Session,
+    pr: Option<u64>,
+    body: &str,
+    statuses: &[CommitStatus],
+) -> Result<CommentAction, GithubError> {
+    let comment = match pr {
+        Some(pr) => upsert_comment(session, pr, body)?,
+        None => CommentAction::SkippedNoPr,
+    };
+    for st in statuses {
+        set_status(session, st)?;
+    }
+    Ok(comment)
 }
 
 /// Id of the oldest comment on PR `pr` that carries the [`MARKER`].
@@ -300,13 +298,7 @@ fn html_url(comment: &serde_json::Value) -> Option<String> {
 fn set_status(session: &Session, st: &CommitStatus) -> Result<(), GithubError> {
     let ctx = session.ctx();
     let url = session.url(&format!("/repos/{}/statuses/{}", ctx.repository, ctx.sha));
-    let mut payload = serde_json::json!({
-        "state": st.state.as_str(),
-        "context": st.context,
-        "description": st.description,
-    });
-    if let Some(t) = &st.target_url {
-        payload["target_url"] = serde_json::Value::String(t.clone());
-    }
-    session.execute("POST", &url, Some(&payload)).map(|_| ())
+    session
+        .execute("POST", &url, Some(&st.payload()))
+        .map(|_| ())
 }

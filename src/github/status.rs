@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::error::redact_str;
+
 /// GitHub's limit for a commit status description, in characters.
 pub const STATUS_DESCRIPTION_LIMIT: usize = 140;
 
@@ -62,6 +64,30 @@ impl CommitStatus {
             target_url,
         }
     }
+
+    /// The status as it is sent: `token` replaced by `***` in the description,
+    /// which is then cut to [`STATUS_DESCRIPTION_LIMIT`].
+    pub(super) fn for_publishing(&self, token: &str) -> Self {
+        CommitStatus {
+            context: self.context.clone(),
+            state: self.state,
+            description: truncate_description(&redact_str(&self.description, token)),
+            target_url: self.target_url.clone(),
+        }
+    }
+
+    /// The JSON body of `POST /repos/{owner}/{repo}/statuses/{sha}`.
+    pub(super) fn payload(&self) -> serde_json::Value {
+        let mut payload = serde_json::json!({
+            "state": self.state.as_str(),
+            "context": self.context,
+            "description": self.description,
+        });
+        if let Some(t) = &self.target_url {
+            payload["target_url"] = serde_json::Value::String(t.clone());
+        }
+        payload
+    }
 }
 
 /// Cuts a status description to [`STATUS_DESCRIPTION_LIMIT`] characters
@@ -86,5 +112,32 @@ mod tests {
         assert_eq!(d.chars().count(), 140);
         assert!(d.ends_with('…'));
         assert_eq!(truncate_description("short"), "short");
+    }
+
+    #[test]
+    fn status_for_publishing_and_its_payload() {
+        let long = format!("{} token ghs_x", "y".repeat(200));
+        let st = CommitStatus {
+            context: "edgeperf/cpu".into(),
+            state: StatusState::Failure,
+            description: format!("leaked ghs_x {long}"),
+            target_url: None,
+        }
+        .for_publishing("ghs_x");
+        assert!(st.description.starts_with("leaked *** y"));
+        assert_eq!(st.description.chars().count(), STATUS_DESCRIPTION_LIMIT);
+        assert_eq!(
+            st.payload(),
+            serde_json::json!({
+                "state": "failure",
+                "context": "edgeperf/cpu",
+                "description": st.description,
+            })
+        );
+        let with_url = CommitStatus {
+            target_url: Some("https://ci/1".into()),
+            ..st
+        };
+        assert_eq!(with_url.payload()["target_url"], "https://ci/1");
     }
 }
