@@ -13,6 +13,11 @@
 //! The token is sent only in the `Authorization` header. It never appears in a
 //! [`GithubError`], in `Debug` output of [`GithubContext`], in a comment body or
 //! in a status description (occurrences are replaced by `***`).
+//!
+//! Layout: `context` (where to publish, from the Actions environment), `body`
+//! (comment body and job summary), `status` (commit statuses), `publisher`
+//! (the comment upsert and status calls), `http` (requests, retries, rate
+//! limits, pagination) and `error`. Everything public is re-exported here.
 
 mod body;
 mod context;
