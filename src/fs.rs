@@ -267,36 +267,3 @@ mod tests {
         );
     }
 }
-
-/// Appends `bytes` to `path` as they are, creating the file (not its directory)
-/// if needed; the error names the file. Unlike [`append_line`] it adds no newline
-/// and does not sync: for text another process reads once the run is over, such
-/// as GitHub's job summary (`$GITHUB_STEP_SUMMARY`).
-pub fn append_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| Error::io(path, e))?;
-    f.write_all(bytes).map_err(|e| Error::io(path, e))
-}
-
-#[cfg(test)]
-mod append_bytes_tests {
-    use super::*;
-
-    #[test]
-    fn append_bytes_creates_then_appends_verbatim() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("summary.md");
-        append_bytes(&p, b"# one").unwrap();
-        append_bytes(&p, b"\n# two\n").unwrap();
-        assert_eq!(std::fs::read(&p).unwrap(), b"# one\n# two\n");
-
-        // The directory is not created; the error names the file.
-        let missing = dir.path().join("no-such-dir").join("s.md");
-        let e = append_bytes(&missing, b"x").unwrap_err().to_string();
-        assert!(e.contains("no-such-dir") && e.contains("s.md"), "{e}");
-        assert!(!missing.parent().unwrap().exists());
-    }
-}

@@ -91,7 +91,7 @@ pub fn write_step_summary_to(path: &Path, markdown: &str) -> Result<(), GithubEr
     if !text.ends_with('\n') {
         text.push('\n');
     }
-    crate::fs::append_bytes(path, text.as_bytes()).map_err(|e| GithubError::StepSummary {
+    crate::fs::append(path, text.as_bytes()).map_err(|e| GithubError::StepSummary {
         path: path.to_path_buf(),
         reason: fs_reason(e),
     })

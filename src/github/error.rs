@@ -122,11 +122,8 @@ impl GithubError {
 /// name the file themselves ([`GithubError::EventFile`],
 /// [`GithubError::StepSummary`]): for an I/O error only the OS message, as
 /// `crate::Error::Io` would otherwise print the path a second time.
-pub(super) fn fs_reason(e: crate::Error) -> String {
-    match e {
-        crate::Error::Io { source, .. } => source.to_string(),
-        other => other.to_string(),
-    }
+pub(super) fn fs_reason(e: crate::fs::FsError) -> String {
+    e.source.to_string()
 }
 
 pub(super) fn redact_str(s: &str, secret: &str) -> String {
@@ -197,7 +194,5 @@ mod tests {
         let e = crate::fs::read_to_string(&missing).unwrap_err();
         let os = std::fs::read_to_string(&missing).unwrap_err();
         assert_eq!(fs_reason(e), os.to_string());
-        let other = crate::Error::Other("as is".into());
-        assert_eq!(fs_reason(other), "as is");
     }
 }
