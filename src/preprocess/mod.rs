@@ -19,6 +19,8 @@
 //!   samples keep their high byte (PIL does the same for 16-bit RGB(A); for
 //!   16-bit *grey* PIL clips the raw value to 255 instead, a quirk that is not
 //!   reproduced). EXIF orientation and ICC profiles are ignored by both.
+//!   Data cut short is an error, as PIL's "image file is truncated", never
+//!   an image with the missing part filled in.
 //! * **Resizing** ([`resize_shorter`], [`resize_exact`]): a port of PIL's
 //!   `Resample.c` for 8-bit images: antialiased separable convolution
 //!   (support scaled by the downscale factor), horizontal pass first, each pass
@@ -36,14 +38,16 @@
 //! libjpeg-turbo, the `image` crate its own decoder, whose IDCT and chroma
 //! upsampling round differently (a few levels on some pixels).
 //!
-//! Module map: `decode` (bytes to RGB like PIL), `resize` (the `Resample.c`
-//! port), `crop` (torchvision's center crop), `normalize` (values and layout of
-//! the tensor); this file holds the configuration, the errors and the pipeline.
+//! Module map: `decode` (bytes to RGB like PIL), `truncated` (JPEG data cut
+//! short, refused as PIL refuses it), `resize` (the `Resample.c` port), `crop`
+//! (torchvision's center crop), `normalize` (values and layout of the tensor);
+//! this file holds the configuration, the errors and the pipeline.
 
 mod crop;
 mod decode;
 mod normalize;
 mod resize;
+mod truncated;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
