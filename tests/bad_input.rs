@@ -156,6 +156,43 @@ fn corrupt_image_names_the_file() {
     expect_error(&text, &[], &[bad.to_str().unwrap()]);
 }
 
+/// The bytes of a real photo of the assets, `<class>/<file>` under the dataset.
+fn real_photo(rel: &str) -> Vec<u8> {
+    std::fs::read(common::assets().join("data/imagenet-samples").join(rel)).unwrap()
+}
+
+/// Runs mobilenet_v2 on a dataset holding only `bytes` as `<class>/<file>` and
+/// asserts one error line that names the file and says it is truncated (PIL:
+/// "image file is truncated"), not a grey image scored and exit 0.
+fn expect_truncated(class: &str, file: &str, bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dataset_with(dir.path(), class, file, bytes);
+    let text = common::suite_text(&common::mobilenet(&mobilenet_file()), Some(&root));
+    let bad = root.join(class).join(file);
+    expect_error(&text, &[], &[bad.to_str().unwrap(), "truncated"])
+}
+
+#[test]
+fn jpeg_cut_to_a_quarter_is_refused_as_truncated() {
+    let jpg = real_photo("243/imagenet_00_243.jpg");
+    expect_truncated("243", "quarter.jpg", &jpg[..jpg.len() / 4]);
+}
+
+/// PIL refuses this too: the sample photos are progressive, and libjpeg reads
+/// every scan up to EOI before it gives a row.
+#[test]
+fn jpeg_cut_just_before_its_end_marker_is_refused_as_truncated() {
+    let jpg = real_photo("243/imagenet_00_243.jpg");
+    assert!(jpg.ends_with(&[0xFF, 0xD9]), "photo does not end with EOI");
+    expect_truncated("243", "no-eoi.jpg", &jpg[..jpg.len() - 2]);
+}
+
+#[test]
+fn png_cut_to_a_quarter_is_refused_as_truncated() {
+    let png = real_photo("822/ffffffe1e0a40000_0822.png");
+    expect_truncated("822", "quarter.png", &png[..png.len() / 4]);
+}
+
 #[test]
 fn dangling_image_link_names_the_file() {
     let dir = tempfile::tempdir().unwrap();
