@@ -77,14 +77,10 @@ pub(super) fn to_rgb8_like_pil(img: DynamicImage) -> RgbImage {
 
 /// `fs::read` fails only with [`Error::Io`](crate::Error::Io), whose I/O error
 /// becomes the source of [`PreprocessError::Read`] (the path is named there).
-fn read_error(path: &Path, e: crate::Error) -> PreprocessError {
-    let source = match e {
-        crate::Error::Io { source, .. } => source,
-        other => std::io::Error::other(other.to_string()),
-    };
+fn read_error(path: &Path, e: crate::fs::FsError) -> PreprocessError {
     PreprocessError::Read {
         path: path.to_path_buf(),
-        source,
+        source: e.source,
     }
 }
 
