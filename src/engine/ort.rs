@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use ort::ep::{self, ArbitrarilyConfigurableExecutionProvider};
-use ort::session::builder::GraphOptimizationLevel;
+use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
 use ort::session::Session;
 use ort::value::Tensor;
 use serde::{Deserialize, Serialize};
@@ -168,7 +168,7 @@ fn ep_for(device: &Device) -> ep::ExecutionProviderDispatch {
     .error_on_failure()
 }
 
-fn builder(device: &Device) -> std::result::Result<ort::session::builder::SessionBuilder, String> {
+fn builder(device: &Device) -> std::result::Result<SessionBuilder, String> {
     let env = match LOADED.get() {
         Some((_, env)) => env,
         None => return Err("no ONNX Runtime library is loaded yet".into()),
@@ -195,47 +195,7 @@ impl PathSession {
             ));
         }
         let started = Instant::now();
-        let b = builder(device).map_err(|e| Error::device(&device.name, e))?;
-        let (b, provider) = if device.provider == Provider::Cpu {
-            (
-                b,
-                ProviderOutcome {
-                    requested: Provider::Cpu,
-                    ran: Provider::Cpu,
-                    fallback_reason: None,
-                },
-            )
-        } else {
-            match b.with_execution_providers([ep_for(device)]) {
-                Ok(b) => (
-                    b,
-                    ProviderOutcome {
-                        requested: device.provider,
-                        ran: device.provider,
-                        fallback_reason: None,
-                    },
-                ),
-                Err(e) => {
-                    let reason = one_line(&e.to_string());
-                    if !device.allow_fallback {
-                        return Err(Error::device(
-                            &device.name,
-                            format!("the {} execution provider could not be registered: {reason} (no CPU fallback: set allow_fallback = true for this device to permit it)", device.provider),
-                        ));
-                    }
-                    let b = builder(device).map_err(|e| Error::device(&device.name, e))?;
-                    (
-                        b,
-                        ProviderOutcome {
-                            requested: device.provider,
-                            ran: Provider::Cpu,
-                            fallback_reason: Some(reason),
-                        },
-                    )
-                }
-            }
-        };
-        let mut b = b;
+        let (mut b, provider) = with_provider(device)?;
         let session = b.commit_from_file(file).map_err(|e| {
             Error::model(
                 file,
@@ -246,50 +206,8 @@ impl PathSession {
             )
         })?;
         let session_create_ms = started.elapsed().as_secs_f64() * 1e3;
-
         let shape = model.preprocess.input_shape();
-        let input = match &model.input {
-            Some(name) => session
-                .inputs()
-                .iter()
-                .find(|i| i.name() == name)
-                .ok_or_else(|| {
-                    let names: Vec<_> = session
-                        .inputs()
-                        .iter()
-                        .map(|i| i.name().to_string())
-                        .collect();
-                    Error::model(
-                        file,
-                        format!(
-                            "model has no input named {name:?} (it has: {}); fix `input` of model {:?}",
-                            names.join(", "),
-                            model.name
-                        ),
-                    )
-                })?,
-            None => session.inputs().first().ok_or_else(|| {
-                Error::model(file, "model has no inputs")
-            })?,
-        };
-        let input_name = input.name().to_string();
-        if let Some(dims) = input.dtype().tensor_shape() {
-            let dims: Vec<i64> = dims.iter().copied().collect();
-            let ok = dims.len() == 4
-                && dims
-                    .iter()
-                    .zip(shape.iter())
-                    .all(|(&d, &s)| d < 0 || d as usize == s);
-            if !ok {
-                return Err(Error::model(
-                    file,
-                    format!(
-                        "input {input_name:?} has shape {dims:?} but the preprocessing of model {:?} makes {shape:?} (check preprocess.crop and layout)",
-                        model.name
-                    ),
-                ));
-            }
-        }
+        let input_name = checked_input(&session, model, shape)?;
         let n: usize = shape.iter().product();
         let input = Tensor::from_array((shape.map(|d| d as i64), vec![0.0f32; n]))
             .map_err(|e| Error::model(file, format!("cannot allocate the input tensor: {e}")))?;
@@ -352,6 +270,81 @@ impl PathSession {
     pub fn raw(&mut self) -> (&mut Session, &str, &Tensor<f32>) {
         (&mut self.session, &self.input_name, &self.input)
     }
+}
+
+/// A session builder with the device's execution provider registered, and what
+/// will really run. A provider that cannot register is an error naming the device,
+/// unless the device allows the fall back to CPU (which is then recorded).
+fn with_provider(device: &Device) -> Result<(SessionBuilder, ProviderOutcome)> {
+    let outcome = |ran, fallback_reason| ProviderOutcome {
+        requested: device.provider,
+        ran,
+        fallback_reason,
+    };
+    let b = builder(device).map_err(|e| Error::device(&device.name, e))?;
+    if device.provider == Provider::Cpu {
+        return Ok((b, outcome(Provider::Cpu, None)));
+    }
+    match b.with_execution_providers([ep_for(device)]) {
+        Ok(b) => Ok((b, outcome(device.provider, None))),
+        Err(e) => {
+            let reason = one_line(&e.to_string());
+            if !device.allow_fallback {
+                return Err(Error::device(
+                    &device.name,
+                    format!("the {} execution provider could not be registered: {reason} (no CPU fallback: set allow_fallback = true for this device to permit it)", device.provider),
+                ));
+            }
+            let b = builder(device).map_err(|e| Error::device(&device.name, e))?;
+            Ok((b, outcome(Provider::Cpu, Some(reason))))
+        }
+    }
+}
+
+/// The name of the model input edgeperf feeds (the suite's `input`, else the
+/// first), after checking its shape against what the preprocessing makes.
+fn checked_input(session: &Session, model: &Model, shape: [usize; 4]) -> Result<String> {
+    let file = &model.file;
+    let input = match &model.input {
+        Some(name) => session
+            .inputs()
+            .iter()
+            .find(|i| i.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<_> = session.inputs().iter().map(|i| i.name().to_string()).collect();
+                Error::model(
+                    file,
+                    format!(
+                        "model has no input named {name:?} (it has: {}); fix `input` of model {:?}",
+                        names.join(", "),
+                        model.name
+                    ),
+                )
+            })?,
+        None => session
+            .inputs()
+            .first()
+            .ok_or_else(|| Error::model(file, "model has no inputs"))?,
+    };
+    let input_name = input.name().to_string();
+    if let Some(dims) = input.dtype().tensor_shape() {
+        let dims: Vec<i64> = dims.iter().copied().collect();
+        let ok = dims.len() == 4
+            && dims
+                .iter()
+                .zip(shape.iter())
+                .all(|(&d, &s)| d < 0 || d as usize == s);
+        if !ok {
+            return Err(Error::model(
+                file,
+                format!(
+                    "input {input_name:?} has shape {dims:?} but the preprocessing of model {:?} makes {shape:?} (check preprocess.crop and layout)",
+                    model.name
+                ),
+            ));
+        }
+    }
+    Ok(input_name)
 }
 
 /// An inference error naming its path; built only on failure, so the timed call
