@@ -190,12 +190,6 @@ pub fn criterion_compare(
     })
 }
 
-/// [`criterion_compare`] with criterion's default configuration, returning
-/// only the verdict.
-pub fn criterion_rule(a: &[f64], b: &[f64], seed: u64) -> Result<Verdict, StatsError> {
-    criterion_compare(a, b, &CriterionConfig::default(), seed).map(|r| r.verdict)
-}
-
 /// Parameters of [`asv_compare`]; defaults are asv's.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AsvConfig {
@@ -382,19 +376,17 @@ mod tests {
 
     #[test]
     fn criterion_degenerate() {
+        let rule = |a: &[f64], b: &[f64]| criterion_compare(a, b, &quick(), 0).map(|r| r.verdict);
         assert_eq!(
-            criterion_rule(&[1.0], &[1.0, 2.0], 0),
+            rule(&[1.0], &[1.0, 2.0]),
             Err(StatsError::TooFew { need: 2, got: 1 })
         );
-        assert_eq!(criterion_rule(&[], &[1.0, 2.0], 0), Err(StatsError::Empty));
+        assert_eq!(rule(&[], &[1.0, 2.0]), Err(StatsError::Empty));
         assert_eq!(
-            criterion_rule(&[1.0, f64::NAN], &[1.0, 2.0], 0),
+            rule(&[1.0, f64::NAN], &[1.0, 2.0]),
             Err(StatsError::NonFinite)
         );
-        assert_eq!(
-            criterion_rule(&[0.0, 1.0], &[1.0, 2.0], 0),
-            Err(StatsError::NonPositive)
-        );
+        assert_eq!(rule(&[0.0, 1.0], &[1.0, 2.0]), Err(StatsError::NonPositive));
         let same = criterion_compare(&[3.0; 10], &[3.0; 10], &quick(), 0).unwrap();
         assert_eq!((same.p_value, same.verdict), (1.0, Verdict::NoChange));
         // constant but different: infinitely significant, 10 % slower

@@ -1,7 +1,7 @@
 //! Pure statistics for edgeperf: quantiles and summaries, rank tests, exact
-//! McNemar, seeded bootstrap, paired log-ratio analysis, distribution
-//! functions, PELT change-point detection and the "anchor" decision rules used
-//! by criterion.rs, asv and github-action-benchmark.
+//! McNemar, seeded bootstrap, distribution functions, PELT change-point
+//! detection and the "anchor" decision rules used by criterion.rs, asv and
+//! github-action-benchmark.
 //!
 //! Everything here is a pure function of its arguments: no I/O, no global
 //! state, no clock. Randomised procedures take an explicit `seed` and are
@@ -10,7 +10,7 @@
 //! # Degenerate input
 //!
 //! Functions whose contract is "a value or nothing" (quantiles, median,
-//! summary, rank tests, bootstrap intervals, paired change) return `Option`;
+//! summary, rank tests, bootstrap intervals) return `Option`;
 //! functions where the caller benefits from knowing *why* (mean, sd, MAD,
 //! change points, anchor rules) return `Result<_, StatsError>`. Empty input and NaN/±inf
 //! samples never panic. Constant data is *not* an error: it yields a standard
@@ -22,27 +22,20 @@ mod changepoint;
 mod dist;
 mod mannwhitney;
 mod mcnemar;
-mod paired;
 mod quantile;
 
 pub use anchors::{
-    asv_compare, asv_rule, criterion_compare, criterion_rule, ratio_rule, AsvConfig, AsvReport,
-    CriterionConfig, CriterionReport, Verdict,
+    asv_compare, asv_rule, criterion_compare, ratio_rule, AsvConfig, AsvReport, CriterionConfig,
+    CriterionReport, Verdict,
 };
-pub use bootstrap::{
-    bootstrap_ci, bootstrap_paired_ratio_ci, bootstrap_ratio_ci, resample_into, Rng,
-};
+pub use bootstrap::{bootstrap_ratio_ci, resample_into, Rng};
 pub use changepoint::{
     pelt, pelt_default, robust_noise_variance, PeltConfig, DEFAULT_PENALTY_FACTOR,
 };
-pub use dist::{
-    erf, erfc, ln_gamma, normal_cdf, normal_quantile, normal_sf, regularized_incomplete_beta,
-    student_t_cdf, student_t_quantile, student_t_sf,
-};
+pub use dist::{erfc, ln_gamma, normal_cdf, normal_quantile, normal_sf};
 pub use mannwhitney::{mann_whitney_u, MannWhitney, EXACT_MAX_N};
-pub use mcnemar::{binomial_half_cdf, mcnemar_exact, mcnemar_one_sided};
-pub use paired::{paired_log_ratio, wilcoxon_signed_rank, PairedChange, Wilcoxon};
-pub use quantile::{mad, mean, median, quantile, quantiles, sd, summary, Summary};
+pub use mcnemar::{binomial_half_cdf, mcnemar_one_sided};
+pub use quantile::{mad, mean, median, quantile, sd, summary, Summary};
 
 use std::fmt;
 
@@ -60,13 +53,6 @@ pub enum StatsError {
     },
     /// The input contained NaN or ±infinity.
     NonFinite,
-    /// Two inputs that must have equal length did not.
-    LengthMismatch {
-        /// Length of the first input.
-        left: usize,
-        /// Length of the second input.
-        right: usize,
-    },
     /// A parameter (confidence level, threshold, segment length, …) is out of
     /// its documented domain.
     InvalidParameter(&'static str),
@@ -83,9 +69,6 @@ impl fmt::Display for StatsError {
                 write!(f, "need at least {need} values, got {got}")
             }
             StatsError::NonFinite => write!(f, "input contains NaN or infinite values"),
-            StatsError::LengthMismatch { left, right } => {
-                write!(f, "inputs differ in length ({left} vs {right})")
-            }
             StatsError::InvalidParameter(what) => write!(f, "invalid parameter: {what}"),
             StatsError::NonPositive => write!(f, "input contains zero or negative values"),
         }
