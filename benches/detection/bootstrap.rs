@@ -1,5 +1,6 @@
-//! Seeded pseudo-random numbers and percentile bootstrap confidence
-//! intervals.
+//! Seeded pseudo-random numbers (the experiment's random K-round subsets) and
+//! the percentile bootstrap interval of criterion's rule
+//! ([`crate::anchors::criterion_compare`]).
 //!
 //! Sources: B. Efron & R. J. Tibshirani, *An Introduction to the Bootstrap*
 //! (1993), ch. 13 (percentile interval); D. Blackman & S. Vigna, "Scrambled
@@ -8,7 +9,7 @@
 //! D. Lemire, "Fast random integer generation in an interval", *ACM TOMACS*
 //! 29(1), 2019 (unbiased bounded integers).
 
-use super::quantile::quantile;
+use edgeperf::stats::quantile;
 
 /// Small, fast, seedable PRNG: xoshiro256** with SplitMix64 seeding.
 ///
@@ -49,11 +50,6 @@ impl Rng {
         result
     }
 
-    /// Uniform f64 in [0, 1) with 53 random bits.
-    pub fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
     /// Uniform integer in [0, n) without modulo bias (Lemire 2019).
     /// Returns 0 when `n == 0`.
     pub fn below(&mut self, n: u64) -> u64 {
@@ -71,8 +67,20 @@ impl Rng {
         }
         (m >> 64) as u64
     }
+}
 
-    /// Standard normal deviate (Box–Muller); handy for synthetic test data.
+/// Synthetic test data for the unit tests (tests/detection_stats.rs).
+// `cargo bench` builds this harness-less target with `--cfg test` but drops
+// its #[test] functions, so there nothing calls these.
+#[cfg(test)]
+#[allow(dead_code)]
+impl Rng {
+    /// Uniform f64 in [0, 1) with 53 random bits.
+    pub fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// Standard normal deviate (Box–Muller).
     pub fn normal(&mut self) -> f64 {
         let u1 = 1.0 - self.next_f64(); // (0, 1]
         let u2 = self.next_f64();
@@ -149,7 +157,11 @@ pub fn bootstrap_ratio_ci(
     percentile_interval(reps, confidence)
 }
 
+// Run by tests/detection_stats.rs. `cargo bench` also builds this module
+// (`--cfg test`, harness = false) but without its #[test] functions, which
+// leaves their helpers and imports unused there.
 #[cfg(test)]
+#[allow(dead_code, unused_imports)]
 mod tests {
     use super::Rng; // shadows proptest's `Rng` trait from the prelude glob
     use super::*;
