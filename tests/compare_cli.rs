@@ -5,7 +5,7 @@
 //! Latency verdict fixtures use the shared real noise data of this machine kind
 //! (`../shared/data/latency-noise`, or `EDGEPERF_NOISE_DIR`): per-inference
 //! times of mobilenet_v2 (A), the same +5% (B) and +11% (C), 30 rounds.
-//! Tests that need it skip with a message when it is absent.
+//! Tests that need it fail, naming the path, when it is absent.
 
 mod common;
 #[path = "common/fixtures.rs"]
@@ -50,19 +50,16 @@ fn compare_json(dir: &Path, extra: &[&str]) -> (i32, Comparison, String) {
 // Shared real noise data
 // ---------------------------------------------------------------------------
 
-fn noise_dir() -> Option<PathBuf> {
+fn noise_dir() -> PathBuf {
     let d = std::env::var_os("EDGEPERF_NOISE_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| common::root().join("../shared/data/latency-noise"));
-    if d.join("A_01.txt").exists() {
-        Some(d)
-    } else {
-        eprintln!(
-            "skipped: no shared latency noise data at {} (set EDGEPERF_NOISE_DIR)",
-            d.display()
-        );
-        None
-    }
+    assert!(
+        d.join("A_01.txt").exists(),
+        "shared latency data missing at {}: no A_01.txt there (set EDGEPERF_NOISE_DIR to the latency-noise folder)",
+        d.display()
+    );
+    d
 }
 
 fn noise(dir: &Path, set: char, k: usize) -> Vec<f64> {
@@ -269,7 +266,7 @@ fn noise_fixture(d: &Path, nd: &Path, base: &[usize], head_set: char, head: &[us
 
 #[test]
 fn real_noise_a_vs_a_is_not_a_regression() {
-    let Some(nd) = noise_dir() else { return };
+    let nd = noise_dir();
     let d = tmp();
     noise_fixture(d.path(), &nd, &[1, 2, 3], 'A', &[4, 5, 6]);
     let (code, c, err) = compare_json(d.path(), &[]);
@@ -284,7 +281,7 @@ fn real_noise_a_vs_a_is_not_a_regression() {
 
 #[test]
 fn real_noise_a_vs_b_is_suspect_and_inconclusive_without_confirmation() {
-    let Some(nd) = noise_dir() else { return };
+    let nd = noise_dir();
     let d = tmp();
     noise_fixture(d.path(), &nd, &[1, 2, 3], 'B', &[1, 2, 3]);
     let (code, c, err) = compare_json(d.path(), &[]);
@@ -319,7 +316,7 @@ fn interleaved(nd: &Path, ks: &[usize], head_set: char) -> (Vec<f64>, Vec<f64>) 
 
 #[test]
 fn real_noise_interleaved_judgement() {
-    let Some(nd) = noise_dir() else { return };
+    let nd = noise_dir();
     let ks: Vec<usize> = (1..=10).collect();
     let (a, b) = interleaved(&nd, &ks, 'B');
     let c = judge_interleaved(&a, &b, &rule(), 20.0);
@@ -346,7 +343,7 @@ fn tally(v: &[Verdict]) -> String {
 /// pairs and over 10 windows of 3 pairs.
 #[test]
 fn real_noise_window_counts() {
-    let Some(nd) = noise_dir() else { return };
+    let nd = noise_dir();
     let r = rule();
     let p10s = |set: char| -> Vec<f64> { (1..=30).map(|k| p10(&noise(&nd, set, k))).collect() };
     let (a, b, c) = (p10s('A'), p10s('B'), p10s('C'));

@@ -311,7 +311,11 @@ fn checked_input(session: &Session, model: &Model, shape: [usize; 4]) -> Result<
             .iter()
             .find(|i| i.name() == name)
             .ok_or_else(|| {
-                let names: Vec<_> = session.inputs().iter().map(|i| i.name().to_string()).collect();
+                let names: Vec<_> = session
+                    .inputs()
+                    .iter()
+                    .map(|i| i.name().to_string())
+                    .collect();
                 Error::model(
                     file,
                     format!(

@@ -199,8 +199,50 @@ pub fn pelt(series: &[f64], config: &PeltConfig) -> Result<Vec<usize>, StatsErro
 
 #[cfg(test)]
 mod tests {
-    use super::super::bootstrap::Rng;
     use super::*;
+
+    /// Seeded normal noise for the synthetic series: xoshiro256** seeded by
+    /// SplitMix64, Box–Muller deviates. The same stream as the detection
+    /// bench's `Rng` (in `benches/detection/`), with which the seeds below
+    /// were chosen; the product itself draws no random numbers.
+    struct Rng {
+        s: [u64; 4],
+    }
+
+    impl Rng {
+        fn new(seed: u64) -> Self {
+            let mut sm = seed;
+            let mut next = || {
+                sm = sm.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z = sm;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                z ^ (z >> 31)
+            };
+            Rng {
+                s: [next(), next(), next(), next()],
+            }
+        }
+
+        fn next_f64(&mut self) -> f64 {
+            let s = &mut self.s;
+            let result = s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
+            let t = s[1] << 17;
+            s[2] ^= s[0];
+            s[3] ^= s[1];
+            s[1] ^= s[2];
+            s[0] ^= s[3];
+            s[2] ^= t;
+            s[3] = s[3].rotate_left(45);
+            (result >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        }
+
+        fn normal(&mut self) -> f64 {
+            let u1 = 1.0 - self.next_f64(); // (0, 1]
+            let u2 = self.next_f64();
+            (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+        }
+    }
 
     fn noisy(levels: &[(usize, f64)], sd: f64, seed: u64) -> Vec<f64> {
         let mut rng = Rng::new(seed);

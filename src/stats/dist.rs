@@ -1,25 +1,24 @@
-//! Special functions and continuous distributions: log-gamma, error function,
-//! normal CDF/quantile, regularized incomplete beta and Student's t.
+//! Special functions and the standard normal distribution: log-gamma (for the
+//! exact binomial tail of [`super::binomial_half_cdf`]), the complementary
+//! error function, the normal CDF and its quantile (the interval width of the
+//! latency verdicts).
 //!
 //! Sources:
 //! * `ln_gamma`: Lanczos approximation, g = 7, 9 coefficients (Lanczos 1964,
 //!   coefficients as popularised by Godfrey / Numerical Recipes); relative
 //!   error ≲ 1e-15 for x > 0.
-//! * `erf`/`erfc`: via the regularized incomplete gamma function,
-//!   erf(x) = P(½, x²), erfc(x) = Q(½, x²), evaluated with the series and
-//!   Lentz continued fraction of Press et al., *Numerical Recipes* (3rd ed.,
-//!   §6.2). Accurate to a few ulp in *relative* terms in both tails, which
-//!   matters for tiny p-values.
+//! * `erfc`: via the regularized incomplete gamma function, erfc(x) = Q(½, x²)
+//!   (and 1 + P(½, x²) for x < 0), evaluated with the series and Lentz
+//!   continued fraction of Press et al., *Numerical Recipes* (3rd ed., §6.2).
+//!   Accurate to a few ulp in *relative* terms in both tails, which matters
+//!   for tiny p-values.
 //! * `normal_quantile`: P. J. Acklam's rational approximation (2003, relative
 //!   error 1.15e-9) refined by one Halley step against `normal_cdf`, which
 //!   brings it to ~1e-15.
-//! * `regularized_incomplete_beta`: *Numerical Recipes* §6.4 (`betai`/`betacf`,
-//!   modified Lentz continued fraction).
-//! * Student's t: CDF via I_x(ν/2, ½) with x = ν/(ν+t²) (Abramowitz & Stegun
-//!   26.7.1/26.5.27); quantile by safeguarded Newton iteration on the CDF.
 //!
-//! All functions are pure and O(1) except the continued fractions, whose
-//! iteration count grows like √max(a, b) (bounded by [`MAX_ITER`]).
+//! All functions are pure and O(1) except the incomplete gamma series and
+//! continued fraction, whose iteration count grows like √a (bounded by
+//! [`MAX_ITER`]; a = ½ here).
 
 use std::f64::consts::{PI, SQRT_2};
 
@@ -35,7 +34,7 @@ const LN_SQRT_PI: f64 = 0.572_364_942_924_700_1;
 ///
 /// Lanczos approximation (g = 7, n = 9); relative error about 1e-15.
 /// Cost O(1).
-pub fn ln_gamma(x: f64) -> f64 {
+pub(super) fn ln_gamma(x: f64) -> f64 {
     const G: f64 = 7.0;
     const C: [f64; 9] = [
         0.999_999_999_999_809_9,
@@ -116,27 +115,10 @@ fn incomplete_gamma_pq(a: f64, x: f64, ln_gamma_a: f64) -> (f64, f64) {
     }
 }
 
-/// Error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt. NaN in, NaN out.
-///
-/// Computed as sign(x)·P(½, x²) (Numerical Recipes §6.2); ~1e-15 relative.
-pub fn erf(x: f64) -> f64 {
-    if x.is_nan() {
-        return f64::NAN;
-    }
-    if x.is_infinite() {
-        return x.signum();
-    }
-    let (p, _) = incomplete_gamma_pq(0.5, x * x, LN_SQRT_PI);
-    if x < 0.0 {
-        -p
-    } else {
-        p
-    }
-}
-
 /// Complementary error function erfc(x) = 1 − erf(x), accurate in relative
-/// terms for large positive x (no cancellation). NaN in, NaN out.
-pub fn erfc(x: f64) -> f64 {
+/// terms for large positive x (no cancellation); erfc(±∞) = 0 / 2. NaN in,
+/// NaN out. Cost: see the module doc.
+fn erfc(x: f64) -> f64 {
     if x.is_nan() {
         return f64::NAN;
     }
@@ -155,11 +137,6 @@ pub fn erfc(x: f64) -> f64 {
 /// (down to underflow near z = −38). NaN in, NaN out.
 pub fn normal_cdf(z: f64) -> f64 {
     0.5 * erfc(-z / SQRT_2)
-}
-
-/// Standard normal survival function 1 − Φ(z), accurate in the upper tail.
-pub fn normal_sf(z: f64) -> f64 {
-    0.5 * erfc(z / SQRT_2)
 }
 
 /// Standard normal quantile Φ⁻¹(p).
@@ -226,179 +203,6 @@ pub fn normal_quantile(p: f64) -> f64 {
     x - u / (1.0 + x * u / 2.0)
 }
 
-/// Continued fraction for the incomplete beta (NR `betacf`, modified Lentz).
-fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
-    let qab = a + b;
-    let qap = a + 1.0;
-    let qam = a - 1.0;
-    let mut c = 1.0;
-    let mut d = 1.0 - qab * x / qap;
-    if d.abs() < FPMIN {
-        d = FPMIN;
-    }
-    d = 1.0 / d;
-    let mut h = d;
-    for m in 1..MAX_ITER {
-        let m = m as f64;
-        let m2 = 2.0 * m;
-        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < FPMIN {
-            d = FPMIN;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < FPMIN {
-            c = FPMIN;
-        }
-        d = 1.0 / d;
-        h *= d * c;
-        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < FPMIN {
-            d = FPMIN;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < FPMIN {
-            c = FPMIN;
-        }
-        d = 1.0 / d;
-        let del = d * c;
-        h *= del;
-        if (del - 1.0).abs() < EPS {
-            break;
-        }
-    }
-    h
-}
-
-/// I_x(a, b) given both x and y = 1 − x (so callers can pass an exact
-/// complement and avoid cancellation).
-fn inc_beta_xy(a: f64, b: f64, x: f64, y: f64) -> f64 {
-    if x <= 0.0 {
-        return 0.0;
-    }
-    if y <= 0.0 {
-        return 1.0;
-    }
-    let ln_bt = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * y.ln();
-    let bt = ln_bt.exp();
-    if x < (a + 1.0) / (a + b + 2.0) {
-        bt * beta_cf(a, b, x) / a
-    } else {
-        1.0 - bt * beta_cf(b, a, y) / b
-    }
-}
-
-/// Regularized incomplete beta function I_x(a, b) for a, b > 0 and
-/// 0 <= x <= 1; NaN otherwise.
-///
-/// Numerical Recipes §6.4. Cost O(√max(a, b)) continued-fraction terms.
-pub fn regularized_incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
-    if !(a > 0.0 && b > 0.0) || x.is_nan() || !(0.0..=1.0).contains(&x) {
-        return f64::NAN;
-    }
-    inc_beta_xy(a, b, x, 1.0 - x)
-}
-
-/// Upper tail P(T > t) of Student's t with `df` > 0 degrees of freedom
-/// (NaN for invalid `df` or NaN `t`; `df = ∞` gives the normal tail).
-pub fn student_t_sf(t: f64, df: f64) -> f64 {
-    if t.is_nan() || df.is_nan() || df <= 0.0 {
-        return f64::NAN;
-    }
-    if df == f64::INFINITY {
-        return normal_sf(t);
-    }
-    if t.is_infinite() {
-        return if t > 0.0 { 0.0 } else { 1.0 };
-    }
-    let t2 = t * t;
-    let denom = df + t2;
-    // Tail mass beyond |t| on one side: ½ I_{ν/(ν+t²)}(ν/2, ½).
-    let tail = 0.5 * inc_beta_xy(df / 2.0, 0.5, df / denom, t2 / denom);
-    if t >= 0.0 {
-        tail
-    } else {
-        1.0 - tail
-    }
-}
-
-/// Student's t CDF P(T <= t) with `df` > 0 degrees of freedom.
-pub fn student_t_cdf(t: f64, df: f64) -> f64 {
-    if t.is_nan() {
-        return f64::NAN;
-    }
-    student_t_sf(-t, df)
-}
-
-fn student_t_pdf(t: f64, df: f64) -> f64 {
-    let ln = ln_gamma((df + 1.0) / 2.0)
-        - ln_gamma(df / 2.0)
-        - 0.5 * (df * PI).ln()
-        - (df + 1.0) / 2.0 * (t * t / df).ln_1p();
-    ln.exp()
-}
-
-/// Quantile of Student's t: the `t` with P(T <= t) = p.
-///
-/// ±∞ at p = 1 / p = 0, NaN for p outside [0, 1] or df <= 0. Solved by Newton
-/// iteration on the upper tail, safeguarded by bisection within an expanding
-/// bracket; accurate to ~1e-12 relative. Cost: a few dozen CDF evaluations.
-pub fn student_t_quantile(p: f64, df: f64) -> f64 {
-    if p.is_nan() || df.is_nan() || df <= 0.0 || !(0.0..=1.0).contains(&p) {
-        return f64::NAN;
-    }
-    if df == f64::INFINITY {
-        return normal_quantile(p);
-    }
-    if p == 0.0 {
-        return f64::NEG_INFINITY;
-    }
-    if p == 1.0 {
-        return f64::INFINITY;
-    }
-    if p == 0.5 {
-        return 0.0;
-    }
-    if p < 0.5 {
-        // Solve P(T > t) = p for t > 0, then negate.
-        return -t_upper(p, df);
-    }
-    t_upper(1.0 - p, df)
-}
-
-/// t > 0 with P(T > t) = alpha, 0 < alpha < ½.
-fn t_upper(alpha: f64, df: f64) -> f64 {
-    let mut lo = 0.0_f64;
-    let mut hi = normal_quantile(1.0 - alpha).max(1.0);
-    while student_t_sf(hi, df) > alpha {
-        lo = hi;
-        hi *= 2.0;
-        if !hi.is_finite() {
-            return f64::INFINITY;
-        }
-    }
-    let mut t = 0.5 * (lo + hi);
-    for _ in 0..200 {
-        let f = student_t_sf(t, df) - alpha; // decreasing in t
-        if f > 0.0 {
-            lo = t;
-        } else {
-            hi = t;
-        }
-        let pdf = student_t_pdf(t, df);
-        let mut next = t + f / pdf;
-        if !(next > lo && next < hi && next.is_finite()) {
-            next = 0.5 * (lo + hi);
-        }
-        if (next - t).abs() <= 1e-15 * t.abs().max(1e-300) || hi - lo <= 1e-15 * hi {
-            return next;
-        }
-        t = next;
-    }
-    t
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -424,7 +228,8 @@ mod tests {
     }
 
     #[test]
-    fn erf_known() {
+    fn erfc_known() {
+        // (x, erf(x), erfc(x)); erfc(−x) = 1 + erf(x) exercises the x < 0 branch.
         let cases = [
             (1e-5, 1.128_379_167_057_9e-5, 0.999_988_716_208_329_4),
             (0.3, 0.328_626_759_459_127_4, 0.671_373_240_540_872_6),
@@ -434,13 +239,13 @@ mod tests {
             (10.0, 1.0, 2.088_487_583_762_544_6e-45),
         ];
         for (x, e, ec) in cases {
-            assert!(close(erf(x), e, 1e-13), "erf({x}) = {}", erf(x));
             assert!(close(erfc(x), ec, 1e-12), "erfc({x}) = {}", erfc(x));
-            assert!(close(erf(-x), -e, 1e-13));
+            assert!(close(erfc(-x), 1.0 + e, 1e-14), "erfc(-{x}) = {}", erfc(-x));
         }
-        assert_eq!(erf(0.0), 0.0);
-        assert!(erf(f64::NAN).is_nan());
+        assert_eq!(erfc(0.0), 1.0);
+        assert!(erfc(f64::NAN).is_nan());
         assert_eq!(erfc(f64::INFINITY), 0.0);
+        assert_eq!(erfc(f64::NEG_INFINITY), 2.0);
     }
 
     #[test]
@@ -457,7 +262,8 @@ mod tests {
         for (z, c) in cases {
             assert!(close(normal_cdf(z), c, 1e-12), "Φ({z}) = {}", normal_cdf(z));
         }
-        assert!(close(normal_sf(8.0), 6.220_960_574_271_74e-16, 1e-12));
+        // upper tail 1 − Φ(8) as Φ(−8): no cancellation
+        assert!(close(normal_cdf(-8.0), 6.220_960_574_271_74e-16, 1e-12));
         assert!(normal_cdf(f64::NAN).is_nan());
         assert_eq!(normal_cdf(f64::NEG_INFINITY), 0.0);
         assert_eq!(normal_cdf(f64::INFINITY), 1.0);
@@ -489,79 +295,5 @@ mod tests {
         assert_eq!(normal_quantile(1.0), f64::INFINITY);
         assert!(normal_quantile(1.5).is_nan());
         assert!(normal_quantile(f64::NAN).is_nan());
-    }
-
-    #[test]
-    fn incomplete_beta_known() {
-        let cases = [
-            (0.5, 0.5, 0.3, 0.369_010_119_565_545_36),
-            (2.0, 3.0, 0.4, 0.524_8),
-            (10.0, 20.0, 0.2, 0.049_263_517_304_212_585),
-            (50_000.0, 0.5, 0.999_99, 0.317_310_507_857_966_2),
-            (1.0, 1.0, 0.7, 0.7),
-            (200.0, 300.0, 0.41, 0.677_628_164_772_179),
-        ];
-        for (a, b, x, v) in cases {
-            let got = regularized_incomplete_beta(a, b, x);
-            assert!(close(got, v, 1e-9), "I_{x}({a},{b}) = {got}");
-        }
-        assert_eq!(regularized_incomplete_beta(2.0, 3.0, 0.0), 0.0);
-        assert_eq!(regularized_incomplete_beta(2.0, 3.0, 1.0), 1.0);
-        assert!(regularized_incomplete_beta(0.0, 3.0, 0.5).is_nan());
-        assert!(regularized_incomplete_beta(2.0, 3.0, 1.5).is_nan());
-    }
-
-    #[test]
-    fn student_t_known() {
-        let cases = [
-            (0.0, 5.0, 0.5),
-            (1.0, 1.0, 0.75),
-            (2.0, 3.0, 0.930_337_015_720_578_5),
-            (-2.5, 10.0, 0.015_723_422_118_304_41),
-            (4.0, 29.0, 0.999_799_968_027_173_7),
-            (10.0, 2.0, 0.995_073_771_488_337_2),
-            (0.1, 1e6, 0.539_827_827_253_978_4),
-            (-40.0, 7.0, 7.951_089_992_425_182e-10),
-        ];
-        for (t, df, c) in cases {
-            let got = student_t_cdf(t, df);
-            assert!(close(got, c, 1e-10), "t cdf({t}, {df}) = {got}");
-        }
-        assert!(close(
-            student_t_sf(4.0, 29.0),
-            2.000_319_728_262_458_7e-4,
-            1e-9
-        ));
-        assert!(close(
-            student_t_sf(30.0, 100.0),
-            4.190_166_279_344_164e-52,
-            1e-8
-        ));
-        assert!(student_t_cdf(1.0, 0.0).is_nan());
-        assert!(student_t_cdf(f64::NAN, 3.0).is_nan());
-        assert_eq!(student_t_cdf(f64::INFINITY, 3.0), 1.0);
-    }
-
-    #[test]
-    fn student_t_quantile_known() {
-        let cases = [
-            (0.975, 1.0, 12.706_204_736_174_694),
-            (0.975, 2.0, 4.302_652_729_749_462),
-            (0.975, 9.0, 2.262_157_162_798_205),
-            (0.995, 29.0, 2.756_385_903_670_605),
-            (0.05, 4.0, -2.131_846_786_326_651),
-            (0.9, 100.0, 1.290_074_761_346_516),
-            (1e-10, 3.0, -2_225.769_284_683_093),
-            (0.975, 1e6, 1.959_966_356_814_107),
-            (0.6, 0.5, 0.397_975_426_784_790_7),
-        ];
-        for (p, df, q) in cases {
-            let got = student_t_quantile(p, df);
-            assert!(close(got, q, 1e-9), "t ppf({p}, {df}) = {got}");
-        }
-        assert_eq!(student_t_quantile(0.5, 3.0), 0.0);
-        assert!(student_t_quantile(-0.1, 3.0).is_nan());
-        assert!(student_t_quantile(0.5, -3.0).is_nan());
-        assert_eq!(student_t_quantile(1.0, 3.0), f64::INFINITY);
     }
 }

@@ -1,5 +1,7 @@
-//! Exact McNemar test for paired binary outcomes (e.g. per-example accuracy
-//! of base vs head model on the same evaluation set).
+//! Exact binomial tail for the sign tests: the one-sided exact McNemar test
+//! for paired binary outcomes (per-example accuracy of base vs head model on
+//! the same evaluation set, `compare::accuracy`) and the sign test over
+//! interleaved latency pairs (`compare::latency`).
 //!
 //! Source: Q. McNemar, *Psychometrika* 12(2), 1947; the exact (conditional)
 //! version is a binomial test on the discordant pairs, see A. Agresti,
@@ -45,24 +47,11 @@ fn lower_tail(n: u64, k: u64) -> f64 {
     (ln_pmf_k + sum.ln()).exp().min(1.0)
 }
 
-/// Two-sided exact McNemar p-value from the discordant counts.
-///
-/// `b` = pairs correct under base and wrong under head, `c` = wrong under
-/// base and correct under head. p = min(1, 2·P(X <= min(b, c))) with
-/// X ~ Bin(b + c, ½); `b + c == 0` gives 1.0. Invariant: 0 <= p <= 1,
-/// symmetric in (b, c). Cost: see [`binomial_half_cdf`].
-pub fn mcnemar_exact(b: u64, c: u64) -> f64 {
-    let n = b + c;
-    if n == 0 {
-        return 1.0;
-    }
-    (2.0 * binomial_half_cdf(n, b.min(c))).min(1.0)
-}
-
 /// One-sided exact McNemar p-value for "head is worse": P(X >= b) with
 /// X ~ Bin(b + c, ½), where `b` = base-correct/head-wrong and
 /// `c` = base-wrong/head-correct. Equals P(X <= c) by symmetry.
-/// `b + c == 0` gives 1.0.
+/// `b + c == 0` gives 1.0. Invariant: 0 <= p <= 1. Cost: see
+/// [`binomial_half_cdf`].
 pub fn mcnemar_one_sided(b: u64, c: u64) -> f64 {
     let n = b + c;
     if n == 0 {
@@ -77,6 +66,15 @@ mod tests {
 
     fn close(a: f64, b: f64, rel: f64) -> bool {
         (a - b).abs() <= rel * b.abs().max(1e-300)
+    }
+
+    /// Two-sided exact p-value min(1, 2·P(X <= min(b, c))), X ~ Bin(b + c, ½):
+    /// the sign test `compare::latency` computes from [`binomial_half_cdf`].
+    fn two_sided(b: u64, c: u64) -> f64 {
+        if b + c == 0 {
+            return 1.0;
+        }
+        (2.0 * binomial_half_cdf(b + c, b.min(c))).min(1.0)
     }
 
     /// (b, c, two-sided, one-sided greater) from scipy 1.17.1 binomtest.
@@ -111,7 +109,7 @@ mod tests {
     #[test]
     fn matches_scipy_binomtest() {
         for (b, c, two, one) in CASES {
-            let (p2, p1) = (mcnemar_exact(b, c), mcnemar_one_sided(b, c));
+            let (p2, p1) = (two_sided(b, c), mcnemar_one_sided(b, c));
             assert!(
                 close(p2, two, 1e-8),
                 "two-sided({b},{c}) = {p2}, want {two}"
@@ -120,13 +118,12 @@ mod tests {
                 close(p1, one, 1e-8),
                 "one-sided({b},{c}) = {p1}, want {one}"
             );
-            assert_eq!(mcnemar_exact(c, b), p2);
+            assert_eq!(two_sided(c, b), p2);
         }
     }
 
     #[test]
     fn degenerate() {
-        assert_eq!(mcnemar_exact(0, 0), 1.0);
         assert_eq!(mcnemar_one_sided(0, 0), 1.0);
         assert_eq!(binomial_half_cdf(0, 0), 1.0);
         assert_eq!(binomial_half_cdf(10, 10), 1.0);
@@ -141,7 +138,7 @@ mod tests {
             (49_999, 50_001),
             (70_000, 30_000),
         ] {
-            let p = mcnemar_exact(b, c);
+            let p = two_sided(b, c);
             assert!((0.0..=1.0).contains(&p), "{b},{c}: {p}");
             let q = mcnemar_one_sided(b, c);
             assert!((0.0..=1.0).contains(&q), "{b},{c}: {q}");

@@ -1,48 +1,37 @@
-//! Pure statistics for edgeperf: quantiles and summaries, rank tests, exact
-//! McNemar, seeded bootstrap, paired log-ratio analysis, distribution
-//! functions, PELT change-point detection and the "anchor" decision rules used
-//! by criterion.rs, asv and github-action-benchmark.
+//! Pure statistics behind edgeperf's records and verdicts: type-7 quantiles,
+//! moments, MAD and the run [`Summary`] (records, baselines, the latency
+//! rule), the standard normal quantile (interval width of the latency
+//! verdict), the exact binomial tail of the sign tests and one-sided McNemar
+//! (latency and accuracy verdicts), and PELT change points (`edgeperf
+//! history`).
+//!
+//! Only what the product calls lives here. The statistics of the detection
+//! experiment alone (the criterion/asv/github-action-benchmark rules, their
+//! rank test and resampling, a seeded generator) live next to it in
+//! `benches/detection/`.
 //!
 //! Everything here is a pure function of its arguments: no I/O, no global
-//! state, no clock. Randomised procedures take an explicit `seed` and are
-//! bit-for-bit reproducible (see [`Rng`]).
+//! state, no clock, no randomness.
 //!
 //! # Degenerate input
 //!
-//! Functions whose contract is "a value or nothing" (quantiles, median,
-//! summary, rank tests, bootstrap intervals, paired change) return `Option`;
-//! functions where the caller benefits from knowing *why* (mean, sd, MAD,
-//! change points, anchor rules) return `Result<_, StatsError>`. Empty input and NaN/±inf
-//! samples never panic. Constant data is *not* an error: it yields a standard
-//! deviation of 0, a rank-test p-value of 1, no change points, etc.
+//! Functions whose contract is "a value or nothing" (quantile, median,
+//! summary) return `Option`; functions where the caller benefits from knowing
+//! *why* (mean, sd, MAD, change points) return `Result<_, StatsError>`. Empty
+//! input and NaN/±inf samples never panic. Constant data is *not* an error: it
+//! yields a standard deviation of 0, a MAD of 0, no change points, etc.
 
-mod anchors;
-mod bootstrap;
 mod changepoint;
 mod dist;
-mod mannwhitney;
 mod mcnemar;
-mod paired;
 mod quantile;
 
-pub use anchors::{
-    asv_compare, asv_rule, criterion_compare, criterion_rule, ratio_rule, AsvConfig, AsvReport,
-    CriterionConfig, CriterionReport, Verdict,
-};
-pub use bootstrap::{
-    bootstrap_ci, bootstrap_paired_ratio_ci, bootstrap_ratio_ci, resample_into, Rng,
-};
 pub use changepoint::{
     pelt, pelt_default, robust_noise_variance, PeltConfig, DEFAULT_PENALTY_FACTOR,
 };
-pub use dist::{
-    erf, erfc, ln_gamma, normal_cdf, normal_quantile, normal_sf, regularized_incomplete_beta,
-    student_t_cdf, student_t_quantile, student_t_sf,
-};
-pub use mannwhitney::{mann_whitney_u, MannWhitney, EXACT_MAX_N};
-pub use mcnemar::{binomial_half_cdf, mcnemar_exact, mcnemar_one_sided};
-pub use paired::{paired_log_ratio, wilcoxon_signed_rank, PairedChange, Wilcoxon};
-pub use quantile::{mad, mean, median, quantile, quantiles, sd, summary, Summary};
+pub use dist::{normal_cdf, normal_quantile};
+pub use mcnemar::{binomial_half_cdf, mcnemar_one_sided};
+pub use quantile::{mad, mean, median, quantile, sd, summary, Summary};
 
 use std::fmt;
 
@@ -60,19 +49,9 @@ pub enum StatsError {
     },
     /// The input contained NaN or ±infinity.
     NonFinite,
-    /// Two inputs that must have equal length did not.
-    LengthMismatch {
-        /// Length of the first input.
-        left: usize,
-        /// Length of the second input.
-        right: usize,
-    },
-    /// A parameter (confidence level, threshold, segment length, …) is out of
-    /// its documented domain.
+    /// A parameter (segment length, penalty, …) is out of its documented
+    /// domain.
     InvalidParameter(&'static str),
-    /// A value that must be strictly positive (e.g. a latency entering a log
-    /// ratio) was zero or negative.
-    NonPositive,
 }
 
 impl fmt::Display for StatsError {
@@ -83,11 +62,7 @@ impl fmt::Display for StatsError {
                 write!(f, "need at least {need} values, got {got}")
             }
             StatsError::NonFinite => write!(f, "input contains NaN or infinite values"),
-            StatsError::LengthMismatch { left, right } => {
-                write!(f, "inputs differ in length ({left} vs {right})")
-            }
             StatsError::InvalidParameter(what) => write!(f, "invalid parameter: {what}"),
-            StatsError::NonPositive => write!(f, "input contains zero or negative values"),
         }
     }
 }
@@ -110,31 +85,4 @@ pub(crate) fn sorted_copy(data: &[f64]) -> Vec<f64> {
     let mut v = data.to_vec();
     v.sort_by(f64::total_cmp);
     v
-}
-
-/// Average ranks (1-based) of `values`, ties receiving the mean of the ranks
-/// they span, together with the tie term `Σ (t³ − t)` over tie groups.
-/// Cost O(n log n).
-pub(crate) fn average_ranks(values: &[f64]) -> (Vec<f64>, f64) {
-    let n = values.len();
-    let mut idx: Vec<usize> = (0..n).collect();
-    idx.sort_by(|&i, &j| values[i].total_cmp(&values[j]));
-    let mut ranks = vec![0.0; n];
-    let mut tie_term = 0.0;
-    let mut i = 0;
-    while i < n {
-        let mut j = i + 1;
-        while j < n && values[idx[j]] == values[idx[i]] {
-            j += 1;
-        }
-        // positions i..j (0-based) share ranks i+1..=j
-        let avg = (i + 1 + j) as f64 / 2.0;
-        for &k in &idx[i..j] {
-            ranks[k] = avg;
-        }
-        let t = (j - i) as f64;
-        tie_term += t * t * t - t;
-        i = j;
-    }
-    (ranks, tie_term)
 }

@@ -1,12 +1,46 @@
-//! Mann–Whitney U (Wilcoxon rank-sum) test for two independent samples.
+//! Mann–Whitney U (Wilcoxon rank-sum) test for two independent samples, the
+//! significance part of the asv rule ([`crate::anchors::asv_compare`]).
 //!
 //! Sources: H. B. Mann & D. R. Whitney, *Ann. Math. Statist.* 18(1), 1947;
 //! normal approximation with tie and continuity correction as in Hollander,
 //! Wolfe & Chicken, *Nonparametric Statistical Methods* (3rd ed., §4.1), and
 //! matching `scipy.stats.mannwhitneyu` (SciPy ≥ 1.7).
 
-use super::average_ranks;
-use super::dist::normal_sf;
+use edgeperf::stats::normal_cdf;
+
+/// Standard normal upper tail 1 − Φ(z) without cancellation: Φ(−z) is
+/// computed as ½·erfc(z/√2), the same expression (bit for bit) as an upper
+/// tail, so p-values stay accurate far into the tail.
+fn normal_sf(z: f64) -> f64 {
+    normal_cdf(-z)
+}
+
+/// Average ranks (1-based) of `values`, ties receiving the mean of the ranks
+/// they span, together with the tie term `Σ (t³ − t)` over tie groups.
+/// Cost O(n log n).
+fn average_ranks(values: &[f64]) -> (Vec<f64>, f64) {
+    let n = values.len();
+    let mut idx: Vec<usize> = (0..n).collect();
+    idx.sort_by(|&i, &j| values[i].total_cmp(&values[j]));
+    let mut ranks = vec![0.0; n];
+    let mut tie_term = 0.0;
+    let mut i = 0;
+    while i < n {
+        let mut j = i + 1;
+        while j < n && values[idx[j]] == values[idx[i]] {
+            j += 1;
+        }
+        // positions i..j (0-based) share ranks i+1..=j
+        let avg = (i + 1 + j) as f64 / 2.0;
+        for &k in &idx[i..j] {
+            ranks[k] = avg;
+        }
+        let t = (j - i) as f64;
+        tie_term += t * t * t - t;
+        i = j;
+    }
+    (ranks, tie_term)
+}
 
 /// Largest per-sample size for which the exact null distribution is used
 /// (when there are also no ties).
@@ -133,7 +167,11 @@ fn u_distribution(m: usize, n: usize) -> Vec<f64> {
     prev.swap_remove(n)
 }
 
+// Run by tests/detection_stats.rs. `cargo bench` also builds this module
+// (`--cfg test`, harness = false) but without its #[test] functions, which
+// leaves their helpers and imports unused there.
 #[cfg(test)]
+#[allow(dead_code, unused_imports)]
 mod tests {
     use super::*;
 

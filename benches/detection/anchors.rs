@@ -1,14 +1,47 @@
 //! "Anchor" decision rules reimplementing how popular benchmark tools decide
 //! that a base sample set `a` and a head sample set `b` differ, so edgeperf's
-//! own detector can be compared against them on the same data.
+//! own detector can be compared against them on the same data (the criterion,
+//! asv and github-action-benchmark rows of the detection table).
 //!
-//! All three return a [`Verdict`]; "regressed" means head is *larger*
-//! (slower) than base — latency semantics, smaller is better.
+//! All three return a [`Verdict`] (this experiment's own, not edgeperf's
+//! `compare::Verdict`); "regressed" means head is *larger* (slower) than
+//! base — latency semantics, smaller is better. Pure functions; the
+//! criterion rule's bootstrap is seeded and bit-for-bit reproducible.
 
-use super::bootstrap::{bootstrap_ratio_ci, Rng};
-use super::mannwhitney::mann_whitney_u;
-use super::quantile::quantile;
-use super::{check_finite, sorted_copy, StatsError};
+use crate::bootstrap::{bootstrap_ratio_ci, Rng};
+use crate::rank::mann_whitney_u;
+use edgeperf::stats::median;
+
+/// Why a rule could not judge its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleError {
+    /// A sample had no elements.
+    Empty,
+    /// A sample had fewer elements than the rule needs.
+    TooFew {
+        /// Minimum number of elements required.
+        need: usize,
+        /// Number of elements supplied.
+        got: usize,
+    },
+    /// A sample contained NaN or ±infinity.
+    NonFinite,
+    /// A timing or mean that enters a ratio was zero or negative.
+    NonPositive,
+    /// A rule parameter is out of its documented domain.
+    InvalidParameter(&'static str),
+}
+
+/// `Err(Empty)` / `Err(NonFinite)` for degenerate samples.
+fn check_finite(data: &[f64]) -> Result<(), RuleError> {
+    if data.is_empty() {
+        return Err(RuleError::Empty);
+    }
+    if data.iter().any(|x| !x.is_finite()) {
+        return Err(RuleError::NonFinite);
+    }
+    Ok(())
+}
 
 /// Outcome of a base-vs-head comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -115,19 +148,19 @@ pub fn criterion_compare(
     b: &[f64],
     config: &CriterionConfig,
     seed: u64,
-) -> Result<CriterionReport, StatsError> {
+) -> Result<CriterionReport, RuleError> {
     check_finite(a)?;
     check_finite(b)?;
     for s in [a, b] {
         if s.len() < 2 {
-            return Err(StatsError::TooFew {
+            return Err(RuleError::TooFew {
                 need: 2,
                 got: s.len(),
             });
         }
     }
     if a.iter().chain(b).any(|&x| x <= 0.0) {
-        return Err(StatsError::NonPositive);
+        return Err(RuleError::NonPositive);
     }
     let c = config;
     if c.resamples == 0
@@ -135,9 +168,7 @@ pub fn criterion_compare(
         || !(c.confidence_level > 0.0 && c.confidence_level < 1.0)
         || !(c.noise_threshold >= 0.0 && c.noise_threshold.is_finite())
     {
-        return Err(StatsError::InvalidParameter(
-            "criterion config out of range",
-        ));
+        return Err(RuleError::InvalidParameter("criterion config out of range"));
     }
 
     let t = welch_t(b, a);
@@ -169,7 +200,7 @@ pub fn criterion_compare(
         c.confidence_level,
         seed ^ 0xA5A5_5A5A_C3C3_3C3C,
     )
-    .ok_or(StatsError::NonFinite)?;
+    .ok_or(RuleError::NonFinite)?;
     let (ci_lo, ci_hi) = (lo - 1.0, hi - 1.0);
     let verdict = if p_value >= c.significance_level {
         Verdict::NoChange
@@ -188,12 +219,6 @@ pub fn criterion_compare(
         ci_hi,
         verdict,
     })
-}
-
-/// [`criterion_compare`] with criterion's default configuration, returning
-/// only the verdict.
-pub fn criterion_rule(a: &[f64], b: &[f64], seed: u64) -> Result<Verdict, StatsError> {
-    criterion_compare(a, b, &CriterionConfig::default(), seed).map(|r| r.verdict)
 }
 
 /// Parameters of [`asv_compare`]; defaults are asv's.
@@ -248,7 +273,7 @@ pub struct AsvReport {
 ///
 /// Errors: `Empty`, `NonFinite`, `NonPositive` (a median <= 0),
 /// `InvalidParameter`. Cost O(n log n).
-pub fn asv_compare(a: &[f64], b: &[f64], config: &AsvConfig) -> Result<AsvReport, StatsError> {
+pub fn asv_compare(a: &[f64], b: &[f64], config: &AsvConfig) -> Result<AsvReport, RuleError> {
     check_finite(a)?;
     check_finite(b)?;
     let valid = config.factor >= 1.0
@@ -256,19 +281,19 @@ pub fn asv_compare(a: &[f64], b: &[f64], config: &AsvConfig) -> Result<AsvReport
         && config.p_threshold > 0.0
         && config.p_threshold <= 1.0;
     if !valid {
-        return Err(StatsError::InvalidParameter("asv config out of range"));
+        return Err(RuleError::InvalidParameter("asv config out of range"));
     }
-    let ma = quantile(&sorted_copy(a), 0.5).ok_or(StatsError::NonFinite)?;
-    let mb = quantile(&sorted_copy(b), 0.5).ok_or(StatsError::NonFinite)?;
+    let ma = median(a).ok_or(RuleError::NonFinite)?;
+    let mb = median(b).ok_or(RuleError::NonFinite)?;
     if ma <= 0.0 || mb <= 0.0 {
-        return Err(StatsError::NonPositive);
+        return Err(RuleError::NonPositive);
     }
     let ratio = mb / ma;
     let p_min = (-ln_binom(a.len() + b.len(), a.len().min(b.len()))).exp();
     let p_value = if p_min < config.p_threshold {
         Some(
             mann_whitney_u(a, b)
-                .ok_or(StatsError::NonFinite)?
+                .ok_or(RuleError::NonFinite)?
                 .p_two_sided,
         )
     } else {
@@ -298,7 +323,7 @@ fn ln_binom(n: usize, k: usize) -> f64 {
 }
 
 /// [`asv_compare`] with asv's defaults (factor 1.1, p < 0.002), verdict only.
-pub fn asv_rule(a: &[f64], b: &[f64]) -> Result<Verdict, StatsError> {
+pub fn asv_rule(a: &[f64], b: &[f64]) -> Result<Verdict, RuleError> {
     asv_compare(a, b, &AsvConfig::default()).map(|r| r.verdict)
 }
 
@@ -310,17 +335,17 @@ pub fn asv_rule(a: &[f64], b: &[f64]) -> Result<Verdict, StatsError> {
 ///
 /// Errors: `NonFinite` for NaN/∞ inputs, `NonPositive` when `a_mean <= 0`,
 /// `InvalidParameter` when `threshold` is not finite and > 0. Cost O(1).
-pub fn ratio_rule(a_mean: f64, b_mean: f64, threshold: f64) -> Result<Verdict, StatsError> {
+pub fn ratio_rule(a_mean: f64, b_mean: f64, threshold: f64) -> Result<Verdict, RuleError> {
     if !a_mean.is_finite() || !b_mean.is_finite() {
-        return Err(StatsError::NonFinite);
+        return Err(RuleError::NonFinite);
     }
     if !(threshold > 0.0 && threshold.is_finite()) {
-        return Err(StatsError::InvalidParameter(
+        return Err(RuleError::InvalidParameter(
             "threshold must be finite and > 0",
         ));
     }
     if a_mean <= 0.0 {
-        return Err(StatsError::NonPositive);
+        return Err(RuleError::NonPositive);
     }
     Ok(if b_mean / a_mean > threshold {
         Verdict::Regressed
@@ -329,7 +354,11 @@ pub fn ratio_rule(a_mean: f64, b_mean: f64, threshold: f64) -> Result<Verdict, S
     })
 }
 
+// Run by tests/detection_stats.rs. `cargo bench` also builds this module
+// (`--cfg test`, harness = false) but without its #[test] functions, which
+// leaves their helpers and imports unused there.
 #[cfg(test)]
+#[allow(dead_code, unused_imports)]
 mod tests {
     use super::*;
 
@@ -382,19 +411,17 @@ mod tests {
 
     #[test]
     fn criterion_degenerate() {
+        let rule = |a: &[f64], b: &[f64]| criterion_compare(a, b, &quick(), 0).map(|r| r.verdict);
         assert_eq!(
-            criterion_rule(&[1.0], &[1.0, 2.0], 0),
-            Err(StatsError::TooFew { need: 2, got: 1 })
+            rule(&[1.0], &[1.0, 2.0]),
+            Err(RuleError::TooFew { need: 2, got: 1 })
         );
-        assert_eq!(criterion_rule(&[], &[1.0, 2.0], 0), Err(StatsError::Empty));
+        assert_eq!(rule(&[], &[1.0, 2.0]), Err(RuleError::Empty));
         assert_eq!(
-            criterion_rule(&[1.0, f64::NAN], &[1.0, 2.0], 0),
-            Err(StatsError::NonFinite)
+            rule(&[1.0, f64::NAN], &[1.0, 2.0]),
+            Err(RuleError::NonFinite)
         );
-        assert_eq!(
-            criterion_rule(&[0.0, 1.0], &[1.0, 2.0], 0),
-            Err(StatsError::NonPositive)
-        );
+        assert_eq!(rule(&[0.0, 1.0], &[1.0, 2.0]), Err(RuleError::NonPositive));
         let same = criterion_compare(&[3.0; 10], &[3.0; 10], &quick(), 0).unwrap();
         assert_eq!((same.p_value, same.verdict), (1.0, Verdict::NoChange));
         // constant but different: infinitely significant, 10 % slower
@@ -406,7 +433,7 @@ mod tests {
         };
         assert!(matches!(
             criterion_compare(&[1.0, 2.0], &[1.0, 2.0], &bad, 0),
-            Err(StatsError::InvalidParameter(_))
+            Err(RuleError::InvalidParameter(_))
         ));
     }
 
@@ -448,12 +475,9 @@ mod tests {
         assert_eq!(r.verdict, Verdict::Regressed, "{r:?}");
         // all tied
         assert_eq!(asv_rule(&[5.0; 40], &[5.0; 40]), Ok(Verdict::NoChange));
-        assert_eq!(asv_rule(&[], &[1.0]), Err(StatsError::Empty));
-        assert_eq!(asv_rule(&[1.0], &[f64::NAN]), Err(StatsError::NonFinite));
-        assert_eq!(
-            asv_rule(&[-1.0, -2.0], &[1.0]),
-            Err(StatsError::NonPositive)
-        );
+        assert_eq!(asv_rule(&[], &[1.0]), Err(RuleError::Empty));
+        assert_eq!(asv_rule(&[1.0], &[f64::NAN]), Err(RuleError::NonFinite));
+        assert_eq!(asv_rule(&[-1.0, -2.0], &[1.0]), Err(RuleError::NonPositive));
     }
 
     #[test]
@@ -462,11 +486,11 @@ mod tests {
         assert_eq!(ratio_rule(10.0, 20.1, 2.0), Ok(Verdict::Regressed));
         assert_eq!(ratio_rule(10.0, 1.0, 2.0), Ok(Verdict::NoChange));
         assert_eq!(ratio_rule(10.0, 11.5, 1.1), Ok(Verdict::Regressed));
-        assert_eq!(ratio_rule(0.0, 1.0, 2.0), Err(StatsError::NonPositive));
-        assert_eq!(ratio_rule(f64::NAN, 1.0, 2.0), Err(StatsError::NonFinite));
+        assert_eq!(ratio_rule(0.0, 1.0, 2.0), Err(RuleError::NonPositive));
+        assert_eq!(ratio_rule(f64::NAN, 1.0, 2.0), Err(RuleError::NonFinite));
         assert!(matches!(
             ratio_rule(1.0, 1.0, 0.0),
-            Err(StatsError::InvalidParameter(_))
+            Err(RuleError::InvalidParameter(_))
         ));
     }
 

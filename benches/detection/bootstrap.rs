@@ -1,5 +1,6 @@
-//! Seeded pseudo-random numbers and percentile bootstrap confidence
-//! intervals.
+//! Seeded pseudo-random numbers (the experiment's random K-round subsets) and
+//! the percentile bootstrap interval of criterion's rule
+//! ([`crate::anchors::criterion_compare`]).
 //!
 //! Sources: B. Efron & R. J. Tibshirani, *An Introduction to the Bootstrap*
 //! (1993), ch. 13 (percentile interval); D. Blackman & S. Vigna, "Scrambled
@@ -8,7 +9,7 @@
 //! D. Lemire, "Fast random integer generation in an interval", *ACM TOMACS*
 //! 29(1), 2019 (unbiased bounded integers).
 
-use super::quantile::quantile;
+use edgeperf::stats::quantile;
 
 /// Small, fast, seedable PRNG: xoshiro256** with SplitMix64 seeding.
 ///
@@ -49,11 +50,6 @@ impl Rng {
         result
     }
 
-    /// Uniform f64 in [0, 1) with 53 random bits.
-    pub fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
     /// Uniform integer in [0, n) without modulo bias (Lemire 2019).
     /// Returns 0 when `n == 0`.
     pub fn below(&mut self, n: u64) -> u64 {
@@ -71,8 +67,20 @@ impl Rng {
         }
         (m >> 64) as u64
     }
+}
 
-    /// Standard normal deviate (Box–Muller); handy for synthetic test data.
+/// Synthetic test data for the unit tests (tests/detection_stats.rs).
+// `cargo bench` builds this harness-less target with `--cfg test` but drops
+// its #[test] functions, so there nothing calls these.
+#[cfg(test)]
+#[allow(dead_code)]
+impl Rng {
+    /// Uniform f64 in [0, 1) with 53 random bits.
+    pub fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// Standard normal deviate (Box–Muller).
     pub fn normal(&mut self) -> f64 {
         let u1 = 1.0 - self.next_f64(); // (0, 1]
         let u2 = self.next_f64();
@@ -110,46 +118,21 @@ fn percentile_interval(mut reps: Vec<f64>, confidence: f64) -> Option<(f64, f64)
     Some((quantile(&reps, alpha)?, quantile(&reps, 1.0 - alpha)?))
 }
 
-/// Percentile-bootstrap confidence interval for `statistic(data)`.
-///
-/// Draws `resamples` with-replacement resamples of `data` (each of length
-/// `data.len()`), evaluates `statistic` on each, and returns the type-7
-/// quantiles at (1 − confidence)/2 and (1 + confidence)/2 (Efron & Tibshirani
-/// 1993, §13.3). Deterministic for a given `seed`. Invariant: lo <= hi.
-///
-/// `None` if `data` is empty or non-finite, `resamples == 0`, `confidence`
-/// is not in (0, 1), or `statistic` returns NaN/±∞ on any resample.
-///
-/// Cost: `resamples` × (n draws + one `statistic` call) + a sort of the
-/// replicates.
-pub fn bootstrap_ci(
-    data: &[f64],
-    statistic: impl Fn(&[f64]) -> f64,
-    resamples: usize,
-    confidence: f64,
-    seed: u64,
-) -> Option<(f64, f64)> {
-    if !finite_nonempty(data) || !valid_params(resamples, confidence) {
-        return None;
-    }
-    let mut rng = Rng::new(seed);
-    let mut buf = vec![0.0; data.len()];
-    let reps: Vec<f64> = (0..resamples)
-        .map(|_| {
-            resample_into(&mut rng, data, &mut buf);
-            statistic(&buf)
-        })
-        .collect();
-    percentile_interval(reps, confidence)
-}
-
 /// Two-sample percentile-bootstrap interval for `stat(b) / stat(a)`
 /// (e.g. head/base mean latency; 1.05 = 5 % slower).
 ///
 /// `a` and `b` are resampled **independently** (independent sample sets,
-/// lengths may differ). `None` as for [`bootstrap_ci`], or if either input is
-/// empty/non-finite or a replicate ratio is non-finite (e.g. `stat(a*) == 0`).
-/// Cost: `resamples` × (|a| + |b| draws + two `stat` calls).
+/// lengths may differ), each with replacement to its own length; the interval
+/// is the type-7 quantiles of the `resamples` replicate ratios at
+/// (1 − confidence)/2 and (1 + confidence)/2 (Efron & Tibshirani 1993,
+/// §13.3). Deterministic for a given `seed`. Invariant: lo <= hi.
+///
+/// `None` if either input is empty or non-finite, `resamples == 0`,
+/// `confidence` is not in (0, 1), or a replicate ratio is non-finite (e.g.
+/// `stat(a*) == 0`).
+///
+/// Cost: `resamples` × (|a| + |b| draws + two `stat` calls) + a sort of the
+/// replicates.
 pub fn bootstrap_ratio_ci(
     a: &[f64],
     b: &[f64],
@@ -174,44 +157,11 @@ pub fn bootstrap_ratio_ci(
     percentile_interval(reps, confidence)
 }
 
-/// Paired percentile-bootstrap interval for `stat(b) / stat(a)` where
-/// `(a[i], b[i])` were measured together (e.g. one interleaved A/B round):
-/// the same resampled indices are used for both, preserving the pairing.
-///
-/// `None` if lengths differ, plus every condition of [`bootstrap_ratio_ci`].
-pub fn bootstrap_paired_ratio_ci(
-    a: &[f64],
-    b: &[f64],
-    stat: impl Fn(&[f64]) -> f64,
-    resamples: usize,
-    confidence: f64,
-    seed: u64,
-) -> Option<(f64, f64)> {
-    if a.len() != b.len()
-        || !finite_nonempty(a)
-        || !finite_nonempty(b)
-        || !valid_params(resamples, confidence)
-    {
-        return None;
-    }
-    let n = a.len();
-    let mut rng = Rng::new(seed);
-    let mut ba = vec![0.0; n];
-    let mut bb = vec![0.0; n];
-    let reps: Vec<f64> = (0..resamples)
-        .map(|_| {
-            for k in 0..n {
-                let i = rng.below(n as u64) as usize;
-                ba[k] = a[i];
-                bb[k] = b[i];
-            }
-            stat(&bb) / stat(&ba)
-        })
-        .collect();
-    percentile_interval(reps, confidence)
-}
-
+// Run by tests/detection_stats.rs. `cargo bench` also builds this module
+// (`--cfg test`, harness = false) but without its #[test] functions, which
+// leaves their helpers and imports unused there.
 #[cfg(test)]
+#[allow(dead_code, unused_imports)]
 mod tests {
     use super::Rng; // shadows proptest's `Rng` trait from the prelude glob
     use super::*;
@@ -267,16 +217,6 @@ mod tests {
     }
 
     #[test]
-    fn mean_ci_covers_known_mean() {
-        let mut rng = Rng::new(3);
-        let x: Vec<f64> = (0..400).map(|_| 10.0 + rng.normal()).collect();
-        let (lo, hi) = bootstrap_ci(&x, mean, 2_000, 0.95, 9).unwrap();
-        // half-width ≈ 1.96/sqrt(400) ≈ 0.098
-        assert!(lo < 10.0 && 10.0 < hi, "({lo}, {hi})");
-        assert!((hi - lo) > 0.15 && (hi - lo) < 0.25, "({lo}, {hi})");
-    }
-
-    #[test]
     fn ratio_ci_detects_ten_percent() {
         let mut rng = Rng::new(5);
         let a: Vec<f64> = (0..200).map(|_| 100.0 + rng.normal()).collect();
@@ -286,27 +226,25 @@ mod tests {
             lo > 1.09 && hi < 1.11 && lo < 1.1 && 1.1 < hi,
             "({lo}, {hi})"
         );
-        let (plo, phi) = bootstrap_paired_ratio_ci(&a[..150], &b, mean, 1_000, 0.95, 1).unwrap();
-        assert!(plo > 1.09 && phi < 1.11, "({plo}, {phi})");
     }
 
     #[test]
     fn degenerate_inputs() {
-        assert_eq!(bootstrap_ci(&[], mean, 100, 0.95, 0), None);
-        assert_eq!(bootstrap_ci(&[1.0, f64::NAN], mean, 100, 0.95, 0), None);
-        assert_eq!(bootstrap_ci(&[1.0, 2.0], mean, 0, 0.95, 0), None);
-        assert_eq!(bootstrap_ci(&[1.0, 2.0], mean, 10, 1.0, 0), None);
-        assert_eq!(bootstrap_ci(&[1.0, 2.0], mean, 10, 0.0, 0), None);
-        assert_eq!(bootstrap_ci(&[1.0, 2.0], |_| f64::NAN, 10, 0.9, 0), None);
-        assert_eq!(bootstrap_ci(&[4.0; 5], mean, 50, 0.9, 0), Some((4.0, 4.0)));
-        assert_eq!(bootstrap_ci(&[4.0], mean, 50, 0.9, 0), Some((4.0, 4.0)));
         assert_eq!(
             bootstrap_ratio_ci(&[0.0; 3], &[1.0; 3], mean, 10, 0.9, 0),
             None
         );
         assert_eq!(bootstrap_ratio_ci(&[], &[1.0], mean, 10, 0.9, 0), None);
+        assert_eq!(bootstrap_ratio_ci(&[1.0], &[], mean, 10, 0.9, 0), None);
+        let two = [1.0, 2.0];
+        let nan = [1.0, f64::NAN];
+        assert_eq!(bootstrap_ratio_ci(&nan, &two, mean, 10, 0.9, 0), None);
+        assert_eq!(bootstrap_ratio_ci(&two, &nan, mean, 10, 0.9, 0), None);
+        assert_eq!(bootstrap_ratio_ci(&two, &two, mean, 0, 0.95, 0), None);
+        assert_eq!(bootstrap_ratio_ci(&two, &two, mean, 10, 1.0, 0), None);
+        assert_eq!(bootstrap_ratio_ci(&two, &two, mean, 10, 0.0, 0), None);
         assert_eq!(
-            bootstrap_paired_ratio_ci(&[1.0, 2.0], &[1.0], mean, 10, 0.9, 0),
+            bootstrap_ratio_ci(&two, &two, |_| f64::NAN, 10, 0.9, 0),
             None
         );
         assert_eq!(
@@ -336,21 +274,6 @@ mod tests {
         }
 
         #[test]
-        fn prop_ci_ordered_deterministic_and_contains_mean(
-            data in sample(), seed in any::<u64>(), conf in 0.8f64..0.99
-        ) {
-            let ci = bootstrap_ci(&data, mean, 200, conf, seed).unwrap();
-            prop_assert!(ci.0 <= ci.1);
-            prop_assert_eq!(Some(ci), bootstrap_ci(&data, mean, 200, conf, seed));
-            let m = mean(&data);
-            let tol = 1e-9 * m.abs().max(1.0);
-            prop_assert!(ci.0 <= m + tol && m - tol <= ci.1, "{:?} vs {}", ci, m);
-            let min = data.iter().cloned().fold(f64::INFINITY, f64::min);
-            let max = data.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-            prop_assert!(ci.0 >= min - tol && ci.1 <= max + tol);
-        }
-
-        #[test]
         fn prop_ratio_ci_ordered_and_deterministic(
             a in prop::collection::vec(1.0f64..1e3, 1..30),
             b in prop::collection::vec(1.0f64..1e3, 1..30),
@@ -359,9 +282,6 @@ mod tests {
             let ci = bootstrap_ratio_ci(&a, &b, mean, 200, 0.9, seed).unwrap();
             prop_assert!(ci.0 <= ci.1 && ci.0 > 0.0);
             prop_assert_eq!(Some(ci), bootstrap_ratio_ci(&a, &b, mean, 200, 0.9, seed));
-            // the ratio of two identical samples is exactly 1 when paired
-            let p = bootstrap_paired_ratio_ci(&a, &a, mean, 50, 0.9, seed).unwrap();
-            prop_assert_eq!(p, (1.0, 1.0));
         }
     }
 }

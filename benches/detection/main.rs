@@ -15,6 +15,16 @@
 //! (the budget is 30 s). Comparisons are drawn as random K-subsets of the
 //! rounds (seeded), so they overlap and are not independent; non-overlapping windows
 //! are reported too.
+//!
+//! The other tools' rules and the statistics only they need live next to the
+//! experiment, not in `edgeperf::stats`: `anchors` (criterion, asv,
+//! github-action-benchmark), `bootstrap` (seeded `Rng`, bootstrap interval) and
+//! `rank` (Mann-Whitney). Their unit tests run from `tests/detection_stats.rs`
+//! (this target has `harness = false`).
+
+mod anchors;
+mod bootstrap;
+mod rank;
 
 use std::path::PathBuf;
 
@@ -22,9 +32,11 @@ use edgeperf::compare::latency::{judge_interleaved, screen, Verdict};
 use edgeperf::engine::run::path_spec;
 use edgeperf::engine::spawn::spawn_round;
 use edgeperf::engine::{WorkerRequest, WORKER_PROTOCOL};
-use edgeperf::stats::{self, Rng};
+use edgeperf::stats;
 use edgeperf::suite::{LatencyRule, Sampling, Suite};
 use serde::{Deserialize, Serialize};
+
+use bootstrap::Rng;
 
 const K: usize = 10;
 const DRAWS: usize = 200;
@@ -33,11 +45,11 @@ const DRAWS: usize = 200;
 const CRITERION_RESAMPLES: usize = 2_000;
 
 fn criterion_regressed(a: &[f64], b: &[f64]) -> bool {
-    let cfg = stats::CriterionConfig {
+    let cfg = anchors::CriterionConfig {
         resamples: CRITERION_RESAMPLES,
         ..Default::default()
     };
-    stats::criterion_compare(a, b, &cfg, 7).unwrap().verdict == stats::Verdict::Regressed
+    anchors::criterion_compare(a, b, &cfg, 7).unwrap().verdict == anchors::Verdict::Regressed
 }
 
 #[derive(Serialize, Deserialize)]
@@ -212,12 +224,12 @@ fn main() {
                 .collect();
             crit.add(criterion_regressed(&pa, &pb), false);
             asv.add(
-                stats::asv_rule(&pa, &pb).unwrap() == stats::Verdict::Regressed,
+                anchors::asv_rule(&pa, &pb).unwrap() == anchors::Verdict::Regressed,
                 false,
             );
             let (ma, mb) = (stats::mean(&pa).unwrap(), stats::mean(&pb).unwrap());
             gab.add(
-                stats::ratio_rule(ma, mb, 2.0).unwrap() == stats::Verdict::Regressed,
+                anchors::ratio_rule(ma, mb, 2.0).unwrap() == anchors::Verdict::Regressed,
                 false,
             );
         }
@@ -229,17 +241,17 @@ fn main() {
         for r in &data.rounds {
             crit.add(criterion_regressed(&r[head - 1], &r[head]), false);
             asv.add(
-                stats::asv_rule(&r[head - 1], &r[head]).unwrap() == stats::Verdict::Regressed,
+                anchors::asv_rule(&r[head - 1], &r[head]).unwrap() == anchors::Verdict::Regressed,
                 false,
             );
             gab.add(
-                stats::ratio_rule(
+                anchors::ratio_rule(
                     stats::mean(&r[head - 1]).unwrap(),
                     stats::mean(&r[head]).unwrap(),
                     2.0,
                 )
                 .unwrap()
-                    == stats::Verdict::Regressed,
+                    == anchors::Verdict::Regressed,
                 false,
             );
         }
