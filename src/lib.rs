@@ -30,3 +30,6 @@ pub use error::{Error, Result};
 // benches; it names this crate `edgeperf`.
 #[cfg(test)]
 extern crate self as edgeperf;
+#[cfg(test)]
+#[path = "../tests/common/fixtures.rs"]
+pub(crate) mod fixtures;

@@ -171,3 +171,90 @@ impl Interleaver<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::Provider;
+    use std::path::Path;
+
+    const SUITE: &str = "[[device]]\nname = \"cpu\"\nruntime = \"lib.so\"\n[[model]]\nname = \"m\"\nfile = \"models/m.onnx\"\naccuracy = false\npreprocess = { resize = 8, crop = 8 }\n";
+
+    fn commit_all(repo: &git2::Repository) -> git2::Oid {
+        let mut index = repo.index().unwrap();
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::now("t", "t@example.invalid").unwrap();
+        let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        repo.commit(Some("HEAD"), &sig, &sig, "c", &tree, &parents)
+            .unwrap()
+    }
+
+    /// A repository whose committed model is "v1" and whose working tree has "v2".
+    fn fixture() -> (tempfile::TempDir, git2::Oid, Suite) {
+        let d = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(d.path()).unwrap();
+        crate::fs::write_atomic(&d.path().join("edgeperf.toml"), SUITE.as_bytes()).unwrap();
+        crate::fs::write_atomic(&d.path().join("models/m.onnx"), b"v1").unwrap();
+        let oid = commit_all(&repo);
+        crate::fs::write_atomic(&d.path().join("models/m.onnx"), b"v2").unwrap();
+        let suite = Suite::load(&d.path().join("edgeperf.toml")).unwrap();
+        (d, oid, suite)
+    }
+
+    fn baseline(sha: &str, commit: &str) -> Baseline {
+        let p = crate::fixtures::path_record("cpu", "m", Provider::Cpu, &[vec![9.0]], None);
+        let run = crate::fixtures::run_record(vec![p.clone()], commit, true);
+        let mut b = Baseline::from_path(&run, &p);
+        b.model_sha256 = sha.to_string();
+        b
+    }
+
+    fn interleaver<'a>(suite: &'a Suite, scratch: &Path) -> Interleaver<'a> {
+        Interleaver {
+            suite,
+            exe: PathBuf::from("edgeperf"),
+            base_tree: None,
+            scratch: scratch.to_path_buf(),
+            progress: Box::new(|_| {}),
+        }
+    }
+
+    #[test]
+    fn the_base_model_comes_from_the_baselines_commit_when_the_working_tree_changed() {
+        let (d, oid, suite) = fixture();
+        let i = interleaver(&suite, &d.path().join("scratch"));
+        let head = path_spec(&suite.devices[0], &suite.models[0], None).unwrap();
+        let p = crate::fixtures::path_record("cpu", "m", Provider::Cpu, &[vec![9.0]], None);
+        let v1 = crate::fs::sha256_bytes(b"v1");
+        let side = i
+            .base_side(&p, &baseline(&v1, &oid.to_string()), &head)
+            .unwrap();
+        assert!(side.model.file.starts_with(d.path().join("scratch")));
+        assert_eq!(crate::fs::read(&side.model.file).unwrap(), b"v1");
+        // When the working tree holds the baseline's bytes, they are used as they are.
+        let v2 = crate::fs::sha256_bytes(b"v2");
+        let side = i
+            .base_side(&p, &baseline(&v2, &oid.to_string()), &head)
+            .unwrap();
+        assert_eq!(side.model.file, suite.models[0].file);
+    }
+
+    #[test]
+    fn a_base_model_that_cannot_be_found_is_a_reason_not_a_panic() {
+        let (d, _, suite) = fixture();
+        let i = interleaver(&suite, &d.path().join("scratch"));
+        let head = path_spec(&suite.devices[0], &suite.models[0], None).unwrap();
+        let p = crate::fixtures::path_record("cpu", "m", Provider::Cpu, &[vec![9.0]], None);
+        // A short hash and a commit that is not in the repository.
+        let e = i
+            .base_side(&p, &baseline("abc", &"9".repeat(40)), &head)
+            .unwrap_err()
+            .one_line();
+        assert!(e.contains("sha256 abc") && e.contains("not on disk"), "{e}");
+    }
+}

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::output::print_out;
-use crate::compare::PathStatus;
+use crate::compare::{Comparison, PathStatus};
 use crate::error::{Error, Result, EXIT_OK, EXIT_REGRESSION};
-use crate::github::{CommitStatus, GithubContext, Publisher, StatusState};
+use crate::github::{CommentAction, CommitStatus, GithubContext, Publisher, StatusState};
 use crate::report::compare::{markdown, Missing};
 
 #[derive(Debug, Subcommand)]
@@ -72,31 +72,39 @@ pub fn github(a: ReportGithubArgs) -> Result<i32> {
             .map(|d| Missing { device: d })
             .collect::<Vec<_>>(),
     );
+    let statuses = statuses(&comparisons, &missing);
+    publish(&a, &body, &statuses)?;
+    let regressions: usize = comparisons.iter().map(|c| c.regressions).sum();
+    Ok(if regressions > 0 || !missing.is_empty() {
+        EXIT_REGRESSION
+    } else {
+        EXIT_OK
+    })
+}
 
-    let mut statuses = Vec::new();
-    let mut devices: Vec<String> = present.clone();
+/// One commit status per device: failure naming the regressed models, success
+/// counting the inconclusive ones, error for an expected device without a result.
+pub fn statuses(comparisons: &[Comparison], missing: &[&str]) -> Vec<CommitStatus> {
+    let mut devices: Vec<String> = comparisons.iter().flat_map(|c| c.devices()).collect();
     devices.sort();
     devices.dedup();
+    let mut out = Vec::new();
     for d in &devices {
         let paths: Vec<_> = comparisons
             .iter()
             .flat_map(|c| &c.paths)
             .filter(|p| &p.device == d)
             .collect();
-        let regressed: Vec<String> = paths
+        let count = |s: PathStatus| paths.iter().filter(|p| p.status == s).count();
+        let regressed: Vec<&str> = paths
             .iter()
             .filter(|p| p.status == PathStatus::Regressed)
-            .map(|p| p.model.clone())
+            .map(|p| p.model.as_str())
             .collect();
         let (state, desc) = if regressed.is_empty() {
-            let inc = paths
-                .iter()
-                .filter(|p| p.status == PathStatus::Inconclusive)
-                .count();
-            let extra = if inc > 0 {
-                format!(", {inc} inconclusive")
-            } else {
-                String::new()
+            let extra = match count(PathStatus::Inconclusive) {
+                0 => String::new(),
+                inc => format!(", {inc} inconclusive"),
             };
             (
                 StatusState::Success,
@@ -108,17 +116,22 @@ pub fn github(a: ReportGithubArgs) -> Result<i32> {
                 format!("regressed: {}", regressed.join(", ")),
             )
         };
-        statuses.push(CommitStatus::for_device(d, state, &desc, None));
+        out.push(CommitStatus::for_device(d, state, &desc, None));
     }
-    for d in &missing {
-        statuses.push(CommitStatus::for_device(
+    for d in missing {
+        out.push(CommitStatus::for_device(
             d,
             StatusState::Error,
             "no result: the device job produced no comparison",
             None,
         ));
     }
+    out
+}
 
+/// Sends (or, with `--dry-run`, prints) the comment and the statuses, and appends
+/// the body to the job summary.
+fn publish(a: &ReportGithubArgs, body: &str, statuses: &[CommitStatus]) -> Result<()> {
     let (ctx, publisher) = if a.dry_run {
         (
             GithubContext::for_dry_run(a.pr, a.sha.clone()),
@@ -130,34 +143,25 @@ pub fn github(a: ReportGithubArgs) -> Result<i32> {
             Publisher::new(),
         )
     };
-    if let Err(e) = crate::github::write_step_summary(&body) {
+    if let Err(e) = crate::github::write_step_summary(body) {
         eprintln!("warning: {e}");
     }
-    let outcome = publisher.publish(&ctx, &body, &statuses)?;
+    let outcome = publisher.publish(&ctx, body, statuses)?;
     if outcome.dry_run {
-        print_out(&outcome.summary(&ctx))?;
-    } else {
-        eprintln!(
-            "{}",
-            match &outcome.comment {
-                crate::github::CommentAction::Created { url, .. } => format!(
-                    "created the edgeperf comment: {}",
-                    url.as_deref().unwrap_or("?")
-                ),
-                crate::github::CommentAction::Updated { url, .. } => format!(
-                    "updated the edgeperf comment: {}",
-                    url.as_deref().unwrap_or("?")
-                ),
-                crate::github::CommentAction::SkippedNoPr =>
-                    "no pull request: statuses only".to_string(),
-                crate::github::CommentAction::DryRun => String::new(),
-            }
-        );
+        return print_out(&outcome.summary(&ctx));
     }
-    let regressions: usize = comparisons.iter().map(|c| c.regressions).sum();
-    Ok(if regressions > 0 || !missing.is_empty() {
-        EXIT_REGRESSION
-    } else {
-        EXIT_OK
-    })
+    let said = match &outcome.comment {
+        CommentAction::Created { url, .. } => format!(
+            "created the edgeperf comment: {}",
+            url.as_deref().unwrap_or("?")
+        ),
+        CommentAction::Updated { url, .. } => format!(
+            "updated the edgeperf comment: {}",
+            url.as_deref().unwrap_or("?")
+        ),
+        CommentAction::SkippedNoPr => "no pull request: statuses only".to_string(),
+        CommentAction::DryRun => String::new(),
+    };
+    eprintln!("{said}");
+    Ok(())
 }

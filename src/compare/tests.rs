@@ -1,12 +1,11 @@
 //! Unit tests of the comparator's flow on in-memory values: no file, no process.
 
-#[path = "../../tests/common/fixtures.rs"]
-mod fixtures;
-
 use super::*;
+use crate::fixtures::{
+    first_wrong, path_record, run_record, synth_rounds, BASE_COMMIT, HEAD_COMMIT,
+};
 use crate::record::baseline::Baseline;
 use crate::suite::CompareConfig;
-use fixtures::{first_wrong, path_record, run_record, synth_rounds, BASE_COMMIT, HEAD_COMMIT};
 
 fn base_of(run: &RunRecord) -> Baseline {
     Baseline::from_path(run, &run.paths[0])

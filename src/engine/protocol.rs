@@ -70,3 +70,70 @@ pub enum WorkerReply {
     Ok(Box<RoundResult>),
     Error { message: String },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const SUITE: &str = r#"
+[dataset]
+root = "photos"
+[[device]]
+name = "ov"
+provider = "openvino"
+intra_threads = 2
+options = { device_type = "CPU" }
+[[model]]
+name = "lite0"
+file = "m.onnx"
+input = "images"
+preprocess = { resize = 256, crop = 224, interpolation = "bicubic", divisor = 1, mean = [127, 127, 127], std = [128, 128, 128], layout = "nhwc", channels = "bgr" }
+"#;
+
+    #[test]
+    fn a_request_survives_the_trip_to_the_worker_unchanged() {
+        let s = crate::suite::Suite::parse(Path::new("s.toml"), SUITE, Path::new("/x")).unwrap();
+        let side = PathSpec {
+            device: s.devices[0].clone(),
+            model: s.models[0].clone(),
+            library: "/lib/libonnxruntime.so".into(),
+        };
+        let req = WorkerRequest {
+            protocol: WORKER_PROTOCOL,
+            round: 3,
+            sampling: s.sampling.clone(),
+            accuracy: true,
+            dataset: s.dataset.clone(),
+            head: side.clone(),
+            paired: Some(side),
+        };
+        let json = serde_json::to_string(&req).unwrap();
+        let back: WorkerRequest = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.head, req.head);
+        assert_eq!(back.paired, req.paired);
+        assert_eq!(back.dataset, req.dataset);
+        assert_eq!(back.head.model.preprocess, s.models[0].preprocess);
+        assert_eq!(back.head.device.options["device_type"], "CPU");
+    }
+
+    #[test]
+    fn an_invalid_model_in_a_request_is_refused_by_name() {
+        let bad = r#"{"name": "m", "file": "m.onnx", "preprocess": {"resize": 10, "crop": 20}}"#;
+        let e = serde_json::from_str::<crate::suite::Model>(bad)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("model \"m\"") && e.contains("resize"), "{e}");
+    }
+
+    #[test]
+    fn replies_are_tagged() {
+        let r = WorkerReply::Error {
+            message: "boom".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"error":{"message":"boom"}}"#
+        );
+    }
+}

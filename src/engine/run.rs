@@ -160,3 +160,67 @@ pub fn path_record(device: &Device, rs: &[RoundResult]) -> Option<PathRecord> {
         accuracy: rs.iter().find_map(|r| r.accuracy.clone()),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::ort::ProviderOutcome;
+    use crate::suite::Provider;
+
+    fn round(cold_ms: f64, samples: Vec<f64>, acc: bool) -> RoundResult {
+        let p = crate::fixtures::path_record(
+            "cpu",
+            "m",
+            Provider::Cpu,
+            &[samples],
+            acc.then_some(&[true, false][..]),
+        );
+        let mut r = p.rounds[0].clone();
+        r.cold_start_ms.session_create = cold_ms;
+        RoundResult {
+            device: "cpu".into(),
+            model: "m".into(),
+            model_file: p.model_file,
+            model_sha256: p.model_sha256,
+            runtime: p.runtime,
+            provider: ProviderOutcome {
+                requested: Provider::Openvino,
+                ran: Provider::Cpu,
+                fallback_reason: Some("no plugin".into()),
+            },
+            input: "0/a.jpg".into(),
+            round: r,
+            accuracy: p.accuracy,
+            paired: None,
+        }
+    }
+
+    #[test]
+    fn a_path_record_pools_its_rounds_and_takes_the_median_cold_start() {
+        let s = crate::suite::Suite::parse(
+            Path::new("s.toml"),
+            "[[device]]\nname = \"cpu\"\nintra_threads = 2\n[[model]]\nname = \"m\"\nfile = \"m.onnx\"\naccuracy = false\npreprocess = { resize = 8, crop = 8 }\n",
+            Path::new("."),
+        )
+        .unwrap();
+        let d = &s.devices[0];
+        assert!(path_record(d, &[]).is_none());
+        let rs = vec![
+            round(100.0, vec![1.0, 2.0], true),
+            round(300.0, vec![3.0], false),
+            round(200.0, vec![4.0, 5.0], false),
+        ];
+        let p = path_record(d, &rs).unwrap();
+        assert_eq!(p.latency_ms.n, 5);
+        assert_eq!(p.latency_ms.p50, 3.0);
+        assert_eq!(p.cold_start_ms.session_create, 200.0);
+        assert_eq!(p.threads, Threads { intra: 2, inter: 1 });
+        assert_eq!(p.provider_ran, Provider::Cpu);
+        assert_eq!(p.fallback_reason.as_deref(), Some("no plugin"));
+        assert_eq!(p.accuracy.unwrap().images, 2);
+        assert!((p.fps - 1000.0 / 3.0).abs() < 1e-9);
+        let paths = [(d, &s.models[0]), (d, &s.models[0])];
+        let partial = assemble(&paths, &[rs, vec![]]);
+        assert_eq!(partial.len(), 1, "a path without rounds yet is left out");
+    }
+}

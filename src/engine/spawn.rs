@@ -61,3 +61,22 @@ fn death(status: &std::process::ExitStatus, stderr: &[u8]) -> String {
         None => how,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    #[test]
+    fn a_worker_that_died_is_described_by_its_signal_or_code_and_last_line() {
+        let killed = std::process::ExitStatus::from_raw(9);
+        assert_eq!(death(&killed, b""), "the worker was killed by signal 9");
+        let failed = std::process::ExitStatus::from_raw(3 << 8);
+        assert_eq!(
+            death(&failed, b"noise\nerror: out of memory\n\n"),
+            "the worker exited with code 3: out of memory"
+        );
+        let ok = std::process::ExitStatus::from_raw(0);
+        assert!(death(&ok, b"").contains("malformed"));
+    }
+}

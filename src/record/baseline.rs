@@ -144,3 +144,55 @@ impl HistoryEntry {
             .map_err(|e| Error::Usage(format!("cannot serialise a history entry: {e}")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+
+    use super::*;
+    use crate::fixtures;
+    use crate::suite::Provider;
+
+    #[test]
+    fn a_baseline_carries_its_run_and_its_history_line_the_median_round_p10() {
+        let rounds = vec![vec![9.0; 20], vec![12.0; 20], vec![10.0; 20]];
+        let p = fixtures::path_record("cpu", "m", Provider::Cpu, &rounds, None);
+        let run = fixtures::run_record(vec![p.clone()], fixtures::HEAD_COMMIT, true);
+        let b = Baseline::from_path(&run, &p);
+        assert_eq!(b.git.as_ref().unwrap().commit, fixtures::HEAD_COMMIT);
+        assert_eq!(b.rounds.len(), 3);
+        let h = b.history_entry();
+        assert_eq!(h.p10_rounds, 10.0);
+        assert_eq!(h.commit.as_deref(), Some(fixtures::HEAD_COMMIT));
+        let line = h.to_line().unwrap();
+        assert!(!line.contains('\n'));
+        let (back, warnings) = parse_history(Path::new("h"), &line).unwrap();
+        assert_eq!((back, warnings.len()), (vec![h], 0));
+    }
+
+    #[test]
+    fn history_skips_only_an_incomplete_last_line() {
+        let e = fixtures::history_entry(0, 9.0, Some(0.7))
+            .to_line()
+            .unwrap();
+        let text = format!("{e}\n{e}\n{{\"accepted_at\": \"20");
+        let (entries, warnings) = parse_history(Path::new("m.history.jsonl"), &text).unwrap();
+        assert_eq!(entries.len(), 2);
+        assert!(warnings[0].contains("line 3"), "{warnings:?}");
+        let text = format!("{e}\nnot json\n{e}\n");
+        let err = parse_history(Path::new("m.history.jsonl"), &text)
+            .unwrap_err()
+            .one_line();
+        assert!(
+            err.contains("m.history.jsonl") && err.contains("line 2"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_baseline_document_is_checked_like_every_document() {
+        let e = Baseline::parse(Path::new("b.json"), b"{\"schema_version\": 7}")
+            .unwrap_err()
+            .one_line();
+        assert!(e.contains("b.json") && e.contains("newer"), "{e}");
+    }
+}

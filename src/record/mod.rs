@@ -242,3 +242,64 @@ pub fn to_json_pretty<T: Serialize + ?Sized>(value: &T) -> Result<String> {
         .map(|s| s + "\n")
         .map_err(|e| Error::Usage(format!("cannot serialise the output as JSON: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+
+    use super::*;
+    use crate::fixtures;
+
+    fn err(bytes: &[u8]) -> String {
+        RunRecord::parse(Path::new("run.json"), bytes)
+            .unwrap_err()
+            .one_line()
+    }
+
+    #[test]
+    fn documents_round_trip() {
+        let run = fixtures::run_record(
+            vec![fixtures::path_record(
+                "cpu",
+                "m",
+                Provider::Cpu,
+                &fixtures::synth_rounds(9.0, 2, 50),
+                Some(&fixtures::first_wrong(10, 3)),
+            )],
+            fixtures::HEAD_COMMIT,
+            true,
+        );
+        let json = to_json_pretty(&run).unwrap();
+        let back = RunRecord::parse(Path::new("run.json"), json.as_bytes()).unwrap();
+        assert_eq!(back.paths[0].rounds.len(), 2);
+        assert_eq!(back.paths[0].accuracy.as_ref().unwrap().correct_top1, 7);
+        assert_eq!(back.path("cpu", "m").unwrap().model, "m");
+        assert!(back.path("cpu", "x").is_none());
+    }
+
+    #[test]
+    fn bad_documents_are_one_line_errors_naming_the_file() {
+        for (bytes, want) in [
+            (&b""[..], "empty"),
+            (b"  \n", "empty"),
+            (b"{\"schema_version\": 1, \"paths\": [", "truncated JSON"),
+            (b"not json", "not valid JSON"),
+            (b"{\"a\": 1}", "no schema_version"),
+            (
+                b"{\"schema_version\": 99}",
+                "newer than this edgeperf understands",
+            ),
+            (b"{\"schema_version\": 1}", "not an edgeperf run record"),
+            (b"[1, 2]", "no schema_version"),
+        ] {
+            let e = err(bytes);
+            assert!(e.starts_with("run.json: ") && e.contains(want), "{e}");
+        }
+    }
+
+    #[test]
+    fn latency_summary_needs_samples() {
+        assert!(LatencySummary::from_samples(&[]).is_none());
+        let s = LatencySummary::from_samples(&[3.0, 1.0, 2.0]).unwrap();
+        assert_eq!((s.n, s.min, s.p50, s.max), (3, 1.0, 2.0, 3.0));
+    }
+}

@@ -156,3 +156,102 @@ pub fn accept(dir: &Path, run_file: &Path, run: &RunRecord) -> Result<Vec<PathBu
     }
     Ok(written)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures;
+    use crate::suite::Provider;
+
+    fn run(level: f64, commit: &str) -> RunRecord {
+        let p = fixtures::path_record(
+            "cpu",
+            "m",
+            Provider::Cpu,
+            &fixtures::synth_rounds(level, 2, 30),
+            None,
+        );
+        fixtures::run_record(vec![p], commit, true)
+    }
+
+    #[test]
+    fn accept_writes_the_baseline_and_appends_history() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("baselines");
+        let files = accept(&dir, Path::new("r1.json"), &run(9.0, fixtures::BASE_COMMIT)).unwrap();
+        assert_eq!(files.len(), 2);
+        accept(&dir, Path::new("r2.json"), &run(9.5, fixtures::HEAD_COMMIT)).unwrap();
+        let b = load(&dir, "cpu", "m").unwrap().unwrap();
+        assert_eq!(b.git.unwrap().commit, fixtures::HEAD_COMMIT);
+        let (h, w) = load_history(&dir, "cpu", "m").unwrap();
+        assert_eq!((h.len(), w.len()), (2, 0));
+        assert_eq!(paths_in(&dir).unwrap(), vec![("cpu".into(), "m".into())]);
+        assert!(load(&dir, "cpu", "other").unwrap().is_none());
+        assert!(load_history(&dir, "gpu", "m").unwrap().0.is_empty());
+    }
+
+    #[test]
+    fn accept_refuses_an_incomplete_run_and_a_broken_history_before_writing() {
+        let d = tempfile::tempdir().unwrap();
+        let mut r = run(9.0, fixtures::HEAD_COMMIT);
+        r.complete = false;
+        let e = accept(d.path(), Path::new("r.json"), &r)
+            .unwrap_err()
+            .one_line();
+        assert!(e.starts_with("r.json: ") && e.contains("incomplete"), "{e}");
+        let hf = history_file(d.path(), "cpu", "m");
+        crate::fs::write_atomic(&hf, b"garbage\n{}\n").unwrap();
+        let e = accept(
+            d.path(),
+            Path::new("r.json"),
+            &run(9.0, fixtures::HEAD_COMMIT),
+        )
+        .unwrap_err()
+        .one_line();
+        assert!(e.contains("m.history.jsonl") && e.contains("line 1"), "{e}");
+        assert!(
+            load(d.path(), "cpu", "m").unwrap().is_none(),
+            "nothing written"
+        );
+    }
+
+    #[test]
+    fn a_missing_baselines_directory_says_how_to_start() {
+        let d = tempfile::tempdir().unwrap();
+        let e = paths_in(&d.path().join("none")).unwrap_err().one_line();
+        assert!(e.contains("accept a run first"), "{e}");
+    }
+
+    #[test]
+    fn baselines_are_read_at_a_commit_without_a_checkout() {
+        let d = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(d.path()).unwrap();
+        let dir = d.path().join("baselines");
+        accept(&dir, Path::new("r.json"), &run(9.0, fixtures::BASE_COMMIT)).unwrap();
+        let mut index = repo.index().unwrap();
+        index
+            .add_all(["baselines"], git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::now("t", "t@example.invalid").unwrap();
+        let oid = repo
+            .commit(Some("HEAD"), &sig, &sig, "b", &tree, &[])
+            .unwrap();
+        // The working tree moves on; the commit keeps the old baseline.
+        accept(&dir, Path::new("r.json"), &run(20.0, fixtures::HEAD_COMMIT)).unwrap();
+        let at = GitTree::at_commit(d.path(), &oid.to_string()).unwrap();
+        let src = Source::Git {
+            tree: at,
+            dir_rel: PathBuf::from("baselines"),
+        };
+        let b = src.load("cpu", "m").unwrap().unwrap();
+        assert_eq!(b.git.unwrap().commit, fixtures::BASE_COMMIT);
+        assert!(src.load("cpu", "nope").unwrap().is_none());
+        assert!(
+            src.label().contains("baselines at commit"),
+            "{}",
+            src.label()
+        );
+    }
+}
