@@ -124,9 +124,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> FsResult<()> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "out".into())
     );
+    // 0o666 less the umask, as `File::create` gives: tempfile's own default
+    // (0o600) would leave run records and baselines readable by their owner only.
+    let mode = <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o666);
     let mut tmp = tempfile::Builder::new()
         .prefix(&prefix)
         .suffix(".tmp")
+        .permissions(mode)
         .tempfile_in(&dir)
         .map_err(err(&dir))?;
     tmp.write_all(bytes).map_err(err(path))?;
@@ -223,6 +227,18 @@ mod tests {
         assert_eq!(read(&p).unwrap(), b"two");
         let names = list_dir(dir.path()).unwrap();
         assert_eq!(names.len(), 1, "temporary file left behind: {names:?}");
+    }
+
+    #[test]
+    fn atomic_write_gives_the_mode_a_plain_create_gives() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain");
+        std::fs::File::create(&plain).unwrap();
+        let p = dir.path().join("a.json");
+        write_atomic(&p, b"1").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&p), mode(&plain));
     }
 
     #[test]
