@@ -38,7 +38,8 @@ Workflow:
   # inspect the accepted baselines of a path over commits
   edgeperf history --device cpu --model mobilenet_v2
 
-Exit codes: 0 = no regression, 1 = at least one regression, 2 = error.";
+Exit codes: 0 = no regression, 1 = at least one regression, 2 = error,
+130 = stopped by Ctrl-C (143 by SIGTERM) during `run` or `compare`.";
 
 #[derive(Debug, Parser)]
 #[command(name = "edgeperf", version, about = ABOUT, long_about = LONG_ABOUT)]
@@ -104,6 +105,10 @@ where
             return code;
         }
     };
+    // Ctrl-C or SIGTERM stop the workers of these two and end with 128 + signal.
+    if matches!(cli.command, Command::Run(_) | Command::Compare(_)) {
+        crate::interrupt::install();
+    }
     let result = match cli.command {
         Command::Run(a) => crate::commands::run::run(a),
         Command::Env(a) => crate::commands::env::run(a),
@@ -117,7 +122,8 @@ where
         Ok(code) => code,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "error: {}", e.one_line());
-            EXIT_ERROR
+            e.exit_code()
         }
     }
 }
+

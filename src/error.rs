@@ -1,6 +1,7 @@
 //! The crate-wide error type. Every variant carries what the user needs to find
 //! the fault (the file, the configuration key, the device and model, the git
-//! reference) and prints as one line; every error exits with code 2.
+//! reference) and prints as one line; every error exits with code 2, except an
+//! interruption by SIGINT or SIGTERM (128 + the signal: 130 for Ctrl-C).
 
 use std::path::PathBuf;
 
@@ -66,6 +67,10 @@ pub enum Error {
         round: u32,
         message: String,
     },
+    /// SIGINT or SIGTERM stopped the command (see `crate::interrupt`); `message`
+    /// says what was going on and what was kept. Exits with 128 + the signal.
+    #[error("interrupted by {}: {message}", crate::interrupt::signal_name(*signal))]
+    Interrupted { signal: i32, message: String },
     /// A git repository or reference cannot be used.
     #[error("{what}: {message}")]
     Git { what: String, message: String },
@@ -131,6 +136,14 @@ impl Error {
             message: message.into(),
         }
     }
+    /// The process exit code for this error: 2, or 128 + the signal for an
+    /// interruption (130 for Ctrl-C), as a shell reports a process it stopped.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Interrupted { signal, .. } => crate::interrupt::exit_code(*signal),
+            _ => EXIT_ERROR,
+        }
+    }
     /// The one-line message printed to the user (no embedded newlines).
     pub fn one_line(&self) -> String {
         self.to_string()
@@ -165,6 +178,10 @@ mod tests {
                 message: "killed by signal 9".into(),
             },
             Error::git("--against main", "no merge-base"),
+            Error::Interrupted {
+                signal: 2,
+                message: "stopped the worker (cpu/m, round 1)".into(),
+            },
         ];
         let wants = [
             "/x/a.json",
@@ -175,11 +192,14 @@ mod tests {
             "\"gpu\"",
             "cpu/m, round 2",
             "--against main",
+            "interrupted by SIGINT: stopped the worker (cpu/m, round 1)",
         ];
         for (e, want) in cases.iter().zip(wants) {
             let line = e.one_line();
             assert!(!line.contains('\n'), "{line}");
             assert!(line.contains(want), "{line} lacks {want}");
         }
+        assert_eq!(cases[8].exit_code(), 130);
+        assert_eq!(cases[0].exit_code(), EXIT_ERROR);
     }
 }

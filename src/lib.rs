@@ -5,7 +5,7 @@
 //! Layers only point down: `cli` -> `commands` (orchestration) -> domain
 //! (`suite`, `record`, `compare`, `history`, `report`, `stats`) and adapters
 //! (`store`, `engine`, `dataset`, `preprocess`, `env`, `github`), all over `fs`
-//! (the single I/O point) and `error`.
+//! (the single I/O point), `interrupt` (SIGINT/SIGTERM as a flag) and `error`.
 
 pub mod cli;
 pub mod commands;
@@ -17,6 +17,7 @@ pub mod error;
 pub mod fs;
 pub mod github;
 pub mod history;
+pub mod interrupt;
 pub mod preprocess;
 pub mod record;
 pub mod report;

@@ -99,6 +99,8 @@ pub fn judge_run(
         let remeasure = match (&mut interleaver, screened.needs_confirmation) {
             (Some(i), true) => match i.measure(p, &base, &rule) {
                 Ok(m) => Remeasure::Measured(m),
+                // Ctrl-C ends the comparison; anything else leaves the path unconfirmed.
+                Err(e @ Error::Interrupted { .. }) => return Err(e),
                 Err(e) => Remeasure::Unavailable(e.one_line()),
             },
             _ => Remeasure::NotDone,
@@ -151,7 +153,20 @@ pub fn run(a: CompareArgs) -> Result<i32> {
     if interactive {
         eprint!("\r\x1b[2K");
     }
-    let c = c?;
+    let c = c.map_err(|e| match e {
+        Error::Interrupted { signal, message } => Error::Interrupted {
+            signal,
+            message: format!("{message}; no comparison was written"),
+        },
+        e => e,
+    })?;
+    // A signal that came while nothing was waiting on a worker stops it here.
+    if let Some(signal) = crate::interrupt::received() {
+        return Err(Error::Interrupted {
+            signal,
+            message: "no comparison was written".into(),
+        });
+    }
     let text = match a.format {
         CompareFormat::Text => crate::report::compare::text(&c, a.color.enabled(a.out.as_deref())),
         CompareFormat::Json => crate::record::to_json_pretty(&c)?,

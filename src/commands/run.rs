@@ -89,7 +89,12 @@ pub fn run(a: RunArgs) -> Result<i32> {
             pb.set_message(label.to_string());
         }
     };
-    let mut write = |r: &RunRecord| crate::store::write_json(&out, r);
+    let wrote = std::cell::Cell::new(false);
+    let mut write = |r: &RunRecord| {
+        crate::store::write_json(&out, r)?;
+        wrote.set(true);
+        Ok(())
+    };
     let record = crate::engine::run::run_suite(
         &suite,
         &paths,
@@ -101,7 +106,22 @@ pub fn run(a: RunArgs) -> Result<i32> {
     if let Some(pb) = &bar {
         pb.finish_and_clear();
     }
-    let record = record?;
+    let record = record.map_err(|e| match e {
+        Error::Interrupted { signal, message } => Error::Interrupted {
+            signal,
+            message: match wrote.get() {
+                true => format!(
+                    "{message}; {} keeps the rounds finished so far (complete: false)",
+                    out.display()
+                ),
+                false => format!(
+                    "{message}; no round had finished, {} was not written",
+                    out.display()
+                ),
+            },
+        },
+        e => e,
+    })?;
     match a.format {
         RunFormat::Text => {
             print_out(&crate::report::run_table(&record))?;

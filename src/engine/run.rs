@@ -34,7 +34,10 @@ pub fn path_spec(device: &Device, model: &Model, runtime: Option<&Path>) -> Resu
 }
 
 /// Runs the selected paths of a suite and builds the record. `on_update` receives
-/// the partial record after every round so callers can rewrite their output file.
+/// the partial record after every round so callers can rewrite their output file;
+/// when a round fails after others were measured (a worker error, death by a
+/// signal or past its time limit, Ctrl-C) it receives the record once more with
+/// `complete: false` and `incomplete_reason` set, and the error is returned.
 pub fn run_suite(
     suite: &Suite,
     paths: &[(&Device, &Model)],
@@ -63,6 +66,7 @@ pub fn run_suite(
     let mut record = RunRecord {
         schema_version: crate::record::RECORD_SCHEMA_VERSION,
         complete: false,
+        incomplete_reason: None,
         environment: crate::env::capture(suite.dir()),
         suite: SuiteInfo {
             file: suite.path.display().to_string(),
@@ -75,32 +79,44 @@ pub fn run_suite(
     let mut results: Vec<Vec<RoundResult>> = vec![Vec::new(); paths.len()];
     let total = paths.len() * sampling.rounds as usize;
     let mut done = 0;
-    for round in 0..sampling.rounds {
-        for (i, spec) in specs.iter().enumerate() {
-            let label = format!(
-                "{}/{} round {}/{}",
-                spec.device.name,
-                spec.model.name,
-                round + 1,
-                sampling.rounds
-            );
-            progress(done, total, &label);
-            let req = WorkerRequest {
-                protocol: WORKER_PROTOCOL,
-                round,
-                sampling: sampling.clone(),
-                accuracy: round == 0 && spec.model.accuracy,
-                dataset: suite.dataset.clone(),
-                head: spec.clone(),
-                paired: None,
-            };
-            results[i].push(spawn_round(&exe, &req)?);
-            done += 1;
-            record.paths = assemble(paths, &results);
-            on_update(&record)?;
+    let mut rounds = || -> Result<()> {
+        for round in 0..sampling.rounds {
+            for (i, spec) in specs.iter().enumerate() {
+                let label = format!(
+                    "{}/{} round {}/{}",
+                    spec.device.name,
+                    spec.model.name,
+                    round + 1,
+                    sampling.rounds
+                );
+                progress(done, total, &label);
+                let req = WorkerRequest {
+                    protocol: WORKER_PROTOCOL,
+                    round,
+                    sampling: sampling.clone(),
+                    accuracy: round == 0 && spec.model.accuracy,
+                    dataset: suite.dataset.clone(),
+                    head: spec.clone(),
+                    paired: None,
+                };
+                results[i].push(spawn_round(&exe, &req)?);
+                done += 1;
+                record.paths = assemble(paths, &results);
+                on_update(&record)?;
+            }
         }
+        progress(done, total, "done");
+        Ok(())
+    };
+    if let Err(e) = rounds() {
+        // Once a round is on disk, the record says why it ends here; the first
+        // error is the one reported, whatever this write does.
+        if !record.paths.is_empty() {
+            record.incomplete_reason = Some(e.one_line());
+            let _ = on_update(&record);
+        }
+        return Err(e);
     }
-    progress(done, total, "done");
     record.complete = true;
     on_update(&record)?;
     Ok(record)

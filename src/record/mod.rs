@@ -28,6 +28,11 @@ pub struct RunRecord {
     pub schema_version: u32,
     /// False while `edgeperf run` is still going (the file is rewritten after every path).
     pub complete: bool,
+    /// Why a run stopped before its end (a worker killed by a signal or past its
+    /// time limit, Ctrl-C, any error after the first round), as its one-line
+    /// error; absent in a complete record and in records of older edgeperf.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete_reason: Option<String>,
     pub environment: Environment,
     pub suite: SuiteInfo,
     pub sampling: Sampling,

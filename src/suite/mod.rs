@@ -129,6 +129,10 @@ pub struct Device {
     pub default: bool,
     /// Provider options passed to ONNX Runtime as strings.
     pub options: BTreeMap<String, String>,
+    /// Seconds a worker of this device may take for one round before it is
+    /// killed; `None` = derived from the sampling budget (`engine::spawn::time_limit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker_timeout_seconds: Option<f64>,
 }
 
 /// A model and how its inputs are made.

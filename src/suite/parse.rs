@@ -62,6 +62,7 @@ struct RawDevice {
     default: bool,
     #[serde(default)]
     options: BTreeMap<String, toml::Value>,
+    worker_timeout_seconds: Option<f64>,
 }
 
 fn default_provider() -> String {
@@ -248,6 +249,14 @@ fn device(
             return Err(key_err(key, "must be between 1 and 1024"));
         }
     }
+    if let Some(t) = d.worker_timeout_seconds {
+        if !(t.is_finite() && t > 0.0) {
+            return Err(key_err(
+                "worker_timeout_seconds",
+                format!("must be a positive number of seconds, got {t}"),
+            ));
+        }
+    }
     let mut options = BTreeMap::new();
     for (k, v) in &d.options {
         let s = match v {
@@ -273,6 +282,7 @@ fn device(
         allow_fallback: d.allow_fallback,
         default: d.default,
         options,
+        worker_timeout_seconds: d.worker_timeout_seconds,
     })
 }
 

@@ -227,6 +227,7 @@ pub fn run_record(paths: Vec<PathRecord>, commit: &str, complete: bool) -> RunRe
     RunRecord {
         schema_version: RECORD_SCHEMA_VERSION,
         complete,
+        incomplete_reason: None,
         environment: Environment {
             edgeperf_version: "0.1.0".into(),
             timestamp: TEST_TIME,

@@ -95,3 +95,23 @@ pub fn assert_error(code: i32, stderr: &str, needles: &[&str]) {
         assert!(lines[0].contains(n), "error {:?} lacks {n:?}", lines[0]);
     }
 }
+
+/// Builds `source` (C) into the shared library `dir/name` with the system C
+/// compiler (`cc`, which cargo needs to link anyway): fake runtimes whose
+/// `OrtGetApiBase` hangs, crashes or reports an old version.
+pub fn build_shared_library(dir: &Path, name: &str, source: &str) -> PathBuf {
+    let src = write(dir, &format!("{name}.c"), source);
+    let lib = dir.join(name);
+    let out = std::process::Command::new("cc")
+        .args(["-shared", "-fPIC", "-O0", "-o"])
+        .arg(&lib)
+        .arg(&src)
+        .output()
+        .expect("cc (the C compiler cargo links with) runs");
+    assert!(
+        out.status.success(),
+        "cc failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    lib
+}
