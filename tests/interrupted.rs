@@ -105,12 +105,13 @@ impl Marker {
         out
     }
 
-    /// The pid of a live worker process of this marker's run.
-    fn worker(&self) -> Option<i32> {
+    /// The pid of a live worker of this marker's run: any of its processes
+    /// other than edgeperf itself (`parent`).
+    fn worker(&self, parent: &Child) -> Option<i32> {
         self.processes()
             .into_iter()
-            .find(|(_, cmd)| cmd.ends_with("__worker"))
             .map(|(pid, _)| pid)
+            .find(|pid| *pid != parent.id() as i32)
     }
 }
 
@@ -285,7 +286,7 @@ fn run_until_the_worker_hangs(test: &str) -> (tempfile::TempDir, PathBuf, Marker
         "the cpu path never finished"
     );
     assert!(
-        wait_until(Duration::from_secs(30), || m.worker().is_some()),
+        wait_until(Duration::from_secs(30), || m.worker(&child).is_some()),
         "the hung worker never started"
     );
     (dir, out, m, child)
@@ -388,7 +389,7 @@ fn sigint_during_compare_stops_the_confirmation_worker_and_writes_nothing() {
         d,
     );
     assert!(
-        wait_until(Duration::from_secs(60), || m.worker().is_some()),
+        wait_until(Duration::from_secs(60), || m.worker(&child).is_some()),
         "no confirmation worker started"
     );
     signal(child.id() as i32, libc::SIGINT);
