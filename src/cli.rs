@@ -5,6 +5,7 @@
 use std::ffi::OsString;
 use std::io::Write;
 
+use clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand;
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
@@ -99,10 +100,15 @@ where
 {
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
-        Err(e) => {
-            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+        // Help and version as clap prints them (a bare `edgeperf` shows the
+        // help and exits 2).
+        Err(e) if !e.use_stderr() || e.kind() == DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = e.print();
-            return code;
+            return if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+        }
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "{}", usage_error(&e));
+            return EXIT_ERROR;
         }
     };
     // Ctrl-C or SIGTERM stop the workers of these two and end with 128 + signal.
@@ -127,3 +133,32 @@ where
     }
 }
 
+/// A command-line error as one `error: ` line: clap's message, its tip, the
+/// possible values and the usage (clap spreads them over several lines).
+fn usage_error(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let mut parts = Vec::new();
+    let mut usage = None;
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(u) = line.strip_prefix("Usage: ") {
+            usage = Some(u);
+        } else if !line.starts_with("For more information") {
+            parts.push(line.trim_start_matches("error: "));
+        }
+    }
+    let mut message = String::new();
+    for p in parts {
+        if !message.is_empty() {
+            // "...not provided:" runs on into its list, and a message into its
+            // "[possible values: ...]"; a tip is a clause of its own.
+            let runs_on = message.ends_with(':') || p.starts_with('[');
+            message.push_str(if runs_on { " " } else { "; " });
+        }
+        message.push_str(p);
+    }
+    let mut out = format!("error: {message}");
+    if let Some(u) = usage {
+        out.push_str(&format!(" (usage: {u}; see --help)"));
+    }
+    out
+}
