@@ -41,8 +41,18 @@ pub struct CompareArgs {
     #[arg(long)]
     pub no_confirm: bool,
     /// Seconds of measurement per side when confirming a suspect.
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
     pub confirm_budget: Option<f64>,
+}
+
+/// A positive, finite number of seconds (a budget of 0, -5 or NaN would
+/// silently confirm nothing).
+fn positive_seconds(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        Ok(v) => Err(format!("must be a positive number of seconds, got {v}")),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

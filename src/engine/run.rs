@@ -54,6 +54,9 @@ pub fn run_suite(
     let needs_dataset = paths.iter().any(|(_, m)| m.accuracy);
     let dataset = match (&suite.dataset, needs_dataset) {
         (Some(ds), true) => {
+            if let Some(classes) = &ds.classes {
+                check_class_names(classes, ds.num_classes)?;
+            }
             let samples = crate::dataset::scan(ds)?;
             Some(DatasetInfo {
                 root: ds.root.display().to_string(),
@@ -120,6 +123,23 @@ pub fn run_suite(
     record.complete = true;
     on_update(&record)?;
     Ok(record)
+}
+
+/// The suite's `dataset.classes` must be a JSON array of exactly `num_classes`
+/// names: a wrong file (the labels of another dataset) is caught before any
+/// round runs.
+fn check_class_names(path: &Path, num_classes: u32) -> Result<()> {
+    let names = crate::dataset::class_names(path)?;
+    if names.len() != num_classes as usize {
+        return Err(Error::Dataset {
+            path: path.to_path_buf(),
+            message: format!(
+                "holds {} class names but dataset.num_classes = {num_classes} (dataset.classes)",
+                names.len()
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Builds path records from the rounds gathered so far.

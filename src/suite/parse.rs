@@ -257,6 +257,14 @@ fn device(
             ));
         }
     }
+    // ONNX Runtime's CPU provider is registered without options: any given
+    // would be silently ignored, and the run measured as if they applied.
+    if let (Provider::Cpu, Some(k)) = (provider, d.options.keys().next()) {
+        return Err(key_err(
+            &format!("options.{k}"),
+            "the cpu provider takes no options (they are for openvino, cuda and tensorrt)",
+        ));
+    }
     let mut options = BTreeMap::new();
     for (k, v) in &d.options {
         let s = match v {
