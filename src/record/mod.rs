@@ -282,6 +282,24 @@ mod tests {
     }
 
     #[test]
+    fn incomplete_reason_is_optional_and_kept() {
+        let p = fixtures::path_record("cpu", "m", Provider::Cpu, &[vec![9.0]], None);
+        let mut run = fixtures::run_record(vec![p], fixtures::HEAD_COMMIT, false);
+        // A record of an older edgeperf has no such field, and still loads.
+        let old = to_json_pretty(&run).unwrap();
+        assert!(!old.contains("incomplete_reason"), "{old}");
+        let back = RunRecord::parse(Path::new("run.json"), old.as_bytes()).unwrap();
+        assert_eq!(back.incomplete_reason, None);
+        run.incomplete_reason = Some("interrupted by SIGINT: ...".into());
+        let json = to_json_pretty(&run).unwrap();
+        let back = RunRecord::parse(Path::new("run.json"), json.as_bytes()).unwrap();
+        assert_eq!(
+            back.incomplete_reason.as_deref(),
+            Some("interrupted by SIGINT: ...")
+        );
+    }
+
+    #[test]
     fn bad_documents_are_one_line_errors_naming_the_file() {
         for (bytes, want) in [
             (&b""[..], "empty"),
