@@ -102,6 +102,11 @@ pub fn run(a: RunArgs) -> Result<i32> {
         pb.finish_and_clear();
     }
     let record = record?;
+    if let Some(store) = crate::store::artifacts::ArtifactStore::from_env() {
+        for w in crate::store::artifacts::keep_run(&store, &record) {
+            eprintln!("warning: artifact store {}: {w}", store.dir.display());
+        }
+    }
     match a.format {
         RunFormat::Text => {
             print_out(&crate::report::run_table(&record))?;

@@ -45,6 +45,11 @@ pub fn spawn_round(exe: &Path, req: &WorkerRequest) -> Result<RoundResult> {
     }
 }
 
+/// How a worker ended, when it said nothing itself: its signal or exit code.
+pub fn describe_exit(status: &std::process::ExitStatus) -> String {
+    death(status, b"")
+}
+
 /// How a worker that sent no reply ended: its signal or exit code, and the last
 /// line it wrote on stderr.
 fn death(status: &std::process::ExitStatus, stderr: &[u8]) -> String {
