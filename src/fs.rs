@@ -60,6 +60,15 @@ pub fn read_if_exists(path: &Path) -> FsResult<Option<Vec<u8>>> {
     }
 }
 
+/// Reads at most the first `n` bytes of a file.
+pub fn read_prefix(path: &Path, n: usize) -> FsResult<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).map_err(err(path))?;
+    let mut buf = Vec::with_capacity(n.min(1 << 16));
+    f.take(n as u64).read_to_end(&mut buf).map_err(err(path))?;
+    Ok(buf)
+}
+
 /// Reads a whole file as UTF-8 text.
 pub fn read_to_string(path: &Path) -> FsResult<String> {
     std::fs::read_to_string(path).map_err(err(path))
@@ -157,6 +166,58 @@ pub fn append(path: &Path, bytes: &[u8]) -> FsResult<()> {
 /// Copies a file (used to fill the artifact store).
 pub fn copy(from: &Path, to: &Path) -> FsResult<u64> {
     std::fs::copy(from, to).map_err(err(from))
+}
+
+/// Renames a file or directory (atomic within one file system).
+pub fn rename(from: &Path, to: &Path) -> FsResult<()> {
+    std::fs::rename(from, to).map_err(err(to))
+}
+
+/// Removes a directory and everything in it; one that is already gone is fine.
+pub fn remove_dir_all(dir: &Path) -> FsResult<()> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(FsError::new(dir, e)),
+    }
+}
+
+/// Removes a file or a directory tree; one that is already gone is fine.
+pub fn remove_all(path: &Path) -> FsResult<()> {
+    if path.is_dir() {
+        remove_dir_all(path)
+    } else {
+        remove_file(path)
+    }
+}
+
+/// Sets a file's modification time to now (a "last used" mark).
+pub fn set_mtime_now(path: &Path) -> FsResult<()> {
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(err(path))?;
+    f.set_modified(std::time::SystemTime::now())
+        .map_err(err(path))
+}
+
+/// Bytes in a file or a directory's files (not recursive), and the newest
+/// modification time among them; (0, UNIX_EPOCH) for what cannot be read.
+pub fn tree_size_and_mtime(path: &Path) -> (u64, std::time::SystemTime) {
+    let of = |p: &Path| {
+        std::fs::metadata(p)
+            .map(|m| (m.len(), m.modified().unwrap_or(std::time::UNIX_EPOCH)))
+            .unwrap_or((0, std::time::UNIX_EPOCH))
+    };
+    if !path.is_dir() {
+        return of(path);
+    }
+    let mut total = (0, std::time::UNIX_EPOCH);
+    for e in list_dir(path).unwrap_or_default() {
+        let (n, t) = of(&e.path);
+        total = (total.0 + n, total.1.max(t));
+    }
+    total
 }
 
 /// Removes a file; a file that is already gone is not an error.

@@ -31,7 +31,7 @@ use std::path::PathBuf;
 use edgeperf::compare::latency::{judge_interleaved, screen, Verdict};
 use edgeperf::engine::run::path_spec;
 use edgeperf::engine::spawn::spawn_round;
-use edgeperf::engine::{WorkerRequest, WORKER_PROTOCOL};
+use edgeperf::engine::{Pairing, WorkerRequest, WORKER_PROTOCOL};
 use edgeperf::stats;
 use edgeperf::suite::{LatencyRule, Sampling, Suite};
 use serde::{Deserialize, Serialize};
@@ -108,6 +108,11 @@ fn collect(n: usize) -> Data {
                     base.clone()
                 },
                 paired: Some(base.clone()),
+                pairing: Pairing {
+                    base_first: i % 2 == 0,
+                    ..Pairing::default()
+                },
+                lockstep: false,
             };
             let r = spawn_round(&exe, &req).expect("worker round");
             got[2 * which] = r.paired.expect("paired samples").samples_ms;

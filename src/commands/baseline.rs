@@ -29,6 +29,11 @@ pub fn run(c: BaselineCommand) -> Result<i32> {
 pub fn accept(a: BaselineAcceptArgs) -> Result<i32> {
     let run = crate::store::load_run(&a.run)?;
     let written = crate::store::baselines::accept(&a.baselines, &a.run, &run)?;
+    if let Some(store) = crate::store::artifacts::ArtifactStore::from_env() {
+        for w in crate::store::artifacts::keep_run(&store, &run) {
+            eprintln!("warning: artifact store {}: {w}", store.dir.display());
+        }
+    }
     for p in &run.paths {
         eprintln!(
             "accepted {}/{}: p50 {:.2} ms{}",

@@ -40,9 +40,14 @@ pub struct CompareArgs {
     /// Do not re-measure suspects; they are reported as inconclusive.
     #[arg(long)]
     pub no_confirm: bool,
-    /// Seconds of measurement per side when confirming a suspect.
+    /// Most seconds of measurement per side when confirming a path.
     #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
     pub confirm_budget: Option<f64>,
+    /// Fail (exit 1) on a path whose base side cannot be measured here (its
+    /// model, runtime library or suite is not available), instead of reporting it
+    /// inconclusive. Also `[compare.confirm] require_base = true`.
+    #[arg(long)]
+    pub require_base: bool,
 }
 
 /// A positive, finite number of seconds (a budget of 0, -5 or NaN would
@@ -71,6 +76,9 @@ fn thresholds(suite: Option<&Suite>, a: &CompareArgs) -> CompareConfig {
     }
     if let Some(b) = a.confirm_budget {
         cfg.confirm.budget_seconds = b;
+    }
+    if a.require_base {
+        cfg.confirm.require_base = true;
     }
     cfg
 }
@@ -145,6 +153,7 @@ pub fn run(a: CompareArgs) -> Result<i32> {
             // The merge-base already resolved for the baselines makes the base side too.
             base_tree: source.tree(),
             scratch: s.dir().join(".edgeperf").join("confirm"),
+            artifacts: crate::store::artifacts::ArtifactStore::from_env(),
             progress: Box::new(move |m: &str| {
                 if interactive {
                     eprint!("\r\x1b[2K{m}");

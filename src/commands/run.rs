@@ -122,6 +122,11 @@ pub fn run(a: RunArgs) -> Result<i32> {
         },
         e => e,
     })?;
+    if let Some(store) = crate::store::artifacts::ArtifactStore::from_env() {
+        for w in crate::store::artifacts::keep_run(&store, &record) {
+            eprintln!("warning: artifact store {}: {w}", store.dir.display());
+        }
+    }
     match a.format {
         RunFormat::Text => {
             print_out(&crate::report::run_table(&record))?;

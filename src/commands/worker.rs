@@ -1,12 +1,15 @@
 //! `edgeperf __worker`: one measurement round in this process. Reads a
-//! [`WorkerRequest`] as JSON on stdin and writes a [`WorkerReply`] as JSON on
-//! stdout (its error too, as one line, besides exiting with code 2).
+//! [`WorkerRequest`] as one JSON document (or line) on stdin and writes a
+//! [`WorkerReply`] as JSON on stdout (its error too, as one line, besides
+//! exiting with code 2). In lockstep mode it then keeps reading timing commands
+//! (`engine::lockstep`).
 
-use std::io::Read;
+use std::io::BufRead;
 
 use clap::Args;
 
 use super::output::print_out;
+use crate::engine::measure::{reply, run_lockstep, run_round};
 use crate::engine::{WorkerReply, WorkerRequest};
 use crate::error::{Error, Result, EXIT_ERROR, EXIT_OK};
 
@@ -14,12 +17,16 @@ use crate::error::{Error, Result, EXIT_ERROR, EXIT_OK};
 pub struct WorkerArgs {}
 
 pub fn run(_: WorkerArgs) -> Result<i32> {
-    let reply = match measure() {
-        Ok(r) => WorkerReply::Ok(Box::new(r)),
-        Err(e) => WorkerReply::Error {
-            message: e.one_line(),
-        },
-    };
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let reply = reply(read_request(&mut input).and_then(|req| {
+        if req.lockstep {
+            let mut out = std::io::stdout().lock();
+            run_lockstep(&req, &mut input, &mut out)
+        } else {
+            run_round(&req)
+        }
+    }));
     let code = match reply {
         WorkerReply::Ok(_) => EXIT_OK,
         WorkerReply::Error { .. } => EXIT_ERROR,
@@ -30,12 +37,18 @@ pub fn run(_: WorkerArgs) -> Result<i32> {
     Ok(code)
 }
 
-fn measure() -> Result<crate::engine::RoundResult> {
-    let mut input = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut input)
+/// The request: the first line of stdin when it is a whole JSON document (lockstep
+/// workers keep reading commands after it), else all of stdin.
+fn read_request(input: &mut dyn BufRead) -> Result<WorkerRequest> {
+    let mut text = String::new();
+    input
+        .read_line(&mut text)
         .map_err(|e| Error::Usage(format!("cannot read the worker request on stdin: {e}")))?;
-    let req: WorkerRequest = serde_json::from_slice(&input)
-        .map_err(|e| Error::Usage(format!("malformed worker request on stdin: {e}")))?;
-    crate::engine::measure::run_round(&req)
+    if serde_json::from_str::<serde_json::Value>(&text).is_err() {
+        input
+            .read_to_string(&mut text)
+            .map_err(|e| Error::Usage(format!("cannot read the worker request on stdin: {e}")))?;
+    }
+    serde_json::from_str(&text)
+        .map_err(|e| Error::Usage(format!("malformed worker request on stdin: {e}")))
 }

@@ -69,9 +69,12 @@ pub struct Screen {
 /// Interleaved confirmation of one path.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Confirmation {
-    /// Per-round detection statistic of the base side, in measurement order.
+    /// Per-round detection statistic (p10) of the base side, in measurement order.
     pub base: Vec<f64>,
     pub head: Vec<f64>,
+    /// The per-round statistic judged: ln(head/base) per round.
+    #[serde(default)]
+    pub log_ratios: Vec<f64>,
     /// exp(median ln(head/base)) - 1.
     #[serde(deserialize_with = "crate::compare::null_as_nan::f64")]
     pub change: f64,
@@ -83,6 +86,9 @@ pub struct Confirmation {
     pub reason: String,
     /// Seconds of measurement per side.
     pub seconds_per_side: f64,
+    /// How the two sides were paired.
+    #[serde(default)]
+    pub pairing: Pairing,
 }
 
 fn logs(v: &[f64]) -> Option<Vec<f64>> {
@@ -182,12 +188,88 @@ pub fn median_interval_ranks(n: usize, confidence: f64) -> Option<usize> {
     best
 }
 
-/// Judges interleaved rounds: `base[k]` and `head[k]` were measured in the same
-/// worker process (alternating blocks), so their ratio is free of the process's
-/// level. With d_k = ln(head_k / base_k):
+/// How a confirmation paired its two sides.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Pairing {
+    /// `None`: both sides in one worker process (same runtime library);
+    /// `Some(why)`: two worker processes in lockstep, because the runtime library
+    /// differs (`why` names both).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub across_processes: Option<String>,
+    /// Rounds measured, and the looks at which the interval was checked.
+    #[serde(default)]
+    pub rounds: usize,
+}
+
+/// The per-round statistic of an interleaved round: the median over its block
+/// pairs of ln(median of head block j / median of base block j). Blocks `j` of
+/// the two sides were timed next to each other (a few tenths of a second apart),
+/// so a change of the machine's latency level between blocks cancels; the median
+/// over blocks ignores the block pairs that straddle a change. `None` without a
+/// whole block pair or with a non-positive time.
+pub fn block_log_ratio(base: &[f64], head: &[f64], block: usize) -> Option<f64> {
+    if block == 0 {
+        return None;
+    }
+    let pairs = base.len().min(head.len()) / block;
+    let mut d = Vec::with_capacity(pairs);
+    for j in 0..pairs {
+        let a = stats::median(&base[j * block..(j + 1) * block])?;
+        let b = stats::median(&head[j * block..(j + 1) * block])?;
+        if !(a > 0.0 && b > 0.0) {
+            return None;
+        }
+        d.push((b / a).ln());
+    }
+    stats::median(&d)
+}
+
+/// The looks of a sequential confirmation: after `min_rounds`, then every two
+/// rounds up to `max_rounds`. At each look the sign-test interval of the median
+/// round ratio (at the rule's confidence) decides, or the confirmation goes on.
+pub fn is_look(n: usize, min_rounds: usize, max_rounds: usize) -> bool {
+    n >= min_rounds && (n == max_rounds || (n - min_rounds).is_multiple_of(2))
+}
+
+/// Judges interleaved rounds given as per-round p10s: `base[k]` and `head[k]`
+/// were measured in the same worker process (alternating blocks), so their
+/// ratio is free of the process's level. See [`judge_log_ratios`].
+pub fn judge_interleaved(
+    base: &[f64],
+    head: &[f64],
+    rule: &LatencyRule,
+    seconds_per_side: f64,
+) -> Confirmation {
+    let d = match (logs(base), logs(head)) {
+        (Some(lb), Some(lh)) if lb.len() == lh.len() => {
+            Some(lb.iter().zip(&lh).map(|(a, b)| b - a).collect::<Vec<_>>())
+        }
+        (Some(_), Some(_)) => {
+            let mut c = judge_log_ratios(&[], rule, seconds_per_side);
+            c.reason = "interleaved rounds are unpaired".into();
+            c.base = base.to_vec();
+            c.head = head.to_vec();
+            return c;
+        }
+        _ => None,
+    };
+    let mut c = match d {
+        Some(d) => judge_log_ratios(&d, rule, seconds_per_side),
+        None => {
+            let mut c = judge_log_ratios(&[], rule, seconds_per_side);
+            c.reason = "interleaved rounds hold a non-positive or missing value".into();
+            c
+        }
+    };
+    c.base = base.to_vec();
+    c.head = head.to_vec();
+    c
+}
+
+/// Judges per-round log-ratios d_k = ln(head_k / base_k) of interleaved rounds:
 ///
-/// * change = exp(median d) - 1: the median, because a round whose process
-///   changed level half-way gives an outlying ratio (seen here: 13%, 22%, 31% among
+/// * change = exp(median d) - 1: the median, because a round whose machine state
+///   changed half-way gives an outlying ratio (seen here: 13%, 22%, 31% among
 ///   ratios of 4-6%), which a mean would follow;
 /// * interval = the sign-test interval of the median at `rule.confidence`
 ///   ([`median_interval_ranks`]; with 10 rounds, the 2nd and 9th of the sorted
@@ -199,21 +281,18 @@ pub fn median_interval_ranks(n: usize, confidence: f64) -> Option<usize> {
 /// `min_change`; improved symmetrically; unchanged iff the interval lies inside
 /// ±`min_change`; otherwise inconclusive. Needs at least 6 rounds (the smallest n
 /// whose sign-test interval reaches 95%).
-pub fn judge_interleaved(
-    base: &[f64],
-    head: &[f64],
-    rule: &LatencyRule,
-    seconds_per_side: f64,
-) -> Confirmation {
+pub fn judge_log_ratios(d: &[f64], rule: &LatencyRule, seconds_per_side: f64) -> Confirmation {
     let mk = |verdict, reason: String, change, ci, p| Confirmation {
-        base: base.to_vec(),
-        head: head.to_vec(),
+        base: Vec::new(),
+        head: Vec::new(),
+        log_ratios: d.to_vec(),
         change,
         ci,
         p_value: p,
         verdict,
         reason,
         seconds_per_side,
+        pairing: Pairing::default(),
     };
     let nan = |reason: String| {
         mk(
@@ -224,13 +303,10 @@ pub fn judge_interleaved(
             f64::NAN,
         )
     };
-    let (Some(lb), Some(lh)) = (logs(base), logs(head)) else {
+    if d.iter().any(|x| !x.is_finite()) {
         return nan("interleaved rounds hold a non-positive or missing value".into());
-    };
-    if lb.len() != lh.len() {
-        return nan("interleaved rounds are unpaired".into());
     }
-    let mut d: Vec<f64> = lb.iter().zip(&lh).map(|(a, b)| b - a).collect();
+    let mut d = d.to_vec();
     d.sort_by(f64::total_cmp);
     let n = d.len();
     let Some(k) = median_interval_ranks(n, rule.confidence) else {
@@ -239,7 +315,7 @@ pub fn judge_interleaved(
             rule.confidence * 100.0
         ));
     };
-    let med = stats::median(&d).expect("n >= 1");
+    let med = stats::median(&d).unwrap_or(f64::NAN);
     let spread = 1.4826 * stats::mad(&d).unwrap_or(0.0);
     if spread > rule.max_round_cv {
         return nan(format!(
@@ -286,6 +362,12 @@ pub fn judge_interleaved(
         )
     };
     mk(verdict, reason, change, ci, p)
+}
+
+/// Whether a sequential confirmation can stop: its verdict at this look is
+/// decisive (regressed, improved or unchanged).
+pub fn decisive(c: &Confirmation) -> bool {
+    c.verdict != Verdict::Inconclusive
 }
 
 #[cfg(test)]

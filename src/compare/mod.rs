@@ -18,6 +18,7 @@ pub mod accuracy;
 mod guards;
 pub use guards::short_hash;
 pub mod latency;
+pub mod resources;
 
 use std::path::Path;
 
@@ -112,6 +113,9 @@ pub struct PathComparison {
     pub guards: Vec<String>,
     /// Environment changes the verdict should be read with.
     pub notes: Vec<String>,
+    /// Peak memory and cold start against the baseline, where both were measured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<resources::ResourceJudgement>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -143,13 +147,18 @@ impl Comparison {
 }
 
 /// Base and head re-measured interleaved: per-round detection statistics in
-/// measurement order (`base[k]` and `head[k]` from the same worker process).
-#[derive(Debug, Clone, PartialEq)]
+/// measurement order (`base[k]` and `head[k]` from the same round).
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Interleaved {
+    /// Each round's p10 per side (reported).
     pub base: Vec<f64>,
     pub head: Vec<f64>,
+    /// Each round's statistic judged, ln(head/base) over its block pairs
+    /// ([`latency::block_log_ratio`]); empty: judge the ratio of the p10s.
+    pub log_ratios: Vec<f64>,
     /// Seconds of measurement per side.
     pub seconds_per_side: f64,
+    pub pairing: latency::Pairing,
 }
 
 /// What the caller could do about confirming a path.
@@ -232,6 +241,12 @@ pub fn rule_for(cfg: &CompareConfig, device: &str, model: &str) -> CompareConfig
         if let Some(v) = o.max_top1_drop_points {
             c.accuracy.max_top1_drop_points = v;
         }
+        if let Some(v) = o.memory_max_increase {
+            c.memory.max_increase = v;
+        }
+        if let Some(v) = o.cold_start_max_increase {
+            c.cold_start.max_increase = v;
+        }
     }
     c
 }
@@ -250,6 +265,7 @@ pub fn new_path(run: &RunRecord, p: &PathRecord) -> PathComparison {
         notes: vec![
             "no baseline for this path yet: accept one with `edgeperf baseline accept`".into(),
         ],
+        resources: vec![],
     }
 }
 
@@ -309,7 +325,7 @@ pub fn judge_latency(
     };
     match remeasure {
         Remeasure::Measured(m) => {
-            let c = latency::judge_interleaved(&m.base, &m.head, &rule.latency, m.seconds_per_side);
+            let c = judge_measured(m, &rule.latency);
             LatencyResult {
                 verdict: c.verdict,
                 statistic,
@@ -342,6 +358,31 @@ pub fn judge_latency(
     }
 }
 
+/// The confirmation of a re-measured path, with the pairing named in its reason.
+pub fn judge_measured(m: &Interleaved, rule: &crate::suite::LatencyRule) -> latency::Confirmation {
+    let mut c = if m.log_ratios.is_empty() {
+        latency::judge_interleaved(&m.base, &m.head, rule, m.seconds_per_side)
+    } else {
+        let mut c = latency::judge_log_ratios(&m.log_ratios, rule, m.seconds_per_side);
+        c.base = m.base.clone();
+        c.head = m.head.clone();
+        c
+    };
+    c.pairing = m.pairing.clone();
+    if let Some(why) = &m.pairing.across_processes {
+        let resolves = if c.ci[0].is_finite() && c.ci[1].is_finite() {
+            format!("; its interval is ±{:.1}% wide", 50.0 * (c.ci[1] - c.ci[0]))
+        } else {
+            String::new()
+        };
+        c.reason = format!(
+            "{} (across processes in lockstep: {why}{resolves})",
+            c.reason
+        );
+    }
+    c
+}
+
 /// The whole verdict of a path with a baseline.
 pub fn judge_path(
     run: &RunRecord,
@@ -357,6 +398,11 @@ pub fn judge_path(
         mut notes,
         ..
     } = screened;
+    if let (Remeasure::Unavailable(why), true) = (remeasure, rule.confirm.require_base) {
+        guards.push(format!(
+            "the base side could not be measured and the comparison requires it (--require-base): {why}"
+        ));
+    }
     let accuracy = match (&base.accuracy, &p.accuracy) {
         (Some(b), Some(h)) => {
             if base.dataset_fingerprint.is_some()
@@ -377,10 +423,16 @@ pub fn judge_path(
         }
         _ => None,
     };
-    let status = status(
-        &guards,
-        &[Some(latency.verdict), accuracy.as_ref().map(|a| a.verdict)],
+    let resources = judge_resources(p, base, rule);
+    let mut verdicts = vec![Some(latency.verdict), accuracy.as_ref().map(|a| a.verdict)];
+    // A resource counts when it is decisive; an inconclusive one is only reported.
+    verdicts.extend(
+        resources
+            .iter()
+            .filter(|r| r.verdict != Verdict::Inconclusive)
+            .map(|r| Some(r.verdict)),
     );
+    let status = status(&guards, &verdicts);
     PathComparison {
         device: p.device.clone(),
         model: p.model.clone(),
@@ -391,7 +443,42 @@ pub fn judge_path(
         accuracy,
         guards,
         notes,
+        resources,
     }
+}
+
+/// Memory and cold start of the run's rounds against the baseline's.
+fn judge_resources(
+    p: &PathRecord,
+    base: &Baseline,
+    rule: &CompareConfig,
+) -> Vec<resources::ResourceJudgement> {
+    let rss =
+        |rs: &[crate::record::Round]| rs.iter().filter_map(|r| r.peak_rss_mb).collect::<Vec<_>>();
+    let cold = |rs: &[crate::record::Round]| {
+        rs.iter()
+            .map(|r| r.cold_start_ms.session_create + r.cold_start_ms.first_inference)
+            .collect::<Vec<_>>()
+    };
+    [
+        resources::judge(
+            "memory",
+            "MiB",
+            &rss(&base.rounds),
+            &rss(&p.rounds),
+            &rule.memory,
+        ),
+        resources::judge(
+            "cold start",
+            "ms",
+            &cold(&base.rounds),
+            &cold(&p.rounds),
+            &rule.cold_start,
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// A path's status: any guard or regressed verdict -> regressed; else any

@@ -38,6 +38,7 @@ fn interleaved(ratio: f64) -> Interleaved {
         base,
         head,
         seconds_per_side: 12.0,
+        ..Default::default()
     }
 }
 

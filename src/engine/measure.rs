@@ -3,22 +3,26 @@
 //! one image at a time (MLPerf SingleStream style), and on request the accuracy
 //! pass over the dataset.
 //!
+//! Two sides (a confirmation's base and head) are timed in alternating blocks
+//! of about [`Pairing::block_ms`] each (A B B A ...), inside one process when they
+//! share a runtime library ([`run_round`]), or across two lockstep processes when
+//! they do not ([`run_lockstep`], driven by `engine::lockstep`).
+//!
 //! The measured unit is [`PathSession::infer`], the same one the criterion
 //! benchmarks in `benches/` time, so `cargo bench` and `edgeperf run` agree.
 
+use std::io::{BufRead, Write};
 use std::time::Instant;
 
 use super::ort::PathSession;
-use super::protocol::{PathSpec, RoundResult, WorkerRequest, WORKER_PROTOCOL};
+use super::protocol::{
+    LockstepCommand, LockstepEvent, Pairing, PathSpec, RoundResult, WorkerReply, WorkerRequest,
+    WORKER_PROTOCOL,
+};
 use crate::error::{Error, Result};
 use crate::record::accuracy::{top_k, Accuracy, ImageOutcome};
-use crate::record::{ColdStart, LatencySummary, Round};
+use crate::record::{ColdStart, LatencySummary, Round, RuntimeInfo};
 use crate::suite::{Dataset, Model, Sampling};
-
-/// Inferences per block when two sessions alternate in one process. Blocks, not
-/// single inferences: alternating every call lets one model's cache state leak into
-/// the other's timing.
-pub const PAIR_BLOCK: u32 = 20;
 
 /// The fixed input all timed inferences of a path use: the dataset's first image
 /// preprocessed for the model, or a deterministic pattern without a dataset.
@@ -52,65 +56,107 @@ pub fn time_inferences(session: &mut PathSession, n: u32) -> Result<Vec<f64>> {
     Ok(out)
 }
 
-/// A session ready to time, with its cold-start figures.
-struct Prepared {
-    session: PathSession,
-    cold: ColdStart,
+/// Peak resident memory of this process so far (VmHWM), MiB; `None` where the
+/// kernel does not report it.
+pub fn peak_rss_mb() -> Option<f64> {
+    let status = crate::fs::read_to_string(std::path::Path::new("/proc/self/status")).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
 }
 
-/// Creates a side's session, sets the timing input and times the first inference.
-fn prepare(side: &PathSpec, input: &[f32], library_load: f64) -> Result<Prepared> {
+/// A warm session ready to time: its cold start and its warm-up median.
+struct Warm {
+    session: PathSession,
+    cold: ColdStart,
+    est_ms: f64,
+}
+
+/// Creates a side's session on its own timing input, times the first inference
+/// and the warm-up.
+fn warm_up(
+    side: &PathSpec,
+    dataset: Option<&Dataset>,
+    warmup: u32,
+    library_load: f64,
+) -> Result<Warm> {
+    let (input, _) = timing_input(dataset, &side.model)?;
     let mut session = PathSession::create(&side.device, &side.model)?;
-    session.set_input(input)?;
+    session.set_input(&input)?;
     let t = Instant::now();
     session.infer()?;
     let first_inference = t.elapsed().as_secs_f64() * 1e3;
+    let warm = time_inferences(&mut session, warmup)?;
     let cold = ColdStart {
         library_load,
         session_create: session.session_create_ms,
         first_inference,
     };
-    Ok(Prepared { session, cold })
+    let est_ms = crate::stats::median(&warm).unwrap_or(first_inference);
+    Ok(Warm {
+        session,
+        cold,
+        est_ms,
+    })
 }
 
-/// Measures one round in this process. Loads the request's runtime library if
-/// this process has none yet.
-pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
+/// Loads the request's runtime library (idempotent) and says how long it took.
+fn load_library(req: &WorkerRequest) -> Result<(RuntimeInfo, f64)> {
     if req.protocol != WORKER_PROTOCOL {
         return Err(Error::Usage(format!(
             "worker protocol {} requested, this edgeperf speaks {WORKER_PROTOCOL}",
             req.protocol
         )));
     }
+    let t0 = Instant::now();
+    let runtime = super::ort::load(&req.head.library)?.clone();
+    Ok((runtime, t0.elapsed().as_secs_f64() * 1e3))
+}
+
+fn round_of(
+    req: &WorkerRequest,
+    started_at: chrono::DateTime<chrono::Utc>,
+    samples: Vec<f64>,
+    cold: ColdStart,
+    peak_rss_mb: Option<f64>,
+) -> Result<Round> {
+    Ok(Round {
+        index: req.round,
+        started_at,
+        warmup: req.sampling.warmup,
+        cold_start_ms: cold,
+        latency_ms: LatencySummary::from_samples(&samples).ok_or_else(|| {
+            Error::Usage(format!(
+                "round {}: no latency samples were taken",
+                req.round
+            ))
+        })?,
+        samples_ms: samples,
+        peak_rss_mb,
+    })
+}
+
+/// Measures one round in this process. Loads the request's runtime library if
+/// this process has none yet.
+pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
     let head = &req.head;
     let started_at = chrono::Utc::now();
-    let t0 = Instant::now();
-    let runtime = super::ort::load(&head.library)?.clone();
-    let library_load = t0.elapsed().as_secs_f64() * 1e3;
-
-    let (input, input_name) = timing_input(req.dataset.as_ref(), &head.model)?;
-    let mut h = prepare(head, &input, library_load)?;
+    let (runtime, library_load) = load_library(req)?;
     let s = &req.sampling;
-    let warm = time_inferences(&mut h.session, s.warmup)?;
-    let est = crate::stats::median(&warm).unwrap_or(h.cold.first_inference);
-    let n = s.samples_per_round(est);
-    let round = |samples: Vec<f64>, cold: ColdStart| -> Result<Round> {
-        Ok(Round {
-            index: req.round,
-            started_at,
-            warmup: s.warmup,
-            cold_start_ms: cold,
-            latency_ms: LatencySummary::from_samples(&samples).ok_or_else(|| {
-                Error::Usage(format!(
-                    "round {}: no latency samples were taken",
-                    req.round
-                ))
-            })?,
-            samples_ms: samples,
-        })
-    };
-    let (samples, paired) = match &req.paired {
-        None => (time_inferences(&mut h.session, n)?, None),
+    let ds = req.dataset.as_ref();
+    let (mut h, paired, samples, block) = match &req.paired {
+        None => {
+            let mut h = warm_up(head, ds, s.warmup, library_load)?;
+            let n = s.samples_per_round(h.est_ms);
+            let samples = time_inferences(&mut h.session, n)?;
+            (h, None, samples, None)
+        }
         Some(base_side) => {
             if base_side.library != head.library {
                 return Err(Error::runtime(
@@ -121,15 +167,27 @@ pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
                     ),
                 ));
             }
-            let (base_input, _) = timing_input(req.dataset.as_ref(), &base_side.model)?;
-            let mut b = prepare(base_side, &base_input, library_load)?;
-            time_inferences(&mut b.session, s.warmup)?;
-            let (a, hs) = alternate(&mut b.session, &mut h.session, n)?;
-            (hs, Some(round(a, b.cold)?))
+            // The first session a process creates pays one-time costs: rounds
+            // alternate which side goes first.
+            let (mut b, mut h) = if req.pairing.base_first {
+                let b = warm_up(base_side, ds, s.warmup, library_load)?;
+                (b, warm_up(head, ds, s.warmup, library_load)?)
+            } else {
+                let h = warm_up(head, ds, s.warmup, library_load)?;
+                (warm_up(base_side, ds, s.warmup, library_load)?, h)
+            };
+            let (a, hs, block) = alternate(&mut b, &mut h, s, &req.pairing)?;
+            let base_round = round_of(req, started_at, a, b.cold, None)?;
+            (h, Some(base_round), hs, Some(block))
         }
     };
-    let accuracy = match (&req.dataset, req.accuracy && head.model.accuracy) {
-        (Some(ds), true) => Some(accuracy_pass(ds, &head.model, &mut h.session)?),
+    let rss = if paired.is_none() {
+        peak_rss_mb()
+    } else {
+        None
+    };
+    let accuracy = match (ds, req.accuracy && head.model.accuracy) {
+        (Some(d), true) => Some(accuracy_pass(d, &head.model, &mut h.session)?),
         _ => None,
     };
     Ok(RoundResult {
@@ -139,30 +197,127 @@ pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
         model_sha256: crate::fs::sha256_file(&head.model.file)?,
         runtime,
         provider: h.session.provider.clone(),
-        input: input_name,
-        round: round(samples, h.cold)?,
+        input: input_name(ds)?,
+        round: round_of(req, started_at, samples, h.cold, rss)?,
         accuracy,
         paired,
+        block,
     })
 }
 
-/// Times `a` and `b` in alternating blocks of [`PAIR_BLOCK`] (A B B A A B B A
-/// ...: each side goes first equally often) until each has `n` samples.
-pub fn alternate(a: &mut PathSession, b: &mut PathSession, n: u32) -> Result<(Vec<f64>, Vec<f64>)> {
-    let (mut xa, mut xb) = (Vec::new(), Vec::new());
-    let mut k = 0;
-    while (xb.len() as u32) < n {
-        let m = PAIR_BLOCK.min(n - xb.len() as u32);
-        if k % 4 == 0 || k % 4 == 3 {
-            xa.extend(time_inferences(a, m)?);
-            xb.extend(time_inferences(b, m)?);
-        } else {
-            xb.extend(time_inferences(b, m)?);
-            xa.extend(time_inferences(a, m)?);
-        }
-        k += 1;
+fn input_name(ds: Option<&Dataset>) -> Result<String> {
+    match ds {
+        Some(d) => Ok(crate::dataset::scan(d)?[0].rel.clone()),
+        None => Ok("synthetic".into()),
     }
-    Ok((xa, xb))
+}
+
+/// Block pairs a round of `sampling` holds for blocks of `len` inferences: its
+/// time budget per side over the block duration, and no more than `samples`
+/// inferences per side; at least one.
+pub fn block_pairs(sampling: &Sampling, pairing: &Pairing, len: u32) -> u32 {
+    let per_side_ms = sampling.max_seconds * 1e3 / sampling.rounds.max(1) as f64;
+    let by_time = (per_side_ms / pairing.block_ms).round();
+    let by_samples = (sampling.samples as f64 / len.max(1) as f64).ceil();
+    (by_time.min(by_samples) as u32).max(1)
+}
+
+/// Times `a` and `b` in alternating blocks (A B B A A B B A ...: each side goes
+/// first equally often); each side's block holds as many inferences as fit in
+/// `pairing.block_ms`. Returns both sides' samples in order and the head's block
+/// length.
+fn alternate(
+    a: &mut Warm,
+    b: &mut Warm,
+    sampling: &Sampling,
+    pairing: &Pairing,
+) -> Result<(Vec<f64>, Vec<f64>, u32)> {
+    // One block length for both sides (the slower side's), so block j of each
+    // covers the same number of inferences and the per-block medians compare.
+    let len = pairing.block_len(a.est_ms.max(b.est_ms));
+    let pairs = block_pairs(sampling, pairing, len);
+    let (mut xa, mut xb) = (Vec::new(), Vec::new());
+    for k in 0..pairs {
+        if k % 4 == 0 || k % 4 == 3 {
+            xa.extend(time_inferences(&mut a.session, len)?);
+            xb.extend(time_inferences(&mut b.session, len)?);
+        } else {
+            xb.extend(time_inferences(&mut b.session, len)?);
+            xa.extend(time_inferences(&mut a.session, len)?);
+        }
+    }
+    Ok((xa, xb, len))
+}
+
+/// A lockstep worker: prepares its one session, says it is ready, then times
+/// inferences on command until told to finish, and answers with the whole round.
+pub fn run_lockstep(
+    req: &WorkerRequest,
+    input: &mut dyn BufRead,
+    output: &mut dyn Write,
+) -> Result<RoundResult> {
+    let started_at = chrono::Utc::now();
+    let (runtime, library_load) = load_library(req)?;
+    let ds = req.dataset.as_ref();
+    let mut h = warm_up(&req.head, ds, req.sampling.warmup, library_load)?;
+    let say = |out: &mut dyn Write, e: &LockstepEvent| -> Result<()> {
+        let line = serde_json::to_string(e)
+            .map_err(|e| Error::Usage(format!("cannot encode a lockstep event: {e}")))?;
+        writeln!(out, "{line}")
+            .and_then(|_| out.flush())
+            .map_err(Error::Output)
+    };
+    say(output, &LockstepEvent::Ready { est_ms: h.est_ms })?;
+    let mut samples = Vec::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let n = input
+            .read_line(&mut line)
+            .map_err(|e| Error::Usage(format!("lockstep worker: cannot read a command: {e}")))?;
+        if n == 0 {
+            return Err(Error::Usage(
+                "lockstep worker: stdin closed before `finish`".into(),
+            ));
+        }
+        let cmd: LockstepCommand = serde_json::from_str(line.trim()).map_err(|e| {
+            Error::Usage(format!(
+                "lockstep worker: bad command {:?}: {e}",
+                line.trim()
+            ))
+        })?;
+        match cmd {
+            LockstepCommand::Time(n) => {
+                let xs = time_inferences(&mut h.session, n)?;
+                samples.extend_from_slice(&xs);
+                say(output, &LockstepEvent::Samples(xs))?;
+            }
+            LockstepCommand::Finish => break,
+        }
+    }
+    Ok(RoundResult {
+        device: req.head.device.name.clone(),
+        model: req.head.model.name.clone(),
+        model_file: req.head.model.file.display().to_string(),
+        model_sha256: crate::fs::sha256_file(&req.head.model.file)?,
+        runtime,
+        provider: h.session.provider.clone(),
+        input: input_name(ds)?,
+        round: round_of(req, started_at, samples, h.cold, peak_rss_mb())?,
+        accuracy: None,
+        paired: None,
+        block: None,
+    })
+}
+
+/// The reply a worker prints for a result.
+pub fn reply(result: Result<RoundResult>) -> WorkerReply {
+    match result {
+        Ok(r) => WorkerReply::Ok(Box::new(r)),
+        Err(e) => WorkerReply::Error {
+            message: e.one_line(),
+        },
+    }
 }
 
 /// Top-1/top-5 over the whole dataset, keeping each image's top-5.
@@ -195,13 +350,13 @@ pub fn accuracy_pass(ds: &Dataset, model: &Model, session: &mut PathSession) -> 
     })
 }
 
-/// The sampling a confirmation uses: no cap on samples, the confirmation budget.
-pub fn confirmation_sampling(base: &Sampling, rounds: u32, budget_seconds: f64) -> Sampling {
+/// The sampling of one confirmation round: `seconds_per_side` of block pairs.
+pub fn confirmation_sampling(base: &Sampling, seconds_per_side: f64) -> Sampling {
     Sampling {
         warmup: base.warmup,
         samples: 1_000_000,
-        rounds,
-        max_seconds: budget_seconds,
-        min_samples: base.min_samples,
+        rounds: 1,
+        max_seconds: seconds_per_side,
+        min_samples: 1,
     }
 }

@@ -122,6 +122,7 @@ pub fn load(path: &Path) -> Result<&'static RuntimeInfo> {
         RuntimeInfo {
             version,
             library: abs,
+            sha256: None,
         },
         env,
     ));
@@ -191,6 +192,15 @@ impl PathSession {
                 format!(
                     "model file not found (model {:?}; run scripts/setup.sh for the default suite)",
                     model.name
+                ),
+            ));
+        }
+        if let Some(p) = crate::store::lfs::pointer_at(file) {
+            return Err(Error::model(
+                file,
+                format!(
+                    "is a Git LFS pointer (object sha256 {}), not a model: run `git lfs pull`",
+                    &p.oid[..12]
                 ),
             ));
         }

@@ -39,10 +39,69 @@ pub struct WorkerRequest {
     /// The path measured.
     pub head: PathSpec,
     /// A second path (the base side of a confirmation) loaded in the same process
-    /// and timed in alternating blocks (A B B A ...): process-level state, which
-    /// moves latency by tens of percent between processes on small machines, then
-    /// hits both alike. It must run on the same library as `head`.
+    /// and timed in alternating blocks (A B B A ...): the machine's state, which
+    /// moves latency by tens of percent within seconds on small shared machines,
+    /// then hits both alike. It must run on the same library as `head`.
     pub paired: Option<PathSpec>,
+    /// How the timed inferences are grouped when two sides alternate.
+    #[serde(default)]
+    pub pairing: Pairing,
+    /// Lockstep mode: after its warm-up the worker answers timing commands on
+    /// stdin one JSON line at a time (see [`LockstepCommand`]), so that two worker
+    /// processes on different runtime libraries can alternate in blocks.
+    #[serde(default)]
+    pub lockstep: bool,
+}
+
+/// How two sides alternate.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Pairing {
+    /// Target duration of one block of inferences, milliseconds: a block holds
+    /// as many inferences as fit (at least one), so slow and fast models alike
+    /// alternate a few times per second.
+    pub block_ms: f64,
+    /// Create the paired (base) session before the head's. Rounds alternate it,
+    /// since the first session a process creates pays one-time costs.
+    pub base_first: bool,
+}
+
+impl Default for Pairing {
+    fn default() -> Self {
+        Pairing {
+            block_ms: 150.0,
+            base_first: true,
+        }
+    }
+}
+
+impl Pairing {
+    /// Inferences per block for a side whose inference takes `est_ms`.
+    pub fn block_len(&self, est_ms: f64) -> u32 {
+        if !(est_ms.is_finite() && est_ms > 0.0) {
+            return 1;
+        }
+        ((self.block_ms / est_ms).round() as u32).clamp(1, 1000)
+    }
+}
+
+/// A command to a lockstep worker (one JSON line on its stdin).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub enum LockstepCommand {
+    /// Time this many inferences and answer [`LockstepEvent::Samples`].
+    Time(u32),
+    /// Stop: answer with the whole round as a [`WorkerReply`].
+    Finish,
+}
+
+/// A lockstep worker's line on stdout before its final reply.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub enum LockstepEvent {
+    /// The session is created and warm; `est_ms` is its warm-up median.
+    Ready { est_ms: f64 },
+    /// The milliseconds of the inferences just timed.
+    Samples(Vec<f64>),
 }
 
 /// What a worker measured in one round.
@@ -61,6 +120,10 @@ pub struct RoundResult {
     /// The paired (base) side's samples from the same process, when asked for.
     #[serde(default)]
     pub paired: Option<Round>,
+    /// Inferences per block when two sides alternated (block `j` of one side
+    /// was timed next to block `j` of the other).
+    #[serde(default)]
+    pub block: Option<u32>,
 }
 
 /// The worker's answer: its measurement, or its error as one line.
@@ -107,6 +170,8 @@ preprocess = { resize = 256, crop = 224, interpolation = "bicubic", divisor = 1,
             dataset: s.dataset.clone(),
             head: side.clone(),
             paired: Some(side),
+            pairing: Pairing::default(),
+            lockstep: false,
         };
         let json = serde_json::to_string(&req).unwrap();
         let back: WorkerRequest = serde_json::from_str(&json).unwrap();

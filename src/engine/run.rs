@@ -51,6 +51,13 @@ pub fn run_suite(
         .iter()
         .map(|(d, m)| path_spec(d, m, runtime))
         .collect::<Result<Vec<_>>>()?;
+    // Which library build ran, whatever its path: hashed once per library.
+    let mut library_sha = std::collections::BTreeMap::new();
+    for s in &specs {
+        if !library_sha.contains_key(&s.library) && crate::fs::exists(&s.library) {
+            library_sha.insert(s.library.clone(), crate::fs::sha256_file(&s.library)?);
+        }
+    }
     let needs_dataset = paths.iter().any(|(_, m)| m.accuracy);
     let dataset = match (&suite.dataset, needs_dataset) {
         (Some(ds), true) => {
@@ -101,8 +108,12 @@ pub fn run_suite(
                     dataset: suite.dataset.clone(),
                     head: spec.clone(),
                     paired: None,
+                    pairing: Default::default(),
+                    lockstep: false,
                 };
-                results[i].push(spawn_round(&exe, &req)?);
+                let mut r = spawn_round(&exe, &req)?;
+                r.runtime.sha256 = library_sha.get(&spec.library).cloned();
+                results[i].push(r);
                 done += 1;
                 record.paths = assemble(paths, &results);
                 on_update(&record)?;
@@ -194,6 +205,11 @@ pub fn path_record(device: &Device, rs: &[RoundResult]) -> Option<PathRecord> {
         },
         rounds: rs.iter().map(|r| r.round.clone()).collect(),
         accuracy: rs.iter().find_map(|r| r.accuracy.clone()),
+        peak_rss_mb: crate::stats::median(
+            &rs.iter()
+                .filter_map(|r| r.round.peak_rss_mb)
+                .collect::<Vec<_>>(),
+        ),
     })
 }
 
@@ -228,6 +244,7 @@ mod tests {
             round: r,
             accuracy: p.accuracy,
             paired: None,
+            block: None,
         }
     }
 

@@ -272,6 +272,11 @@ fn seconds(d: Duration) -> String {
     }
 }
 
+/// How a worker ended, when it said nothing itself: its signal or exit code.
+pub fn describe_exit(status: &std::process::ExitStatus) -> String {
+    death(status, b"")
+}
+
 /// How a worker that sent no reply ended: its signal or exit code, and the last
 /// line it wrote on stderr.
 fn death(status: &ExitStatus, stderr: &[u8]) -> String {

@@ -75,6 +75,10 @@ pub struct PathRecord {
     pub cold_start_ms: ColdStart,
     /// Every round with every timed sample.
     pub rounds: Vec<Round>,
+    /// Peak resident memory of the worker, median over rounds, MiB (absent in
+    /// records of edgeperf versions that did not measure it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_mb: Option<f64>,
     /// `null` for latency-only models (`accuracy = false`).
     pub accuracy: Option<Accuracy>,
 }
@@ -138,6 +142,10 @@ pub struct Round {
     /// Every timed inference, in order, milliseconds.
     pub samples_ms: Vec<f64>,
     pub latency_ms: LatencySummary,
+    /// Peak resident memory of the worker process after the timed inferences
+    /// (VmHWM), MiB; only for rounds that ran one session alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_mb: Option<f64>,
 }
 
 impl RunRecord {
@@ -161,6 +169,10 @@ pub struct RuntimeInfo {
     pub version: String,
     /// Absolute path of the shared library.
     pub library: PathBuf,
+    /// SHA-256 of the library file: which build ran, whatever its path (absent in
+    /// older records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// The environment fingerprint recorded with every run.

@@ -75,6 +75,11 @@ pub fn reasons(p: &PathComparison) -> Vec<String> {
     if let Some(a) = &p.accuracy {
         r.push(format!("accuracy: {} — {}", a.verdict.as_str(), a.reason));
     }
+    for x in &p.resources {
+        if x.verdict != crate::compare::Verdict::Unchanged {
+            r.push(format!("{}: {} — {}", x.what, x.verdict.as_str(), x.reason));
+        }
+    }
     r.extend(p.notes.iter().cloned());
     r
 }

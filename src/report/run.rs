@@ -5,7 +5,9 @@ use crate::record::RunRecord;
 
 /// The summary table `edgeperf run` prints: one row per path.
 pub fn run_table(record: &RunRecord) -> String {
-    let mut t = Table::new(&[
+    // Peak memory shows when the run measured it (records of older versions did not).
+    let memory = record.paths.iter().any(|p| p.peak_rss_mb.is_some());
+    let mut headers = vec![
         ("device", Align::Left),
         ("model", Align::Left),
         ("EP", Align::Left),
@@ -14,9 +16,12 @@ pub fn run_table(record: &RunRecord) -> String {
         ("p99 ms", Align::Right),
         ("FPS", Align::Right),
         ("cold ms", Align::Right),
-        ("top-1", Align::Right),
-        ("top-5", Align::Right),
-    ]);
+    ];
+    if memory {
+        headers.push(("peak MiB", Align::Right));
+    }
+    headers.extend([("top-1", Align::Right), ("top-5", Align::Right)]);
+    let mut t = Table::new(&headers);
     for p in &record.paths {
         let ep = if p.provider_ran == p.provider_requested {
             p.provider_ran.to_string()
@@ -33,7 +38,7 @@ pub fn run_table(record: &RunRecord) -> String {
             ),
             None => ("-".into(), "-".into()),
         };
-        t.row(vec![
+        let mut row = vec![
             p.device.clone(),
             p.model.clone(),
             ep,
@@ -45,9 +50,16 @@ pub fn run_table(record: &RunRecord) -> String {
                 "{:.0}",
                 p.cold_start_ms.session_create + p.cold_start_ms.first_inference
             ),
-            t1,
-            t5,
-        ]);
+        ];
+        if memory {
+            row.push(
+                p.peak_rss_mb
+                    .map(|m| format!("{m:.0}"))
+                    .unwrap_or_else(|| "-".into()),
+            );
+        }
+        row.extend([t1, t5]);
+        t.row(row);
     }
     t.render()
 }

@@ -67,6 +67,12 @@ impl GitTree {
         })
     }
 
+    /// The repository's git directory (`.git`, or the common directory of a
+    /// worktree), where git-lfs keeps its objects.
+    pub fn git_dir(&self) -> &Path {
+        self.repo.commondir()
+    }
+
     /// The repository's working directory.
     pub fn workdir(&self) -> Option<&Path> {
         self.repo.workdir()

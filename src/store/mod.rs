@@ -3,8 +3,10 @@
 //! commits ([`git`]). Every read names its file in errors (through `crate::fs`);
 //! every write is atomic.
 
+pub mod artifacts;
 pub mod baselines;
 pub mod git;
+pub mod lfs;
 
 use std::path::Path;
 

@@ -5,14 +5,31 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// Thresholds and budgets of the comparator. Every field has a documented default.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct CompareConfig {
     pub latency: LatencyRule,
     pub accuracy: AccuracyRule,
     pub confirm: ConfirmRule,
+    /// Peak resident memory of the worker (VmHWM) against the baseline's.
+    pub memory: ResourceRule,
+    /// Cold start (session creation + first inference) against the baseline's.
+    pub cold_start: ResourceRule,
     /// Overrides keyed by "device/model".
     pub paths: BTreeMap<String, PathOverride>,
+}
+
+impl Default for CompareConfig {
+    fn default() -> Self {
+        CompareConfig {
+            latency: LatencyRule::default(),
+            accuracy: AccuracyRule::default(),
+            confirm: ConfirmRule::default(),
+            memory: ResourceRule::default(),
+            cold_start: ResourceRule::cold_start(),
+            paths: BTreeMap::new(),
+        }
+    }
 }
 
 /// Latency rule: a change counts only past `min_change` (fraction, 0.03 = 3%).
@@ -60,20 +77,35 @@ impl Default for AccuracyRule {
     }
 }
 
-/// Confirmation of a suspected latency regression by interleaved A-B rounds.
+/// Confirmation: base and head re-measured in alternating blocks, round after
+/// round, until the interval on the change is decisive.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ConfirmRule {
     pub enabled: bool,
     /// Confirm every path that has a baseline, not only screen suspects. On by
-    /// default: processes on small shared machines settle on latency levels far
-    /// apart (docs/DETECTION.md), so a screen against a stored run can miss a
-    /// slowdown that a change of level hides.
+    /// default: small shared machines move latency by tens of percent within
+    /// seconds (docs/DETECTION.md), so a screen against a stored run can miss a
+    /// slowdown that such a change hides.
     pub always: bool,
-    /// Measurement seconds per path per side (base and head each get this much).
+    /// Most measurement seconds per side per path; the confirmation stops earlier
+    /// once its interval is decisive.
     pub budget_seconds: f64,
-    /// A-B round pairs.
+    /// Most rounds (each a fresh worker process, or two in lockstep).
     pub rounds: u32,
+    /// Rounds before the first look at the interval (6 is the smallest number of
+    /// rounds whose sign-test interval reaches 95%).
+    pub min_rounds: u32,
+    /// Measurement seconds per side in one round.
+    pub round_seconds: f64,
+    /// Duration of one block of inferences when the sides alternate, ms.
+    pub block_ms: f64,
+    /// Untimed inferences of each side before a round's blocks.
+    pub warmup: u32,
+    /// A path whose base side cannot be had (its model, runtime library or suite
+    /// is not available here) fails the comparison instead of being inconclusive
+    /// (`compare --require-base`).
+    pub require_base: bool,
 }
 
 impl Default for ConfirmRule {
@@ -81,8 +113,45 @@ impl Default for ConfirmRule {
         ConfirmRule {
             enabled: true,
             always: true,
-            budget_seconds: 20.0,
-            rounds: 10,
+            budget_seconds: 12.0,
+            rounds: 20,
+            min_rounds: 6,
+            round_seconds: 0.6,
+            block_ms: 150.0,
+            warmup: 5,
+            require_base: false,
+        }
+    }
+}
+
+/// A resource judged against the baseline (peak memory, cold start): a change
+/// counts past `max_increase` (a fraction) *and* `min_increase` (absolute: MiB
+/// for memory, ms for cold start), so small values do not fail on noise.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResourceRule {
+    pub enabled: bool,
+    pub max_increase: f64,
+    pub min_increase: f64,
+}
+
+impl Default for ResourceRule {
+    fn default() -> Self {
+        ResourceRule {
+            enabled: true,
+            max_increase: 0.10,
+            min_increase: 8.0,
+        }
+    }
+}
+
+impl ResourceRule {
+    /// The cold-start default: +25% and at least 20 ms.
+    pub fn cold_start() -> ResourceRule {
+        ResourceRule {
+            enabled: true,
+            max_increase: 0.25,
+            min_increase: 20.0,
         }
     }
 }
@@ -94,6 +163,8 @@ pub struct PathOverride {
     pub min_change: Option<f64>,
     pub max_top1_drop_points: Option<f64>,
     pub alpha: Option<f64>,
+    pub memory_max_increase: Option<f64>,
+    pub cold_start_max_increase: Option<f64>,
 }
 
 impl CompareConfig {
@@ -141,8 +212,37 @@ impl CompareConfig {
             0.0,
             36000.0,
         )?;
-        if self.confirm.rounds < 3 {
-            return Err(("compare.confirm.rounds".into(), "must be at least 3".into()));
+        if self.confirm.min_rounds < 6 {
+            return Err((
+                "compare.confirm.min_rounds".into(),
+                "must be at least 6 (the fewest rounds whose sign-test interval reaches 95%)"
+                    .into(),
+            ));
+        }
+        if self.confirm.rounds < self.confirm.min_rounds {
+            return Err((
+                "compare.confirm.rounds".into(),
+                format!("must be at least min_rounds ({})", self.confirm.min_rounds),
+            ));
+        }
+        frac(
+            "compare.confirm.round_seconds",
+            self.confirm.round_seconds,
+            0.0,
+            3600.0,
+        )?;
+        frac(
+            "compare.confirm.block_ms",
+            self.confirm.block_ms,
+            0.0,
+            60000.0,
+        )?;
+        for (k, r) in [
+            ("compare.memory", &self.memory),
+            ("compare.cold_start", &self.cold_start),
+        ] {
+            frac(&format!("{k}.max_increase"), r.max_increase, 0.0, 100.0)?;
+            frac(&format!("{k}.min_increase"), r.min_increase, -1e-12, 1e9)?;
         }
         for (k, o) in &self.paths {
             if !k.contains('/') {
@@ -156,6 +256,14 @@ impl CompareConfig {
             }
             if let Some(v) = o.alpha {
                 frac(&format!("compare.paths.\"{k}\".alpha"), v, 0.0, 1.0)?;
+            }
+            for (name, v) in [
+                ("memory_max_increase", o.memory_max_increase),
+                ("cold_start_max_increase", o.cold_start_max_increase),
+            ] {
+                if let Some(v) = v {
+                    frac(&format!("compare.paths.\"{k}\".{name}"), v, 0.0, 100.0)?;
+                }
             }
             if let Some(v) = o.max_top1_drop_points {
                 frac(

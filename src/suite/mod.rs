@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::preprocess::Preprocess;
 
-pub use compare::{AccuracyRule, CompareConfig, ConfirmRule, LatencyRule, PathOverride};
+pub use compare::{
+    AccuracyRule, CompareConfig, ConfirmRule, LatencyRule, PathOverride, ResourceRule,
+};
 pub use parse::PreprocessSpec;
 
 /// Newest suite schema this build understands.

@@ -188,6 +188,7 @@ pub fn path_record(
         runtime: RuntimeInfo {
             version: "1.31.1".into(),
             library: PathBuf::from("/opt/ort/libonnxruntime.so.1.31.1"),
+            sha256: None,
         },
         fps: 1000.0 / latency_ms.mean,
         latency_ms,
@@ -202,9 +203,11 @@ pub fn path_record(
                 cold_start_ms: cold,
                 samples_ms: s.clone(),
                 latency_ms: LatencySummary::from_samples(s).expect("round samples"),
+                peak_rss_mb: None,
             })
             .collect(),
         accuracy: correct.map(accuracy),
+        peak_rss_mb: None,
     }
 }
 

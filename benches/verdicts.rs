@@ -1,0 +1,374 @@
+//! Verdicts for every kind of change a pull request makes (docs/DETECTION.md):
+//! nothing, the model (+5%, +11%), the threads (1 -> 2, 2 -> 1), a provider option
+//! (OpenVINO `num_of_threads`), the runtime library (ONNX Runtime 1.31.1 -> the
+//! 1.24.1 OpenVINO build), and nothing across two processes. Each comparison is
+//! judged exactly as `edgeperf compare` confirms a path: rounds of alternating
+//! blocks (in one worker, or two workers in lockstep when the libraries differ),
+//! the block-median log-ratio per round, sequential looks at the sign-test
+//! interval (`compare.confirm` defaults), the default 3% minimum change.
+//!
+//!   cargo bench --bench verdicts                      # 40 rounds per kind (~10 min on 2 cores)
+//!   EDGEPERF_VERDICTS_ROUNDS=60 cargo bench --bench verdicts
+//!   EDGEPERF_VERDICTS_DATA=.edgeperf/verdicts/rounds.json cargo bench --bench verdicts  # re-judge
+//!
+//! Measurement: the kinds take turns round by round (so the machine's drift
+//! spreads over all of them); each round is one confirmation round with the
+//! default rule (0.6 s per side in blocks of ~150 ms, 5 warm-up inferences).
+//! Judging: 200 comparisons per kind, each a seeded random order of that kind's
+//! rounds fed to the sequential rule until it decides or runs out of rounds or
+//! budget; they reuse rounds, so they are not independent. Consecutive disjoint
+//! windows are judged too.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use edgeperf::compare::latency::{block_log_ratio, is_look, judge_log_ratios, Verdict};
+use edgeperf::engine::measure::confirmation_sampling;
+use edgeperf::engine::run::path_spec;
+use edgeperf::engine::{Pairing, PathSpec, RoundResult, WorkerRequest, WORKER_PROTOCOL};
+use edgeperf::suite::{CompareConfig, Suite};
+use serde::{Deserialize, Serialize};
+
+const DRAWS: usize = 200;
+
+/// One kind of change: its base and head sides, and whether they need two processes.
+struct Kind {
+    name: &'static str,
+    base: PathSpec,
+    head: PathSpec,
+    lockstep: bool,
+    /// What a right verdict is: `None` for no change.
+    expect: Option<Verdict>,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+struct RoundData {
+    /// ln(head/base): median over the round's block pairs.
+    d: f64,
+    /// Measurement seconds of each side.
+    secs: f64,
+    /// Wall seconds of the whole round (processes, sessions, warm-up included).
+    wall: f64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Data {
+    kinds: Vec<(String, Vec<RoundData>)>,
+}
+
+fn kinds(suite: &Suite) -> Vec<Kind> {
+    let cpu = suite.device("cpu").expect("cpu device");
+    let ov = suite.device("openvino-cpu").expect("openvino-cpu device");
+    let model = suite.model("mobilenet_v2").expect("mobilenet_v2");
+    let a = path_spec(cpu, model, None).expect("cpu runtime");
+    let with_model = |file: &str| {
+        let mut s = a.clone();
+        s.model.file = PathBuf::from(file);
+        assert!(
+            s.model.file.exists(),
+            "run scripts/setup-assets.sh: {file} is missing"
+        );
+        s
+    };
+    let threads = |n: usize| {
+        let mut s = a.clone();
+        s.device.intra_threads = n;
+        s
+    };
+    let ov_threads = |n: &str| {
+        let mut s = path_spec(ov, model, None).expect("openvino runtime");
+        s.device.options.insert("num_of_threads".into(), n.into());
+        s
+    };
+    let runtime_b = {
+        let mut s = a.clone();
+        s.library = ov.runtime.clone().expect("openvino-cpu names its library");
+        s
+    };
+    vec![
+        Kind {
+            name: "no change",
+            base: a.clone(),
+            head: a.clone(),
+            lockstep: false,
+            expect: None,
+        },
+        Kind {
+            name: "no change, across processes",
+            base: a.clone(),
+            head: a.clone(),
+            lockstep: true,
+            expect: None,
+        },
+        Kind {
+            name: "model +5%",
+            base: a.clone(),
+            head: with_model(".edgeperf/models/mobilenet_v2_slow5.onnx"),
+            lockstep: false,
+            expect: Some(Verdict::Regressed),
+        },
+        Kind {
+            name: "model +11%",
+            base: a.clone(),
+            head: with_model(".edgeperf/models/mobilenet_v2_slow11.onnx"),
+            lockstep: false,
+            expect: Some(Verdict::Regressed),
+        },
+        Kind {
+            name: "threads 2 -> 1",
+            base: threads(2),
+            head: threads(1),
+            lockstep: false,
+            expect: Some(Verdict::Regressed),
+        },
+        Kind {
+            name: "threads 1 -> 2",
+            base: threads(1),
+            head: threads(2),
+            lockstep: false,
+            expect: Some(Verdict::Improved),
+        },
+        Kind {
+            name: "OpenVINO num_of_threads 2 -> 1",
+            base: ov_threads("2"),
+            head: ov_threads("1"),
+            lockstep: false,
+            expect: Some(Verdict::Regressed),
+        },
+        Kind {
+            name: "runtime 1.31.1 -> 1.24.1",
+            base: a.clone(),
+            head: runtime_b,
+            lockstep: true,
+            expect: None,
+        },
+    ]
+}
+
+fn request(k: &Kind, round: u32, cfg: &CompareConfig, suite: &Suite) -> WorkerRequest {
+    let mut sampling = confirmation_sampling(&suite.sampling, cfg.confirm.round_seconds);
+    sampling.warmup = cfg.confirm.warmup;
+    WorkerRequest {
+        protocol: WORKER_PROTOCOL,
+        round,
+        sampling,
+        accuracy: false,
+        dataset: suite.dataset.clone(),
+        head: k.head.clone(),
+        paired: Some(k.base.clone()),
+        pairing: Pairing {
+            block_ms: cfg.confirm.block_ms,
+            base_first: round.is_multiple_of(2),
+        },
+        lockstep: false,
+    }
+}
+
+fn measure_round(exe: &Path, k: &Kind, req: &WorkerRequest) -> RoundResult {
+    if k.lockstep {
+        let mut base = req.clone();
+        base.head = k.base.clone();
+        edgeperf::engine::lockstep::run_pair(exe, &base, req).expect("lockstep round")
+    } else {
+        edgeperf::engine::spawn::spawn_round(exe, req).expect("worker round")
+    }
+}
+
+fn collect(n: usize, suite: &Suite, cfg: &CompareConfig) -> Data {
+    let exe = PathBuf::from("target/release/edgeperf");
+    assert!(exe.exists(), "build first: cargo build --release");
+    let ks = kinds(suite);
+    let mut data: Vec<(String, Vec<RoundData>)> = ks
+        .iter()
+        .map(|k| (k.name.to_string(), Vec::new()))
+        .collect();
+    for i in 0..n {
+        for (j, k) in ks.iter().enumerate() {
+            let t = Instant::now();
+            let r = measure_round(&exe, k, &request(k, i as u32, cfg, suite));
+            let base = r.paired.as_ref().expect("paired samples");
+            let d = block_log_ratio(
+                &base.samples_ms,
+                &r.round.samples_ms,
+                r.block.unwrap_or(1) as usize,
+            )
+            .expect("block pairs");
+            let secs = (base.samples_ms.iter().sum::<f64>()
+                + r.round.samples_ms.iter().sum::<f64>())
+                / 2e3;
+            data[j].1.push(RoundData {
+                d,
+                secs,
+                wall: t.elapsed().as_secs_f64(),
+            });
+        }
+        eprintln!(
+            "round {:3}/{n}: {}",
+            i + 1,
+            data.iter()
+                .map(|(name, v)| format!(
+                    "{name} {:+.1}%",
+                    100.0 * (v.last().unwrap().d.exp() - 1.0)
+                ))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
+    }
+    Data { kinds: data }
+}
+
+/// One sequential comparison over `rounds` in order: (verdict, rounds used,
+/// measurement seconds per side, wall seconds).
+fn sequential(rounds: &[&RoundData], cfg: &CompareConfig) -> (Verdict, usize, f64, f64) {
+    let c = &cfg.confirm;
+    let (mut d, mut secs, mut wall) = (Vec::new(), 0.0, 0.0);
+    let mut verdict = Verdict::Inconclusive;
+    for r in rounds.iter().take(c.rounds as usize) {
+        d.push(r.d);
+        secs += r.secs;
+        wall += r.wall;
+        let n = d.len();
+        let out = secs >= c.budget_seconds;
+        if is_look(n, c.min_rounds as usize, c.rounds as usize) || out {
+            verdict = judge_log_ratios(&d, &cfg.latency, secs).verdict;
+            if verdict != Verdict::Inconclusive || out {
+                break;
+            }
+        }
+    }
+    (verdict, d.len(), secs, wall)
+}
+
+/// A seeded permutation (xorshift, Fisher-Yates).
+fn permutation(n: usize, seed: u64) -> Vec<usize> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut p: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        p.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+    p
+}
+
+#[derive(Default)]
+struct Tally {
+    n: usize,
+    regressed: usize,
+    improved: usize,
+    unchanged: usize,
+    inconclusive: usize,
+    rounds: Vec<f64>,
+    secs: Vec<f64>,
+    wall: Vec<f64>,
+}
+
+impl Tally {
+    fn add(&mut self, (v, n, secs, wall): (Verdict, usize, f64, f64)) {
+        self.n += 1;
+        match v {
+            Verdict::Regressed => self.regressed += 1,
+            Verdict::Improved => self.improved += 1,
+            Verdict::Unchanged => self.unchanged += 1,
+            Verdict::Inconclusive => self.inconclusive += 1,
+        }
+        self.rounds.push(n as f64);
+        self.secs.push(secs);
+        self.wall.push(wall);
+    }
+    fn pct(&self, k: usize) -> String {
+        format!(
+            "{k}/{} ({:.1}%)",
+            self.n,
+            100.0 * k as f64 / self.n.max(1) as f64
+        )
+    }
+}
+
+fn median(v: &[f64]) -> f64 {
+    edgeperf::stats::median(v).unwrap_or(f64::NAN)
+}
+
+fn main() {
+    let suite = Suite::load(Path::new("edgeperf.toml")).expect("edgeperf.toml");
+    let cfg = CompareConfig::default();
+    let data: Data = match std::env::var_os("EDGEPERF_VERDICTS_DATA") {
+        Some(f) => {
+            serde_json::from_slice(&std::fs::read(&f).expect("data file")).expect("data json")
+        }
+        None => {
+            let n = std::env::var("EDGEPERF_VERDICTS_ROUNDS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(40);
+            let d = collect(n, &suite, &cfg);
+            let out = PathBuf::from(".edgeperf/verdicts/rounds.json");
+            std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+            std::fs::write(&out, serde_json::to_vec(&d).unwrap()).unwrap();
+            eprintln!("raw rounds: {}", out.display());
+            d
+        }
+    };
+    let expects: Vec<(&str, Option<Verdict>)> =
+        kinds(&suite).iter().map(|k| (k.name, k.expect)).collect();
+    println!(
+        "{} rounds per kind; rule: compare.confirm defaults (min {} rounds, looks every 2, at most {} rounds or {} s per side, {} s per side per round, blocks of {} ms), min change {:.0}%\n",
+        data.kinds.first().map(|k| k.1.len()).unwrap_or(0),
+        cfg.confirm.min_rounds,
+        cfg.confirm.rounds,
+        cfg.confirm.budget_seconds,
+        cfg.confirm.round_seconds,
+        cfg.confirm.block_ms,
+        100.0 * cfg.latency.min_change
+    );
+    println!("| change | median round ratio (all rounds) | regressed | improved | unchanged | inconclusive | rounds (median) | s per side (median / p90) | wall s (median) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (name, rounds) in &data.kinds {
+        let truth = median(&rounds.iter().map(|r| r.d).collect::<Vec<_>>()).exp() - 1.0;
+        let mut t = Tally::default();
+        for s in 0..DRAWS {
+            let order: Vec<&RoundData> = permutation(rounds.len(), s as u64 + 1)
+                .into_iter()
+                .map(|i| &rounds[i])
+                .collect();
+            t.add(sequential(&order, &cfg));
+        }
+        let mut secs = t.secs.clone();
+        secs.sort_by(f64::total_cmp);
+        let p90 = secs.get((secs.len() * 9) / 10).copied().unwrap_or(f64::NAN);
+        println!(
+            "| {name} | {:+.1}% | {} | {} | {} | {} | {:.0} | {:.1} / {:.1} | {:.1} |",
+            100.0 * truth,
+            t.pct(t.regressed),
+            t.pct(t.improved),
+            t.pct(t.unchanged),
+            t.pct(t.inconclusive),
+            median(&t.rounds),
+            median(&t.secs),
+            p90,
+            median(&t.wall)
+        );
+        // Disjoint windows: consecutive rounds, each comparison starting where the last stopped.
+        let mut w = Tally::default();
+        let mut at = 0;
+        while at + cfg.confirm.min_rounds as usize <= rounds.len() {
+            let order: Vec<&RoundData> = rounds[at..].iter().collect();
+            let r = sequential(&order, &cfg);
+            at += r.1;
+            w.add(r);
+        }
+        let expect = expects
+            .iter()
+            .find(|e| e.0 == name.as_str())
+            .and_then(|e| e.1);
+        eprintln!(
+            "{name}: disjoint windows regressed {} improved {} unchanged {} inconclusive {} (expected {:?})",
+            w.pct(w.regressed),
+            w.pct(w.improved),
+            w.pct(w.unchanged),
+            w.pct(w.inconclusive),
+            expect
+        );
+    }
+}

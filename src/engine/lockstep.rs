@@ -1,0 +1,190 @@
+//! Two worker processes in lockstep: the base side on its runtime library, the
+//! head side on another (ONNX Runtime allows one library per process), timed in
+//! alternating blocks exactly like two sessions paired in one process. Each
+//! worker warms up and waits on stdin; the parent tells one side to time a block,
+//! then the other (A B B A ...), so only one process computes at a time and both
+//! see the same machine state, block by block.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use super::measure::block_pairs;
+use super::protocol::{LockstepCommand, LockstepEvent, RoundResult, WorkerReply, WorkerRequest};
+use crate::error::{Error, Result};
+
+/// One lockstep worker process.
+struct Side {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    device: String,
+    model: String,
+    round: u32,
+}
+
+impl Side {
+    fn start(exe: &Path, req: &WorkerRequest) -> Result<Side> {
+        let fail = |message: String| worker_error(req, message);
+        let mut child = Command::new(exe)
+            .arg("__worker")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| fail(format!("{}: cannot start the worker: {e}", exe.display())))?;
+        let mut stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| fail("no stdin for the worker".into()))?;
+        let stdout = BufReader::new(
+            child
+                .stdout
+                .take()
+                .ok_or_else(|| fail("no stdout for the worker".into()))?,
+        );
+        let line = serde_json::to_string(req)
+            .map_err(|e| fail(format!("cannot encode the request: {e}")))?;
+        writeln!(stdin, "{line}").map_err(|e| fail(format!("cannot send the request: {e}")))?;
+        Ok(Side {
+            child,
+            stdin,
+            stdout,
+            device: req.head.device.name.clone(),
+            model: req.head.model.name.clone(),
+            round: req.round,
+        })
+    }
+
+    fn error(&self, message: String) -> Error {
+        Error::Worker {
+            device: self.device.clone(),
+            model: self.model.clone(),
+            round: self.round,
+            message,
+        }
+    }
+
+    /// The next line the worker prints: an event, or its final reply.
+    fn read(&mut self) -> Result<std::result::Result<LockstepEvent, WorkerReply>> {
+        let mut line = String::new();
+        let n = self
+            .stdout
+            .read_line(&mut line)
+            .map_err(|e| self.error(format!("cannot read the worker: {e}")))?;
+        if n == 0 {
+            let status = self.child.wait().map_err(|e| self.error(e.to_string()))?;
+            return Err(self.error(super::spawn::describe_exit(&status)));
+        }
+        if let Ok(e) = serde_json::from_str::<LockstepEvent>(&line) {
+            return Ok(Ok(e));
+        }
+        serde_json::from_str::<WorkerReply>(&line)
+            .map(Err)
+            .map_err(|e| {
+                self.error(format!(
+                    "malformed line from the worker ({e}): {}",
+                    line.trim()
+                ))
+            })
+    }
+
+    fn send(&mut self, cmd: &LockstepCommand) -> Result<()> {
+        let line = serde_json::to_string(cmd).map_err(|e| self.error(e.to_string()))?;
+        writeln!(self.stdin, "{line}")
+            .and_then(|_| self.stdin.flush())
+            .map_err(|e| self.error(format!("the worker stopped listening: {e}")))
+    }
+
+    fn ready(&mut self) -> Result<f64> {
+        match self.read()? {
+            Ok(LockstepEvent::Ready { est_ms }) => Ok(est_ms),
+            Err(WorkerReply::Error { message }) => Err(self.error(message)),
+            other => Err(self.error(format!("expected `ready`, got {other:?}"))),
+        }
+    }
+
+    fn time(&mut self, n: u32) -> Result<Vec<f64>> {
+        self.send(&LockstepCommand::Time(n))?;
+        match self.read()? {
+            Ok(LockstepEvent::Samples(xs)) if xs.len() == n as usize => Ok(xs),
+            Ok(LockstepEvent::Samples(xs)) => {
+                Err(self.error(format!("asked for {n} timed inferences, got {}", xs.len())))
+            }
+            Err(WorkerReply::Error { message }) => Err(self.error(message)),
+            other => Err(self.error(format!("expected samples, got {other:?}"))),
+        }
+    }
+
+    fn finish(mut self) -> Result<RoundResult> {
+        self.send(&LockstepCommand::Finish)?;
+        let reply = self.read()?;
+        let _ = self.child.wait();
+        match reply {
+            Err(WorkerReply::Ok(r)) => Ok(*r),
+            Err(WorkerReply::Error { message }) => Err(self.error(message)),
+            Ok(e) => Err(self.error(format!("expected the final reply, got {e:?}"))),
+        }
+    }
+}
+
+impl Drop for Side {
+    fn drop(&mut self) {
+        // A side dropped on an error path must not outlive the comparison.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn worker_error(req: &WorkerRequest, message: String) -> Error {
+    Error::Worker {
+        device: req.head.device.name.clone(),
+        model: req.head.model.name.clone(),
+        round: req.round,
+        message,
+    }
+}
+
+/// Runs one lockstep round: `base` and `head` are requests for one side each
+/// (their `paired` is ignored). Returns the head's result with the base's round
+/// as its `paired` round, like an in-process pair.
+pub fn run_pair(exe: &Path, base: &WorkerRequest, head: &WorkerRequest) -> Result<RoundResult> {
+    let mut base_req = base.clone();
+    base_req.lockstep = true;
+    base_req.paired = None;
+    let mut head_req = head.clone();
+    head_req.lockstep = true;
+    head_req.paired = None;
+    // Start them one after the other so their set-up does not overlap in time
+    // either; rounds alternate who goes first.
+    let (mut a, mut b);
+    let (est_a, est_b);
+    if head.pairing.base_first {
+        a = Side::start(exe, &base_req)?;
+        est_a = a.ready()?;
+        b = Side::start(exe, &head_req)?;
+        est_b = b.ready()?;
+    } else {
+        b = Side::start(exe, &head_req)?;
+        est_b = b.ready()?;
+        a = Side::start(exe, &base_req)?;
+        est_a = a.ready()?;
+    }
+    let len = head.pairing.block_len(est_a.max(est_b));
+    for k in 0..block_pairs(&head.sampling, &head.pairing, len) {
+        if k % 4 == 0 || k % 4 == 3 {
+            a.time(len)?;
+            b.time(len)?;
+        } else {
+            b.time(len)?;
+            a.time(len)?;
+        }
+    }
+    let base_result = a.finish()?;
+    let mut head_result = b.finish()?;
+    head_result.paired = Some(base_result.round);
+    head_result.block = Some(len);
+    Ok(head_result)
+}
