@@ -345,36 +345,48 @@ fn kill_9_of_edgeperf_takes_its_worker_along() {
     );
 }
 
-#[test]
-fn sigint_during_compare_stops_the_confirmation_worker_and_writes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let lib = common::build_shared_library(d, "libhang.so", HANGS);
-    // The model file is the baseline's, so the base side of the confirmation
-    // is this file: no git needed. The worker hangs before it reads it.
-    let model = common::write(d, "m.onnx", "model bytes");
-    let sha = edgeperf::fs::sha256_file(&model).unwrap();
-    let mut p = fixtures::path_record(
-        "hang",
-        "m",
-        Provider::Cpu,
-        &fixtures::synth_rounds(9.0, 3, 40),
-        None,
-    );
-    p.model_sha256 = sha;
-    let run = fixtures::run_record(vec![p], fixtures::HEAD_COMMIT, true);
-    fixtures::write_baselines(&d.join("baselines"), &run);
-    fixtures::write_json(&d.join("head.json"), &run);
+/// A folder for `edgeperf compare head.json --suite suite.toml`: one path
+/// `hang/m` whose baseline ran on `base_lib` and whose head run on `head_lib`
+/// (the suite's runtime), with `device_extra` lines in the device block. The run
+/// and its baseline name this suite, model and libraries by their bytes, so the
+/// base side of the confirmation is all here (no git; libraries are found by
+/// hash, never loaded by edgeperf itself). Same library: one worker holds both
+/// sides; two libraries: two workers in lockstep.
+fn compare_fixture(d: &Path, head_lib: &Path, base_lib: &Path, device_extra: &str) -> PathBuf {
     let suite = common::write(
         d,
         "suite.toml",
         &format!(
-            "[[device]]\nname = \"hang\"\nruntime = \"{}\"\n[[model]]\nname = \"m\"\nfile = \"m.onnx\"\naccuracy = false\npreprocess = {{ resize = 8, crop = 8 }}\n",
-            lib.display()
+            "[[device]]\nname = \"hang\"\nruntime = \"{}\"\n{device_extra}\n[[model]]\nname = \"m\"\nfile = \"m.onnx\"\naccuracy = false\npreprocess = {{ resize = 8, crop = 8 }}\n",
+            head_lib.display()
         ),
     );
-    let out = d.join("out/compare.json");
-    let m = Marker::new("compare");
+    // The workers hang before they read the model.
+    let model = common::write(d, "m.onnx", "model bytes");
+    let sha = |f: &Path| edgeperf::fs::sha256_file(f).unwrap();
+    let run_on = |lib: &Path| {
+        let mut p = fixtures::path_record(
+            "hang",
+            "m",
+            Provider::Cpu,
+            &fixtures::synth_rounds(9.0, 3, 40),
+            None,
+        );
+        p.model_sha256 = sha(&model);
+        p.runtime.library = lib.to_path_buf();
+        p.runtime.sha256 = Some(sha(lib));
+        let mut run = fixtures::run_record(vec![p], fixtures::HEAD_COMMIT, true);
+        run.suite.sha256 = sha(&suite);
+        run
+    };
+    fixtures::write_baselines(&d.join("baselines"), &run_on(base_lib));
+    fixtures::write_json(&d.join("head.json"), &run_on(head_lib));
+    suite
+}
+
+/// Starts `edgeperf compare head.json --format json --out out/compare.json`
+/// in `d` and waits until a confirmation worker runs.
+fn compare_until_a_worker_runs(d: &Path, suite: &Path, m: &Marker) -> Child {
     let child = m.start(
         &[
             "compare",
@@ -384,26 +396,92 @@ fn sigint_during_compare_stops_the_confirmation_worker_and_writes_nothing() {
             "--format",
             "json",
             "--out",
-            out.to_str().unwrap(),
+            "out/compare.json",
         ],
         d,
     );
-    assert!(
-        wait_until(Duration::from_secs(60), || m.worker(&child).is_some()),
-        "no confirmation worker started"
-    );
-    signal(child.id() as i32, libc::SIGINT);
-    let (code, stderr) = finish(child, Duration::from_secs(30));
-    assert_eq!(code, 130, "{stderr}");
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "{stderr}");
-    for want in [
-        "error: interrupted by SIGINT",
-        "hang/m, round 0",
-        "no comparison was written",
-    ] {
-        assert!(lines[0].contains(want), "{:?} lacks {want:?}", lines[0]);
+    if !wait_until(Duration::from_secs(60), || m.worker(&child).is_some()) {
+        let (code, stderr) = finish(child, Duration::from_secs(60));
+        panic!("no confirmation worker started; compare exited {code}: {stderr}");
     }
+    child
+}
+
+#[test]
+fn sigint_during_compare_stops_the_confirmation_workers_and_writes_nothing() {
+    // One worker with both sides, then two workers in lockstep (the base side's
+    // library differs: a second build of the hanging runtime).
+    for (case, second, killed) in [
+        ("in-process", false, "the worker was killed"),
+        ("lockstep", true, "the workers were killed"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let lib = common::build_shared_library(d, "libhang.so", HANGS);
+        let base_lib = match second {
+            false => lib.clone(),
+            true => common::build_shared_library(
+                d,
+                "libhang-base.so",
+                &format!("{HANGS}int base_build = 1;\n"),
+            ),
+        };
+        let suite = compare_fixture(d, &lib, &base_lib, "");
+        let m = Marker::new(case);
+        let child = compare_until_a_worker_runs(d, &suite, &m);
+        signal(child.id() as i32, libc::SIGINT);
+        let (code, stderr) = finish(child, Duration::from_secs(30));
+        assert_eq!(code, 130, "{case}: {stderr}");
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{case}: {stderr}");
+        for want in [
+            "error: interrupted by SIGINT",
+            killed,
+            "hang/m, round 0",
+            "no comparison was written",
+        ] {
+            assert!(
+                lines[0].contains(want),
+                "{case}: {:?} lacks {want:?}",
+                lines[0]
+            );
+        }
+        assert_eq!(
+            m.processes(),
+            vec![],
+            "{case}: processes of the compare remain"
+        );
+        assert_eq!(
+            names(&d.join("out")),
+            Vec::<String>::new(),
+            "{case}: files left"
+        );
+    }
+}
+
+/// Lockstep workers are talked to block by block rather than waited for; a
+/// watchdog gives them their time limit too. The path is then unconfirmed,
+/// with the reason in the comparison.
+#[test]
+fn hung_lockstep_workers_are_killed_at_their_time_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let lib = common::build_shared_library(d, "libhang.so", HANGS);
+    let base_lib = common::build_shared_library(
+        d,
+        "libhang-base.so",
+        &format!("{HANGS}int base_build = 1;\n"),
+    );
+    let suite = compare_fixture(d, &lib, &base_lib, "worker_timeout_seconds = 1");
+    let m = Marker::new("lockstep-timeout");
+    let child = compare_until_a_worker_runs(d, &suite, &m);
+    let (code, stderr) = finish(child, Duration::from_secs(90));
+    assert_eq!(code, 0, "{stderr}");
+    let c = read_json(&d.join("out/compare.json"));
+    let latency = c["paths"][0]["latency"].to_string();
+    assert!(
+        latency.contains("lockstep workers did not finish within their time limit of 2 s"),
+        "{latency}"
+    );
     assert_eq!(m.processes(), vec![], "processes of the compare remain");
-    assert_eq!(names(&d.join("out")), Vec::<String>::new(), "files left");
 }

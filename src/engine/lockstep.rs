@@ -26,11 +26,13 @@ struct Side {
 impl Side {
     fn start(exe: &Path, req: &WorkerRequest) -> Result<Side> {
         let fail = |message: String| worker_error(req, message);
-        let mut child = Command::new(exe)
-            .arg("__worker")
+        let mut cmd = Command::new(exe);
+        cmd.arg("__worker")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::null());
+        super::spawn::die_with_edgeperf(&mut cmd);
+        let mut child = cmd
             .spawn()
             .map_err(|e| fail(format!("{}: cannot start the worker: {e}", exe.display())))?;
         let mut stdin = child
@@ -149,7 +151,9 @@ fn worker_error(req: &WorkerRequest, message: String) -> Error {
 
 /// Runs one lockstep round: `base` and `head` are requests for one side each
 /// (their `paired` is ignored). Returns the head's result with the base's round
-/// as its `paired` round, like an in-process pair.
+/// as its `paired` round, like an in-process pair. The two workers together get
+/// the sum of their time limits (`spawn::time_limit`: two start-ups); past it, or
+/// on SIGINT/SIGTERM, both are killed.
 pub fn run_pair(exe: &Path, base: &WorkerRequest, head: &WorkerRequest) -> Result<RoundResult> {
     let mut base_req = base.clone();
     base_req.lockstep = true;
@@ -157,21 +161,74 @@ pub fn run_pair(exe: &Path, base: &WorkerRequest, head: &WorkerRequest) -> Resul
     let mut head_req = head.clone();
     head_req.lockstep = true;
     head_req.paired = None;
-    // Start them one after the other so their set-up does not overlap in time
-    // either; rounds alternate who goes first.
-    let (mut a, mut b);
+    let limit = super::spawn::time_limit(&base_req) + super::spawn::time_limit(&head_req);
+    let interrupted = |signal: i32| Error::Interrupted {
+        signal,
+        message: format!(
+            "the workers were killed ({}/{}, round {})",
+            head.head.device.name, head.head.model.name, head.round
+        ),
+    };
+    if let Some(sig) = crate::interrupt::received() {
+        return Err(interrupted(sig));
+    }
+    // The sides live here, so an error keeps them (alive or a zombie) until the
+    // watchdog is disarmed; then dropping them kills and reaps them.
+    let (mut a, mut b) = (None, None);
+    let mut dog = super::spawn::Watchdog::arm(limit);
+    let timed = time_blocks(exe, &base_req, &head_req, &dog, &mut a, &mut b);
+    let timed_out = dog.disarm();
+    if let Some(sig) = crate::interrupt::received() {
+        return Err(interrupted(sig));
+    }
+    if timed_out {
+        return Err(worker_error(
+            head,
+            format!(
+                "the lockstep workers did not finish within their time limit of {} and were killed",
+                super::spawn::seconds(limit)
+            ),
+        ));
+    }
+    let len = timed?;
+    let (Some(a), Some(b)) = (a, b) else {
+        return Err(worker_error(head, "a lockstep worker did not start".into()));
+    };
+    let base_result = a.finish()?;
+    let mut head_result = b.finish()?;
+    head_result.paired = Some(base_result.round);
+    head_result.block = Some(len);
+    Ok(head_result)
+}
+
+/// Starts the two sides one after the other (into `a` and `b`, which the caller
+/// owns), so their set-up does not overlap in time either (rounds alternate who
+/// goes first), each watched by `dog`, and times the block pairs. Returns the
+/// block length.
+fn time_blocks(
+    exe: &Path,
+    base: &WorkerRequest,
+    head: &WorkerRequest,
+    dog: &super::spawn::Watchdog,
+    a: &mut Option<Side>,
+    b: &mut Option<Side>,
+) -> Result<u32> {
+    let start = |req: &WorkerRequest, slot: &mut Option<Side>| -> Result<f64> {
+        let side = slot.insert(Side::start(exe, req)?);
+        dog.watch(side.child.id());
+        side.ready()
+    };
     let (est_a, est_b);
     if head.pairing.base_first {
-        a = Side::start(exe, &base_req)?;
-        est_a = a.ready()?;
-        b = Side::start(exe, &head_req)?;
-        est_b = b.ready()?;
+        est_a = start(base, a)?;
+        est_b = start(head, b)?;
     } else {
-        b = Side::start(exe, &head_req)?;
-        est_b = b.ready()?;
-        a = Side::start(exe, &base_req)?;
-        est_a = a.ready()?;
+        est_b = start(head, b)?;
+        est_a = start(base, a)?;
     }
+    let (Some(a), Some(b)) = (a.as_mut(), b.as_mut()) else {
+        return Err(worker_error(head, "a lockstep worker did not start".into()));
+    };
     let len = head.pairing.block_len(est_a.max(est_b));
     for k in 0..block_pairs(&head.sampling, &head.pairing, len) {
         if k % 4 == 0 || k % 4 == 3 {
@@ -182,9 +239,5 @@ pub fn run_pair(exe: &Path, base: &WorkerRequest, head: &WorkerRequest) -> Resul
             a.time(len)?;
         }
     }
-    let base_result = a.finish()?;
-    let mut head_result = b.finish()?;
-    head_result.paired = Some(base_result.round);
-    head_result.block = Some(len);
-    Ok(head_result)
+    Ok(len)
 }

@@ -148,29 +148,12 @@ struct Worker {
 
 impl Worker {
     fn start(exe: &Path, request: Vec<u8>) -> std::io::Result<Worker> {
-        let parent = std::process::id();
         let mut cmd = Command::new(exe);
         cmd.arg("__worker")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        // SAFETY: runs in the forked child before exec and only makes two system
-        // calls (async-signal-safe) and builds an error without allocating.
-        unsafe {
-            cmd.pre_exec(move || {
-                // Die with edgeperf. The signal is sent when the *thread* that
-                // forked exits: workers are spawned from the thread that waits
-                // for them.
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                // edgeperf died before the line above took effect.
-                if libc::getppid() as u32 != parent {
-                    return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
-                }
-                Ok(())
-            });
-        }
+        die_with_edgeperf(&mut cmd);
         let mut child = cmd.spawn()?;
         let (tx, exited) = mpsc::channel();
         let pid = child.id() as libc::id_t;
@@ -262,8 +245,134 @@ impl Worker {
     }
 }
 
+/// Makes the process `cmd` starts die with edgeperf (`PR_SET_PDEATHSIG`,
+/// SIGKILL), so not even a `kill -9` of edgeperf leaves a worker behind. The
+/// signal comes when the *thread* that spawned it exits: spawn workers from the
+/// thread that waits for them.
+pub fn die_with_edgeperf(cmd: &mut Command) {
+    let parent = std::process::id();
+    // SAFETY: runs in the forked child before exec and only makes two system
+    // calls (async-signal-safe) and builds an error without allocating.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // edgeperf died before the line above took effect.
+            if libc::getppid() as u32 != parent {
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Guards workers that are talked to rather than waited for (`lockstep`): a
+/// thread that kills every watched process (SIGKILL) when the time limit passes
+/// or edgeperf receives SIGINT/SIGTERM, so a blocked read on their pipes ends.
+pub struct Watchdog {
+    targets: std::sync::Arc<std::sync::Mutex<Vec<Target>>>,
+    cancel: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<bool>>,
+}
+
+/// A process to kill: by a pidfd, which names that process and no other even
+/// after it is reaped (Linux 5.3+), else by its pid.
+enum Target {
+    Pidfd(std::os::fd::OwnedFd),
+    Pid(u32),
+}
+
+impl Target {
+    fn of(pid: u32) -> Target {
+        // SAFETY: pidfd_open(2) takes a pid and flags; a non-negative result is
+        // a new file descriptor that we own.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+        match i32::try_from(fd) {
+            Ok(fd) if fd >= 0 => Target::Pidfd(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) }),
+            _ => Target::Pid(pid),
+        }
+    }
+
+    fn kill(&self) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: signals one process; a pidfd whose process is gone gives ESRCH.
+        unsafe {
+            match self {
+                Target::Pidfd(fd) => {
+                    let none: *const libc::siginfo_t = std::ptr::null();
+                    libc::syscall(
+                        libc::SYS_pidfd_send_signal,
+                        fd.as_raw_fd(),
+                        libc::SIGKILL,
+                        none,
+                        0,
+                    );
+                }
+                Target::Pid(pid) => {
+                    libc::kill(*pid as libc::pid_t, libc::SIGKILL);
+                }
+            }
+        }
+    }
+}
+
+impl Watchdog {
+    /// Starts watching; the limit counts from now.
+    pub fn arm(limit: Duration) -> Watchdog {
+        let targets = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Target>::new()));
+        let (cancel, cancelled) = mpsc::channel::<()>();
+        let watched = targets.clone();
+        let thread = std::thread::spawn(move || {
+            let deadline = Instant::now() + limit;
+            loop {
+                let now = Instant::now();
+                if now < deadline && crate::interrupt::received().is_none() {
+                    match cancelled.recv_timeout((deadline - now).min(POLL)) {
+                        Err(RecvTimeoutError::Timeout) => continue,
+                        _ => return false,
+                    }
+                }
+                if let Ok(ts) = watched.lock() {
+                    ts.iter().for_each(Target::kill);
+                }
+                return now >= deadline;
+            }
+        });
+        Watchdog {
+            targets,
+            cancel: Some(cancel),
+            thread: Some(thread),
+        }
+    }
+
+    /// Watches the process `pid`: call it right after spawning, before anything
+    /// can reap it.
+    pub fn watch(&self, pid: u32) {
+        if let Ok(mut ts) = self.targets.lock() {
+            ts.push(Target::of(pid));
+        }
+    }
+
+    /// Stops watching; whether the time limit had passed and the processes were
+    /// killed for it.
+    pub fn disarm(&mut self) -> bool {
+        drop(self.cancel.take());
+        self.thread
+            .take()
+            .map(|t| t.join().unwrap_or(false))
+            .unwrap_or(false)
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.disarm();
+    }
+}
+
 /// A duration as a user reads it: "2 s", "316 s", "0.5 s".
-fn seconds(d: Duration) -> String {
+pub fn seconds(d: Duration) -> String {
     let s = d.as_secs_f64();
     if s.fract() == 0.0 {
         format!("{s:.0} s")
