@@ -596,8 +596,24 @@ bad_suite! {
         good_plus("[compare]\naccuracy.max_top1_drop_points = 101\n") => ["compare.accuracy.max_top1_drop_points", "got 101"];
     suite_compare_zero_confirm_budget:
         good_plus("[compare]\nconfirm.budget_seconds = 0\n") => ["compare.confirm.budget_seconds", "got 0"];
-    suite_compare_two_confirm_rounds:
-        good_plus("[compare]\nconfirm.rounds = 2\n") => ["compare.confirm.rounds", "at least 3"];
+    suite_compare_confirm_rounds_below_min_rounds:
+        good_plus("[compare]\nconfirm.rounds = 4\n") => ["compare.confirm.rounds", "at least min_rounds (6)"];
+    suite_compare_min_rounds_below_six:
+        good_plus("[compare]\nconfirm.min_rounds = 5\n") => ["compare.confirm.min_rounds", "at least 6"];
+    suite_compare_zero_round_seconds:
+        good_plus("[compare]\nconfirm.round_seconds = 0\n") => ["compare.confirm.round_seconds", "got 0"];
+    suite_compare_block_of_a_minute:
+        good_plus("[compare]\nconfirm.block_ms = 60000\n") => ["compare.confirm.block_ms", "got 60000"];
+    suite_compare_zero_memory_increase:
+        good_plus("[compare]\nmemory.max_increase = 0\n") => ["compare.memory.max_increase", "got 0"];
+    suite_compare_negative_cold_start_floor:
+        good_plus("[compare]\ncold_start.min_increase = -1\n") => ["compare.cold_start.min_increase", "got -1"];
+    suite_compare_path_memory_increase_zero:
+        good_plus("[compare.paths.\"cpu/mobilenet_v2\"]\nmemory_max_increase = 0\n")
+            => ["compare.paths.\"cpu/mobilenet_v2\".memory_max_increase", "got 0"];
+    suite_compare_path_cold_start_increase_too_large:
+        good_plus("[compare.paths.\"cpu/mobilenet_v2\"]\ncold_start_max_increase = 200\n")
+            => ["compare.paths.\"cpu/mobilenet_v2\".cold_start_max_increase", "got 200"];
     suite_compare_path_key_without_a_slash:
         good_plus("[compare.paths.\"cpu-mobilenet_v2\"]\nmin_change = 0.05\n")
             => ["compare.paths.\"cpu-mobilenet_v2\"", "\"device/model\""];
@@ -811,7 +827,7 @@ fn runtime_path_that_is_a_directory_names_it() {
     expect_error(
         &on_runtime(&lib),
         &[],
-        &[lib.to_str().unwrap(), "cannot load ONNX Runtime library"],
+        &[lib.to_str().unwrap(), "directory"],
     );
 }
 
