@@ -8,6 +8,7 @@
 //! One test, because the steps build on each other. It takes a couple of minutes
 //! (three suite runs plus an interleaved confirmation). Run it with
 //! `cargo test --release --test e2e_pr -- --nocapture` to see each step's tables.
+#![cfg(feature = "github")] // the GitHub client is the default `github` feature
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! `edgeperf::github` against a fake GitHub API on 127.0.0.1.
+#![cfg(feature = "github")] // the GitHub client is the default `github` feature
 
 #[path = "common/fake_github.rs"]
 mod fake_github;
