@@ -198,8 +198,9 @@ fi
 "$VPY" - "$REQ" <<'PY' || die "the venv's onnxruntime is not the one $REQ pins for this Python"
 import sys, onnxruntime
 from packaging.requirements import Requirement
-want = [str(r.specifier).lstrip("=") for r in (Requirement(l.split("#")[0]) for l in open(sys.argv[1])
-        if l.split("#")[0].strip()) if r.name == "onnxruntime" and (r.marker is None or r.marker.evaluate())]
+lines = [l.split("#")[0].strip() for l in open(sys.argv[1])]
+want = [str(r.specifier).lstrip("=") for r in map(Requirement, filter(None, lines))
+        if r.name == "onnxruntime" and (r.marker is None or r.marker.evaluate())]
 assert want == [onnxruntime.__version__], (want, onnxruntime.__version__)
 PY
 
