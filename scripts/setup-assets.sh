@@ -268,10 +268,13 @@ log "verify   ${SLOW_MODELS[*]}: logits bitwise equal to mobilenet_v2 on the 70 
 SLOW_PATHS=(); for m in "${SLOW_MODELS[@]}"; do SLOW_PATHS+=("$MODELS/$m.onnx"); done
 "$VPY" "$ASSETS/slow_variant.py" --check-equal "$MODELS/mobilenet_v2.onnx" "${SLOW_PATHS[@]}" \
   --verify-samples "$DATA/imagenet-samples"
-if [[ "$SKIP_OV" != 1 ]]; then
+if [[ "$SKIP_OV" != 1 && "$PY_VERSION" == "CPython 3.11" ]]; then
   log "verify   OpenVINO execution provider from $OV_DIR"
   "$VPY" "$ASSETS/ov_smoke.py" --wheel "$(dl onnxruntime-openvino)" --runtime "$OV_DIR" \
     --model "$MODELS/mobilenet_v2.onnx" --workdir "$WORK/ov-smoke"
+elif [[ "$SKIP_OV" != 1 ]]; then
+  # ov_smoke.py imports the wheel's own cp311 Python module.
+  log "verify   OpenVINO session test skipped on $PY_VERSION (the wheel is cp311); its libraries were load-checked"
 fi
 rm -rf "$WORK"
 

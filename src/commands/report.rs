@@ -49,6 +49,14 @@ pub struct ReportGithubArgs {
     /// Print the comment body and statuses instead of sending them.
     #[arg(long)]
     pub dry_run: bool,
+    /// Link of every status (e.g. the workflow run:
+    /// $GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID).
+    #[arg(long, value_name = "URL")]
+    pub target_url: Option<String>,
+    /// The account the token posts as: only its comment carrying the marker is
+    /// updated, never someone else's that quotes it.
+    #[arg(long, value_name = "LOGIN", default_value = "github-actions[bot]")]
+    pub comment_author: String,
 }
 
 pub fn run(c: ReportCommand) -> Result<i32> {
@@ -88,7 +96,10 @@ pub fn github(a: ReportGithubArgs) -> Result<i32> {
             .map(|d| Missing { device: d })
             .collect::<Vec<_>>(),
     );
-    let statuses = statuses(&comparisons, &missing);
+    let mut statuses = statuses(&comparisons, &missing);
+    for s in &mut statuses {
+        s.target_url.clone_from(&a.target_url);
+    }
     publish(&a, &body, &statuses)?;
     let regressions: usize = comparisons.iter().map(|c| c.regressions).sum();
     Ok(if regressions > 0 || !missing.is_empty() {
@@ -158,7 +169,7 @@ fn publish(a: &ReportGithubArgs, body: &str, statuses: &[CommitStatus]) -> Resul
     } else {
         (
             GithubContext::from_env(a.pr, a.sha.clone())?,
-            Publisher::new(),
+            Publisher::new().with_comment_author(&a.comment_author),
         )
     };
     if let Err(e) = crate::github::write_step_summary(body) {
