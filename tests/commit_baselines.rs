@@ -162,7 +162,7 @@ impl Scene {
     }
 
     /// Installs the recording `git` wrapper first on PATH. With a barrier of `n`,
-    /// each script's first `push` waits (at most 30 s) until `n` scripts reached
+    /// each script's first `push` waits (at most 120 s) until `n` scripts reached
     /// their first push.
     fn git_wrapper(&self) {
         let w = self.bin_dir.join("git");
@@ -175,7 +175,7 @@ printf '%s\n' "$*" >> "$log"
 env | grep '^GIT_CONFIG_' >> "$EP_TEST_LOG/env.$EP_TEST_ME" || true
 if [ "${{1:-}}" = push ] && [ -n "${{EP_TEST_BARRIER:-}}" ] && [ ! -e "$EP_TEST_BARRIER/$EP_TEST_ME" ]; then
   touch "$EP_TEST_BARRIER/$EP_TEST_ME"
-  for _ in $(seq 1 600); do
+  for _ in $(seq 1 2400); do
     [ "$(ls "$EP_TEST_BARRIER" | wc -l)" -ge "$EP_TEST_BARRIER_N" ] && break
     sleep 0.05
   done
