@@ -14,12 +14,12 @@ scripts/setup-assets.sh
 echo "[setup] building edgeperf (release)" >&2
 cargo build --release --locked --quiet
 if [[ "${EDGEPERF_SETUP_ONLY:-0}" == "1" ]]; then
-  echo "[setup] done: target/release/edgeperf run   # runs the default suite" >&2
+  echo "[setup] done: ${CARGO_TARGET_DIR:-target}/release/edgeperf run   # runs the default suite" >&2
   exit 0
 fi
 echo "[setup] running the default suite (edgeperf.toml)" >&2
 start=$SECONDS
 runtime=()
 if [[ -n "${EDGEPERF_RUNTIME:-}" ]]; then runtime=(--runtime "$EDGEPERF_RUNTIME"); fi
-target/release/edgeperf run "${runtime[@]}" "$@"
+"${CARGO_TARGET_DIR:-target}/release/edgeperf" run "${runtime[@]}" "$@"
 echo "[setup] default suite took $((SECONDS - start)) s" >&2
