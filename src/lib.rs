@@ -15,6 +15,7 @@ pub mod engine;
 pub mod env;
 pub mod error;
 pub mod fs;
+#[cfg(feature = "github")]
 pub mod github;
 pub mod history;
 pub mod interrupt;

@@ -8,6 +8,7 @@
 //! One test, because the steps build on each other. It takes a couple of minutes
 //! (three suite runs plus an interleaved confirmation). Run it with
 //! `cargo test --release --test e2e_pr -- --nocapture` to see each step's tables.
+#![cfg(feature = "github")] // the GitHub client is the default `github` feature
 
 mod common;
 
@@ -27,6 +28,8 @@ const TOKEN: &str = "ghs_e2eDemoSecret_7Qv3Lk9Zp2Xw5Rt8Nm4";
 const REPO: &str = "acme/models";
 const PR: u64 = 7;
 const CONTEXT: &str = "edgeperf/cpu";
+/// What the workflow passes as `--target-url`: the run's page.
+const RUN_URL: &str = "https://github.com/acme/models/actions/runs/4242";
 
 /// Runs `git` in `repo` with a fixed identity; panics (naming the step) on failure.
 fn git(step: &str, repo: &Path, args: &[&str]) -> String {
@@ -351,6 +354,8 @@ fn report(step: &str, repo: &Path, base_url: &str, sha: &str, want_exit: i32) ->
             &pr,
             "--sha",
             sha,
+            "--target-url",
+            RUN_URL,
         ],
         &[
             ("GITHUB_API_URL", base_url),
@@ -402,9 +407,10 @@ fn the_comment(step: &str, gh: &FakeGithub) -> fake_github::Comment {
     c
 }
 
-/// The latest `edgeperf/cpu` status for `sha`.
+/// The latest `edgeperf/cpu` status for `sha`; it links to the workflow run.
 fn latest_status(step: &str, gh: &FakeGithub, sha: &str) -> fake_github::Status {
-    gh.statuses()
+    let s = gh
+        .statuses()
         .into_iter()
         .rev()
         .find(|s| s.repo == REPO && s.sha == sha && s.context == CONTEXT)
@@ -413,7 +419,13 @@ fn latest_status(step: &str, gh: &FakeGithub, sha: &str) -> fake_github::Status 
                 "[{step}] no {CONTEXT} status for {sha}; statuses: {:#?}",
                 gh.statuses()
             )
-        })
+        });
+    assert_eq!(
+        s.target_url.as_deref(),
+        Some(RUN_URL),
+        "[{step}] status link"
+    );
+    s
 }
 
 fn copy(step: &str, from: &Path, to: &Path) {

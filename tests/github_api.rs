@@ -1,4 +1,5 @@
 //! `edgeperf::github` against a fake GitHub API on 127.0.0.1.
+#![cfg(feature = "github")] // the GitHub client is the default `github` feature
 
 #[path = "common/fake_github.rs"]
 mod fake_github;
@@ -215,6 +216,45 @@ fn several_marker_comments_update_the_oldest() {
         .unwrap()
         .body
         .contains("newer"));
+}
+
+#[test]
+fn a_marker_in_someone_elses_comment_is_never_overwritten() {
+    let (gh, base) = FakeGithub::start();
+    // A reviewer quotes the bot's comment, marker included; then the bot's own.
+    let quote = gh.add_comment(REPO, 12, &format!("> {MARKER}\n> old table"), "alice");
+    let (p, _) = fast_publisher();
+    let out = p.publish(&ctx(&base, Some(12)), "first", &[]).unwrap();
+    let created = match out.comment {
+        CommentAction::Created { id, .. } => id,
+        other => panic!("expected a new comment, got {other:?}"),
+    };
+    let out = p.publish(&ctx(&base, Some(12)), "second", &[]).unwrap();
+    assert!(matches!(out.comment, CommentAction::Updated { id, .. } if id == created));
+    let all = gh.comments_on(REPO, 12);
+    assert_eq!(all.len(), 2);
+    let alice = all.iter().find(|c| c.id == quote).unwrap();
+    assert_eq!(alice.body, format!("> {MARKER}\n> old table"));
+    assert!(all
+        .iter()
+        .find(|c| c.id == created)
+        .unwrap()
+        .body
+        .contains("second"));
+
+    // A token that posts as another account (a GitHub App) names it.
+    let app = gh.add_comment(
+        REPO,
+        13,
+        &format!("{MARKER}\nby the app"),
+        "edgeperf-app[bot]",
+    );
+    let out = p
+        .clone()
+        .with_comment_author("edgeperf-app[bot]")
+        .publish(&ctx(&base, Some(13)), "third", &[])
+        .unwrap();
+    assert!(matches!(out.comment, CommentAction::Updated { id, .. } if id == app));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 """Extract ONNX Runtime shared libraries from a PyPI wheel into a flat runtime folder.
 
   python extract_runtime.py --wheel W.whl --out DIR --version 1.31.1 [--all-libs] [--check-deps LIB...]
+  python extract_runtime.py --probe LIB --min-version 1.24
 
 Copies onnxruntime/capi/lib*.so* (only libonnxruntime.so.<version> and
 libonnxruntime_providers_shared.so unless --all-libs); the python extension module is skipped.
@@ -130,15 +131,44 @@ def load_check(out, version, deps):
         ctypes.CDLL(os.path.join(out, dep), mode=mode)
 
 
+def probe(lib_path, min_version):
+    """An ONNX Runtime library given by the user (EDGEPERF_RUNTIME): it must dlopen here, export
+    OrtGetApiBase, and report a version >= min_version (edgeperf's API level)."""
+    try:
+        lib = ctypes.CDLL(lib_path, mode=os.RTLD_NOW | os.RTLD_GLOBAL)
+    except OSError as e:
+        raise SystemExit(f"runtime: {lib_path}: cannot load it: {e}")
+    if not hasattr(lib, "OrtGetApiBase"):
+        raise SystemExit(f"runtime: {lib_path}: not an ONNX Runtime library (no OrtGetApiBase)")
+
+    class OrtApiBase(ctypes.Structure):
+        _fields_ = [("GetApi", ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_uint32)),
+                    ("GetVersionString", ctypes.CFUNCTYPE(ctypes.c_char_p))]
+
+    lib.OrtGetApiBase.restype = ctypes.POINTER(OrtApiBase)
+    got = lib.OrtGetApiBase().contents.GetVersionString().decode()
+    as_tuple = lambda v: tuple(int(x) for x in v.split(".")[:2])
+    if as_tuple(got) < as_tuple(min_version):
+        raise SystemExit(f"runtime: {lib_path}: ONNX Runtime {got} is older than {min_version}, the oldest edgeperf loads")
+    print(f"runtime: {lib_path} (loads, ONNX Runtime {got})", file=sys.stderr)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--wheel", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--version", required=True)
+    ap.add_argument("--probe", metavar="LIB")
+    ap.add_argument("--min-version", default="1.24")
+    ap.add_argument("--wheel")
+    ap.add_argument("--out")
+    ap.add_argument("--version")
     ap.add_argument("--all-libs", action="store_true")
     ap.add_argument("--check-deps", nargs="*")
     ap.add_argument("--check-only", action="store_true")
     a = ap.parse_args()
+    if a.probe:
+        probe(a.probe, a.min_version)
+        return
+    if not (a.wheel and a.out and a.version):
+        ap.error("--wheel, --out and --version are required (or --probe LIB)")
     if not a.check_only:
         extract(a.wheel, a.out, a.version, a.all_libs)
     ldd_check(a.out, optional={("libopenvino_intel_gpu_plugin.so", "libOpenCL.so.1")})

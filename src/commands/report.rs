@@ -4,11 +4,20 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+#[cfg(feature = "github")]
 use super::output::print_out;
+#[cfg(feature = "github")]
 use crate::compare::{Comparison, PathStatus};
-use crate::error::{Error, Result, EXIT_OK, EXIT_REGRESSION};
+use crate::error::{Error, Result};
+#[cfg(feature = "github")]
+use crate::error::{EXIT_OK, EXIT_REGRESSION};
+#[cfg(feature = "github")]
 use crate::github::{CommentAction, CommitStatus, GithubContext, Publisher, StatusState};
+#[cfg(feature = "github")]
 use crate::report::compare::{markdown, Missing};
+
+/// What `report github` says in a build without the `github` feature.
+pub const NO_GITHUB_CLIENT: &str = "this edgeperf was built without the GitHub client (cargo feature `github`, e.g. a device build with --no-default-features): run `report github` with a default build";
 
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
@@ -40,6 +49,14 @@ pub struct ReportGithubArgs {
     /// Print the comment body and statuses instead of sending them.
     #[arg(long)]
     pub dry_run: bool,
+    /// Link of every status (e.g. the workflow run:
+    /// $GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID).
+    #[arg(long, value_name = "URL")]
+    pub target_url: Option<String>,
+    /// The account the token posts as: only its comment carrying the marker is
+    /// updated, never someone else's that quotes it.
+    #[arg(long, value_name = "LOGIN", default_value = "github-actions[bot]")]
+    pub comment_author: String,
 }
 
 pub fn run(c: ReportCommand) -> Result<i32> {
@@ -48,6 +65,13 @@ pub fn run(c: ReportCommand) -> Result<i32> {
     }
 }
 
+/// In a build without the `github` feature: refuses with [`NO_GITHUB_CLIENT`] (exit 2).
+#[cfg(not(feature = "github"))]
+pub fn github(_a: ReportGithubArgs) -> Result<i32> {
+    Err(Error::Usage(NO_GITHUB_CLIENT.into()))
+}
+
+#[cfg(feature = "github")]
 pub fn github(a: ReportGithubArgs) -> Result<i32> {
     let mut comparisons = Vec::new();
     for f in &a.results {
@@ -72,7 +96,10 @@ pub fn github(a: ReportGithubArgs) -> Result<i32> {
             .map(|d| Missing { device: d })
             .collect::<Vec<_>>(),
     );
-    let statuses = statuses(&comparisons, &missing);
+    let mut statuses = statuses(&comparisons, &missing);
+    for s in &mut statuses {
+        s.target_url.clone_from(&a.target_url);
+    }
     publish(&a, &body, &statuses)?;
     let regressions: usize = comparisons.iter().map(|c| c.regressions).sum();
     Ok(if regressions > 0 || !missing.is_empty() {
@@ -84,6 +111,7 @@ pub fn github(a: ReportGithubArgs) -> Result<i32> {
 
 /// One commit status per device: failure naming the regressed models, success
 /// counting the inconclusive ones, error for an expected device without a result.
+#[cfg(feature = "github")]
 pub fn statuses(comparisons: &[Comparison], missing: &[&str]) -> Vec<CommitStatus> {
     let mut devices: Vec<String> = comparisons.iter().flat_map(|c| c.devices()).collect();
     devices.sort();
@@ -131,6 +159,7 @@ pub fn statuses(comparisons: &[Comparison], missing: &[&str]) -> Vec<CommitStatu
 
 /// Sends (or, with `--dry-run`, prints) the comment and the statuses, and appends
 /// the body to the job summary.
+#[cfg(feature = "github")]
 fn publish(a: &ReportGithubArgs, body: &str, statuses: &[CommitStatus]) -> Result<()> {
     let (ctx, publisher) = if a.dry_run {
         (
@@ -140,7 +169,7 @@ fn publish(a: &ReportGithubArgs, body: &str, statuses: &[CommitStatus]) -> Resul
     } else {
         (
             GithubContext::from_env(a.pr, a.sha.clone())?,
-            Publisher::new(),
+            Publisher::new().with_comment_author(&a.comment_author),
         )
     };
     if let Err(e) = crate::github::write_step_summary(body) {

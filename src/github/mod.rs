@@ -33,5 +33,5 @@ pub use body::{
 pub use context::{GithubContext, DEFAULT_API_URL};
 pub use error::{GithubError, EXIT_ERROR};
 pub use http::RetryPolicy;
-pub use publisher::{CommentAction, PublishOutcome, Publisher};
+pub use publisher::{CommentAction, PublishOutcome, Publisher, DEFAULT_COMMENT_AUTHOR};
 pub use status::{truncate_description, CommitStatus, StatusState, STATUS_DESCRIPTION_LIMIT};

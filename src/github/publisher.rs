@@ -101,7 +101,11 @@ pub struct Publisher {
     dry_run: bool,
     sleeper: Sleeper,
     user_agent: String,
+    comment_author: String,
 }
+
+/// The account `GITHUB_TOKEN` posts as in GitHub Actions.
+pub const DEFAULT_COMMENT_AUTHOR: &str = "github-actions[bot]";
 
 impl fmt::Debug for Publisher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -109,6 +113,7 @@ impl fmt::Debug for Publisher {
             .field("policy", &self.policy)
             .field("dry_run", &self.dry_run)
             .field("user_agent", &self.user_agent)
+            .field("comment_author", &self.comment_author)
             .finish_non_exhaustive()
     }
 }
@@ -131,7 +136,16 @@ impl Publisher {
             dry_run: false,
             sleeper: Arc::new(std::thread::sleep),
             user_agent: format!("edgeperf/{}", env!("CARGO_PKG_VERSION")),
+            comment_author: DEFAULT_COMMENT_AUTHOR.to_string(),
         }
+    }
+
+    /// The login whose comment carrying the [`MARKER`] is the one to update
+    /// (default [`DEFAULT_COMMENT_AUTHOR`]); anyone else's copy of the marker is
+    /// ignored, so a comment quoting it is never overwritten.
+    pub fn with_comment_author(mut self, login: &str) -> Self {
+        self.comment_author = login.to_string();
+        self
     }
 
     /// A publisher that sends nothing: [`publish`](Self::publish) only prepares
@@ -180,7 +194,7 @@ impl Publisher {
             });
         }
         let session = Session::new(ctx, &self.policy, &*self.sleeper, &self.user_agent)?;
-        let comment = send_all(&session, ctx.pr, &body, &statuses)
+        let comment = send_all(&session, ctx.pr, &body, &statuses, &self.comment_author)
             .map_err(|e| GithubError::redact(e, &ctx.token))?;
         Ok(PublishOutcome {
             dry_run: false,
@@ -199,9 +213,10 @@ fn send_all(
     pr: Option<u64>,
     body: &str,
     statuses: &[CommitStatus],
+    author: &str,
 ) -> Result<CommentAction, GithubError> {
     let comment = match pr {
-        Some(pr) => upsert_comment(session, pr, body)?,
+        Some(pr) => upsert_comment(session, pr, body, author)?,
         None => CommentAction::SkippedNoPr,
     };
     for st in statuses {
@@ -210,12 +225,18 @@ fn send_all(
     Ok(comment)
 }
 
-/// Id of the oldest comment on PR `pr` that carries the [`MARKER`].
-fn find_marker_comment(session: &Session, pr: u64) -> Result<Option<u64>, GithubError> {
+/// Id of the oldest comment on PR `pr` that `author` wrote and that carries the
+/// [`MARKER`] (a marker in anyone else's comment does not count).
+fn find_marker_comment(
+    session: &Session,
+    pr: u64,
+    author: &str,
+) -> Result<Option<u64>, GithubError> {
     let list = format!("/repos/{}/issues/{pr}/comments", session.ctx().repository);
     session.find_in_pages(&list, "comments", |c| {
         let body = c.get("body").and_then(|b| b.as_str()).unwrap_or("");
-        if body.contains(MARKER) {
+        let login = c.pointer("/user/login").and_then(|l| l.as_str());
+        if body.contains(MARKER) && login == Some(author) {
             c.get("id").and_then(|i| i.as_u64())
         } else {
             None
@@ -224,12 +245,17 @@ fn find_marker_comment(session: &Session, pr: u64) -> Result<Option<u64>, Github
 }
 
 /// Updates the marker comment if there is one, else creates it.
-fn upsert_comment(session: &Session, pr: u64, body: &str) -> Result<CommentAction, GithubError> {
+fn upsert_comment(
+    session: &Session,
+    pr: u64,
+    body: &str,
+    author: &str,
+) -> Result<CommentAction, GithubError> {
     let payload = serde_json::json!({ "body": body });
     let mut attempt = 0;
     loop {
         attempt += 1;
-        if let Some(id) = find_marker_comment(session, pr)? {
+        if let Some(id) = find_marker_comment(session, pr, author)? {
             match update_comment(session, id, &payload) {
                 // Deleted between listing and updating: look again.
                 Err(GithubError::NotFound { .. }) if attempt < session.policy().max_attempts => {
