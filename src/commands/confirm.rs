@@ -256,7 +256,12 @@ impl Interleaver<'_> {
     ) -> Result<Interleaved> {
         let head = self.head_side(path)?;
         let base_side = self.base_side(path, base)?;
+        let mut base_side = base_side;
         let across = across_processes(&base_side, &head, base, path);
+        if across.is_none() {
+            // The same build (by content): both sessions load the head's file.
+            base_side.library = head.library.clone();
+        }
         let c = &cfg.confirm;
         let mut sampling = confirmation_sampling(&self.suite.sampling, c.round_seconds);
         sampling.warmup = c.warmup;

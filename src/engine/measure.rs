@@ -158,7 +158,10 @@ pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
             (h, None, samples, None)
         }
         Some(base_side) => {
-            if base_side.library != head.library {
+            let canon = |p: &std::path::Path| {
+                crate::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+            };
+            if canon(&base_side.library) != canon(&head.library) {
                 return Err(Error::runtime(
                     &base_side.library,
                     format!(
