@@ -293,6 +293,11 @@ pub fn history_entry(i: usize, p10: f64, top1: Option<f64>) -> HistoryEntry {
         runtime_version: "1.31.1".into(),
         provider_ran: Provider::Cpu,
         model_sha256: "ab".repeat(32),
+        p10: None,
+        mean: None,
+        threads: None,
+        cold_start_ms: None,
+        peak_rss_mb: None,
     }
 }
 
