@@ -1,53 +1,63 @@
-//! The table `edgeperf run` prints: one row per path.
+//! The table `edgeperf run` prints: one row per path (also its Markdown form).
 
 use super::table::{Align, Table};
-use crate::record::RunRecord;
+use crate::record::{PathRecord, RunRecord};
+
+/// The columns of the run table.
+pub const COLUMNS: [(&str, Align); 10] = [
+    ("device", Align::Left),
+    ("model", Align::Left),
+    ("EP", Align::Left),
+    ("p50 ms", Align::Right),
+    ("p90 ms", Align::Right),
+    ("p99 ms", Align::Right),
+    ("FPS", Align::Right),
+    ("cold ms", Align::Right),
+    ("top-1", Align::Right),
+    ("top-5", Align::Right),
+];
+
+/// Cold start as the run table shows it: session creation + first inference.
+pub fn cold_start_ms(p: &PathRecord) -> f64 {
+    p.cold_start_ms.session_create + p.cold_start_ms.first_inference
+}
+
+/// One row of the run table, as displayed.
+pub fn row(p: &PathRecord) -> Vec<String> {
+    let ep = if p.provider_ran == p.provider_requested {
+        p.provider_ran.to_string()
+    } else {
+        format!(
+            "{} (fell back from {})",
+            p.provider_ran, p.provider_requested
+        )
+    };
+    let (t1, t5) = match &p.accuracy {
+        Some(a) => (
+            format!("{:.1}% ({}/{})", a.top1 * 100.0, a.correct_top1, a.images),
+            format!("{:.1}% ({}/{})", a.top5 * 100.0, a.correct_top5, a.images),
+        ),
+        None => ("-".into(), "-".into()),
+    };
+    vec![
+        p.device.clone(),
+        p.model.clone(),
+        ep,
+        format!("{:.2}", p.latency_ms.p50),
+        format!("{:.2}", p.latency_ms.p90),
+        format!("{:.2}", p.latency_ms.p99),
+        format!("{:.1}", p.fps),
+        format!("{:.0}", cold_start_ms(p)),
+        t1,
+        t5,
+    ]
+}
 
 /// The summary table `edgeperf run` prints: one row per path.
 pub fn run_table(record: &RunRecord) -> String {
-    let mut t = Table::new(&[
-        ("device", Align::Left),
-        ("model", Align::Left),
-        ("EP", Align::Left),
-        ("p50 ms", Align::Right),
-        ("p90 ms", Align::Right),
-        ("p99 ms", Align::Right),
-        ("FPS", Align::Right),
-        ("cold ms", Align::Right),
-        ("top-1", Align::Right),
-        ("top-5", Align::Right),
-    ]);
+    let mut t = Table::new(&COLUMNS);
     for p in &record.paths {
-        let ep = if p.provider_ran == p.provider_requested {
-            p.provider_ran.to_string()
-        } else {
-            format!(
-                "{} (fell back from {})",
-                p.provider_ran, p.provider_requested
-            )
-        };
-        let (t1, t5) = match &p.accuracy {
-            Some(a) => (
-                format!("{:.1}% ({}/{})", a.top1 * 100.0, a.correct_top1, a.images),
-                format!("{:.1}% ({}/{})", a.top5 * 100.0, a.correct_top5, a.images),
-            ),
-            None => ("-".into(), "-".into()),
-        };
-        t.row(vec![
-            p.device.clone(),
-            p.model.clone(),
-            ep,
-            format!("{:.2}", p.latency_ms.p50),
-            format!("{:.2}", p.latency_ms.p90),
-            format!("{:.2}", p.latency_ms.p99),
-            format!("{:.1}", p.fps),
-            format!(
-                "{:.0}",
-                p.cold_start_ms.session_create + p.cold_start_ms.first_inference
-            ),
-            t1,
-            t5,
-        ]);
+        t.row(row(p));
     }
     t.render()
 }
