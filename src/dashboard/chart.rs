@@ -17,7 +17,7 @@ pub const HEIGHT: f64 = 300.0;
 const LEFT: f64 = 62.0;
 const RIGHT: f64 = 14.0;
 const TOP: f64 = 28.0;
-const BOTTOM: f64 = 50.0;
+const BOTTOM: f64 = 56.0;
 
 /// A linear map from data values to pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -128,6 +128,8 @@ pub struct TimeChart<'a> {
     pub y_title: &'a str,
     /// Per entry, the x label (a date).
     pub x_labels: &'a [String],
+    /// X axis title.
+    pub x_title: &'a str,
     pub band: Option<Band<'a>>,
     pub series: Vec<Series<'a>>,
     /// One per entry.
@@ -249,20 +251,27 @@ impl TimeChart<'_> {
             }
             last_shown = Some(i);
             let label = self.x_labels.get(i).map(String::as_str).unwrap_or("");
-            let x = self.x(i as f64).clamp(LEFT, WIDTH - 36.0);
+            let x = self.x(i as f64).clamp(LEFT + 16.0, WIDTH - RIGHT - 34.0);
+            // Narrow screens show only the first, middle and last label.
+            let alt = if k == 0 || k == m / 2 || k + 1 == m {
+                ""
+            } else {
+                " alt"
+            };
             let _ = write!(
                 s,
-                r#"<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>"#,
+                r#"<text class="tick xl{alt}" x="{}" y="{}" text-anchor="middle">{}</text>"#,
                 c(x),
-                HEIGHT - BOTTOM + 18.0,
+                HEIGHT - BOTTOM + 20.0,
                 escape(label)
             );
         }
         let _ = write!(
             s,
-            r#"<text class="axis" x="{}" y="{}" text-anchor="middle">accepted baselines, oldest → newest (UTC date)</text>"#,
+            r#"<text class="axis" x="{}" y="{}" text-anchor="middle">{}</text>"#,
             c((LEFT + WIDTH - RIGHT) / 2.0),
-            HEIGHT - 8.0
+            HEIGHT - 6.0,
+            escape(self.x_title)
         );
         let _ = write!(
             s,
@@ -340,9 +349,17 @@ impl TimeChart<'_> {
                 );
             }
         }
-        // One point per baseline, linked to its commit, its values as a tooltip.
+        // One point per baseline that has a value here, linked to its commit,
+        // its values as a tooltip.
         let r = if n > 150 { 2.0 } else { 3.5 };
         for (i, p) in self.points.iter().enumerate() {
+            let has_value = self
+                .series
+                .iter()
+                .any(|se| se.values.get(i).copied().flatten().is_some());
+            if !has_value {
+                continue;
+            }
             let x = c(self.x(i as f64));
             match &p.href {
                 Some(h) => {
@@ -491,6 +508,7 @@ mod tests {
             label: "test <chart>",
             y_title: "latency (ms)",
             x_labels: &labels,
+            x_title: "accepted baselines",
             band: Some(Band {
                 class: "b",
                 low: values.iter().map(|v| v.map(|x| x - 1.0)).collect(),
@@ -515,7 +533,7 @@ mod tests {
     }
 
     #[test]
-    fn a_time_chart_has_one_point_per_baseline_linked_when_it_can_be() {
+    fn a_time_chart_has_a_point_per_baseline_with_a_value_linked_when_it_can_be() {
         let points = vec![
             Point {
                 href: Some("https://x/commit/abc1234".into()),
@@ -531,16 +549,26 @@ mod tests {
             },
         ];
         let svg = chart_with(&points, vec![Some(9.0), None, Some(10.0)]);
-        assert_eq!(svg.matches(r#"class="pt""#).count(), 3);
         assert_eq!(svg.matches("<a class=\"pt\" href=").count(), 2);
-        // The entry without a value has its point group but no circle.
         assert_eq!(svg.matches("<circle").count(), 2);
+        // The entry without a value has no point.
+        assert!(!svg.contains("no commit"));
         assert!(svg.contains("<title>a &amp; b</title>"));
         assert!(svg.contains(r#"aria-label="test &lt;chart&gt;""#));
         // Two runs of one entry each: two band pieces, no line.
         assert_eq!(svg.matches(r#"class="band b""#).count(), 2);
         assert!(!svg.contains(r#"class="line"#));
         assert_eq!(svg.matches(r#"class="marker cp""#).count(), 1);
+        // Every entry with a value: three points, the one without a commit unlinked.
+        let svg = chart_with(&points, vec![Some(9.0), Some(9.5), Some(10.0)]);
+        assert_eq!(svg.matches(r#"class="pt""#).count(), 3);
+        assert_eq!(
+            svg.matches(r#"<g class="pt"><title>no commit</title>"#)
+                .count(),
+            1
+        );
+        assert_eq!(svg.matches(r#"class="band b""#).count(), 1);
+        assert_eq!(svg.matches(r#"class="line p50""#).count(), 1);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
     }
 

@@ -14,6 +14,9 @@ use crate::record::baseline::HistoryEntry;
 
 /// The style sheet every page links (`style.css`): light and dark colours
 /// (`prefers-color-scheme`), charts that scale, tables that scroll on a phone.
+/// On a narrow screen a chart shrinks with the page, so its text is set larger
+/// in chart units (about 11 px on a phone) and only the first, middle and last
+/// date label stay.
 pub const STYLE: &str = r#":root{--bg:#fff;--fg:#1f2328;--muted:#59636e;--grid:#d1d9e0;--card:#f6f8fa;--link:#0969da;--band:rgba(9,105,218,.18);--p50:#0969da;--top1:#8250df;--top5:#1a7f37;--cold:#bc4c00;--mem:#6e7781;--cp:#cf222e;--note:#9a6700;--bad:#cf222e;--bad-bg:#ffebe9;--good:#1a7f37;--good-bg:#dafbe1}
 @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#9198a1;--grid:#30363d;--card:#161b22;--link:#58a6ff;--band:rgba(56,139,253,.28);--p50:#58a6ff;--top1:#bc8cff;--top5:#3fb950;--cold:#f0883e;--mem:#9198a1;--cp:#ff7b72;--note:#d29922;--bad:#ff7b72;--bad-bg:#3c1618;--good:#3fb950;--good-bg:#12261e}}
 html{color-scheme:light dark}
@@ -40,8 +43,8 @@ th{font-weight:600}
 .v-good{background:var(--good-bg)}
 .v-good .chg,.chg.v-good{color:var(--good);font-weight:600}
 td.v-bad,td.v-good{background:none}
-.chart-box{overflow-x:auto;max-width:860px}
-svg.chart{display:block;width:100%;height:auto;min-width:520px}
+.chart-box{max-width:860px}
+svg.chart{display:block;width:100%;height:auto}
 svg.bars{min-width:0}
 svg text{fill:var(--muted);font-size:12px}
 svg .value{fill:var(--fg)}
@@ -66,6 +69,7 @@ circle.p50{fill:var(--p50)}circle.top1{fill:var(--top1)}circle.top5{fill:var(--t
 .two h3{font-size:1em;margin:.4em 0}
 ol.notes{padding-left:1.6em}
 footer{margin-top:3em}
+@media (max-width:600px){body{padding:8px 10px 32px}svg.chart text{font-size:22px}svg.chart .xl.alt{display:none}svg.bars text{font-size:13px}}
 "#;
 
 /// Milliseconds with two decimals, or "-".
@@ -508,10 +512,28 @@ pub fn path_page(input: &SiteInput<'_>, h: &PathHistory) -> String {
         );
     }
     s.push_str("</header>\n<main>\n");
+    // Dates without the year when every baseline is from the same one (short
+    // labels stay apart on a phone); the year goes into the axis title.
+    let year = |e: &HistoryEntry| e.accepted_at.format("%Y").to_string();
+    let one_year = entries
+        .first()
+        .map(year)
+        .filter(|y| entries.last().map(year).as_ref() == Some(y));
     let x_labels: Vec<String> = entries
         .iter()
-        .map(|e| e.accepted_at.format("%Y-%m-%d").to_string())
+        .map(|e| {
+            let f = if one_year.is_some() {
+                "%m-%d"
+            } else {
+                "%Y-%m-%d"
+            };
+            e.accepted_at.format(f).to_string()
+        })
         .collect();
+    let x_title = match &one_year {
+        Some(y) => format!("baselines, oldest → newest ({y}, UTC)"),
+        None => "baselines, oldest → newest (UTC)".to_string(),
+    };
     let points: Vec<Point> = entries
         .iter()
         .map(|e| Point {
@@ -538,6 +560,7 @@ pub fn path_page(input: &SiteInput<'_>, h: &PathHistory) -> String {
         label: &format!("latency of {name} over accepted baselines, ms"),
         y_title: "latency (ms)",
         x_labels: &x_labels,
+        x_title: &x_title,
         band: Some(Band {
             class: "lat",
             low: entries.iter().map(|e| Some(band_low(e))).collect(),
@@ -572,8 +595,9 @@ pub fn path_page(input: &SiteInput<'_>, h: &PathHistory) -> String {
         let chart = TimeChart {
             id: "accuracy",
             label: &format!("top-1 and top-5 accuracy of {name} over accepted baselines, %"),
-            y_title: "accuracy (% of images)",
+            y_title: "accuracy (%)",
             x_labels: &x_labels,
+            x_title: &x_title,
             band: None,
             series: vec![
                 Series {
@@ -620,7 +644,7 @@ pub fn path_page(input: &SiteInput<'_>, h: &PathHistory) -> String {
         (
             "memory",
             "Peak memory over commits",
-            "peak resident memory (MB)",
+            "peak memory (MB)",
             "mem",
             entries.iter().map(|e| e.peak_rss_mb).collect::<Vec<_>>(),
         ),
@@ -633,6 +657,7 @@ pub fn path_page(input: &SiteInput<'_>, h: &PathHistory) -> String {
             label: &format!("{title} of {name}"),
             y_title: unit,
             x_labels: &x_labels,
+            x_title: &x_title,
             band: None,
             series: vec![Series {
                 name: unit,
