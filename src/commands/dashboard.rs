@@ -46,7 +46,18 @@ fn repo_url(a: &DashboardArgs) -> Option<String> {
     crate::store::git::remote_url(here, "origin").and_then(|r| repo_web_url(&r))
 }
 
-pub fn run(a: DashboardArgs) -> Result<i32> {
+/// What [`write_site`] wrote.
+pub struct Written {
+    pub files: usize,
+    pub paths: usize,
+    pub bytes: usize,
+    /// The repository commits link to, if any.
+    pub repo_url: Option<String>,
+}
+
+/// Loads every history under `--baselines`, draws the site and writes it under
+/// `--out`; nothing is written when a history cannot be read.
+pub fn write_site(a: &DashboardArgs) -> Result<Written> {
     let (histories, warnings) = super::history::build(&a.baselines, None, None)?;
     for w in warnings {
         eprintln!("warning: {w}");
@@ -56,7 +67,7 @@ pub fn run(a: DashboardArgs) -> Result<i32> {
     } else {
         CompareConfig::default()
     };
-    let repo = repo_url(&a);
+    let repo = repo_url(a);
     let files = render(&SiteInput {
         histories: &histories,
         repo_url: repo.as_deref(),
@@ -65,12 +76,22 @@ pub fn run(a: DashboardArgs) -> Result<i32> {
     for f in &files {
         crate::fs::write_atomic_readable(&a.out.join(&f.path), f.text.as_bytes())?;
     }
+    Ok(Written {
+        files: files.len(),
+        paths: histories.len(),
+        bytes: files.iter().map(|f| f.text.len()).sum(),
+        repo_url: repo,
+    })
+}
+
+pub fn run(a: DashboardArgs) -> Result<i32> {
+    let w = write_site(&a)?;
     eprintln!(
         "wrote {} files for {} paths under {}{}; open {}",
-        files.len(),
-        histories.len(),
+        w.files,
+        w.paths,
         a.out.display(),
-        match &repo {
+        match &w.repo_url {
             Some(r) => format!(" (commits link to {r})"),
             None => " (no repository URL: commits are not linked)".into(),
         },

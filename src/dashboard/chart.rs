@@ -119,6 +119,12 @@ pub struct Point {
     pub title: String,
 }
 
+/// The most baselines a chart draws as points (linked, with a tooltip): the
+/// newest ones. On a chart 860 px wide they are ~3 px apart, about the densest a
+/// pointer can pick; older baselines stay in the lines and the band (and in the
+/// page's CSV), which keeps a page of 1,000 baselines near 300 KB.
+pub const MAX_POINTS: usize = 250;
+
 /// A chart over accepted baselines, oldest left.
 pub struct TimeChart<'a> {
     pub id: &'a str,
@@ -349,10 +355,11 @@ impl TimeChart<'_> {
                 );
             }
         }
-        // One point per baseline that has a value here, linked to its commit,
-        // its values as a tooltip.
+        // One point per baseline that has a value here (the newest MAX_POINTS),
+        // linked to its commit, its values as a tooltip.
         let r = if n > 150 { 2.0 } else { 3.5 };
-        for (i, p) in self.points.iter().enumerate() {
+        let first = n.saturating_sub(MAX_POINTS);
+        for (i, p) in self.points.iter().enumerate().skip(first) {
             let has_value = self
                 .series
                 .iter()
@@ -570,6 +577,28 @@ mod tests {
         assert_eq!(svg.matches(r#"class="band b""#).count(), 1);
         assert_eq!(svg.matches(r#"class="line p50""#).count(), 1);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+    }
+
+    #[test]
+    fn a_long_history_draws_points_for_the_newest_baselines_only() {
+        let n = MAX_POINTS + 50;
+        let points: Vec<Point> = (0..n)
+            .map(|i| Point {
+                href: Some(format!("https://x/commit/{i:07x}")),
+                title: format!("entry {i}"),
+            })
+            .collect();
+        let svg = chart_with(
+            &points,
+            (0..n).map(|i| Some(9.0 + i as f64 / 100.0)).collect(),
+        );
+        assert_eq!(svg.matches("<a class=\"pt\"").count(), MAX_POINTS);
+        assert!(!svg.contains(">entry 49<"));
+        assert!(svg.contains(">entry 50<") && svg.contains(&format!(">entry {}<", n - 1)));
+        // The line still runs through every baseline.
+        let line = svg.split(r#"class="line p50" d=""#).nth(1).unwrap();
+        let d = &line[..line.find('"').unwrap()];
+        assert_eq!(d.matches('L').count(), n - 1);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use super::chart::{bars, Band, Bar, Marker, Point, Series, TimeChart};
+use super::chart::{bars, Band, Bar, Marker, Point, Series, TimeChart, MAX_POINTS};
 use super::html::escape;
 use super::{band_low, commit_url, page_path, slug, SiteInput};
 use crate::history::PathHistory;
@@ -94,8 +94,19 @@ fn short(sha: &str) -> &str {
     }
 }
 
+/// "2026-11-28 10:15" (UTC), without chrono's format parser: pages format it
+/// thousands of times.
 fn when(e: &HistoryEntry) -> String {
-    e.accepted_at.format("%Y-%m-%d %H:%M").to_string()
+    use chrono::{Datelike, Timelike};
+    let t = &e.accepted_at;
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
 }
 
 /// "ms per image": the mean, or p50 for lines written before the mean was.
@@ -514,36 +525,63 @@ pub fn path_page(input: &SiteInput<'_>, h: &PathHistory) -> String {
     s.push_str("</header>\n<main>\n");
     // Dates without the year when every baseline is from the same one (short
     // labels stay apart on a phone); the year goes into the axis title.
-    let year = |e: &HistoryEntry| e.accepted_at.format("%Y").to_string();
+    use chrono::Datelike;
+    let year = |e: &HistoryEntry| e.accepted_at.year();
     let one_year = entries
         .first()
         .map(year)
-        .filter(|y| entries.last().map(year).as_ref() == Some(y));
+        .filter(|y| entries.last().map(year) == Some(*y));
     let x_labels: Vec<String> = entries
         .iter()
         .map(|e| {
-            let f = if one_year.is_some() {
-                "%m-%d"
+            let t = &e.accepted_at;
+            if one_year.is_some() {
+                format!("{:02}-{:02}", t.month(), t.day())
             } else {
-                "%Y-%m-%d"
-            };
-            e.accepted_at.format(f).to_string()
+                format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day())
+            }
         })
         .collect();
     let x_title = match &one_year {
         Some(y) => format!("baselines, oldest → newest ({y}, UTC)"),
         None => "baselines, oldest → newest (UTC)".to_string(),
     };
-    let points: Vec<Point> = entries
+    // Every chart's points link to the commits; the latency chart's tooltips
+    // carry every value, the others their own (the page's weight grows with
+    // the history: docs/PERFORMANCE.md).
+    let hrefs: Vec<Option<String>> = entries
         .iter()
-        .map(|e| Point {
-            href: e
-                .commit
+        .map(|e| {
+            e.commit
                 .as_deref()
-                .and_then(|c| commit_url(input.repo_url, c)),
-            title: tooltip(e),
+                .and_then(|c| commit_url(input.repo_url, c))
         })
         .collect();
+    // Tooltips only for the baselines a chart draws as points.
+    let first_point = n.saturating_sub(MAX_POINTS);
+    let points_with = |title: &dyn Fn(&HistoryEntry) -> String| -> Vec<Point> {
+        entries
+            .iter()
+            .zip(&hrefs)
+            .enumerate()
+            .map(|(i, (e, href))| Point {
+                href: href.clone(),
+                title: if i >= first_point {
+                    title(e)
+                } else {
+                    String::new()
+                },
+            })
+            .collect()
+    };
+    let head_line = |e: &HistoryEntry| {
+        format!(
+            "{} · {}",
+            when(e),
+            e.commit.as_deref().map(short).unwrap_or("no commit")
+        )
+    };
+    let points = points_with(&tooltip);
     let notes = annotations(entries);
     let notes_legend = if notes.is_empty() {
         vec![]
@@ -581,9 +619,14 @@ pub fn path_page(input: &SiteInput<'_>, h: &PathHistory) -> String {
         "<section><h2>Latency over commits</h2>\n<div class=\"chart-box\">{}</div>\n",
         chart.svg()
     );
+    let point_note = if n > MAX_POINTS {
+        format!("p50 (points: the newest {MAX_POINTS} of {n} baselines, linked to their commits)")
+    } else {
+        "p50 (point: the baseline, linked to its commit)".to_string()
+    };
     let mut keys = vec![
         ("band", "p10–p90 of every inference"),
-        ("p50", "p50 (point: the baseline, linked to its commit)"),
+        ("p50", point_note.as_str()),
         ("cp", "new latency level (PELT change point)"),
     ];
     keys.extend(notes_legend.iter().copied());
@@ -592,6 +635,14 @@ pub fn path_page(input: &SiteInput<'_>, h: &PathHistory) -> String {
     // Accuracy.
     if entries.iter().any(|e| e.top1.is_some() || e.top5.is_some()) {
         let acc_markers = markers(&h.accuracy_change_points, &notes, entries);
+        let acc_points = points_with(&|e| {
+            format!(
+                "{}\ntop-1 {} · top-5 {}",
+                head_line(e),
+                pct(e.top1),
+                pct(e.top5)
+            )
+        });
         let chart = TimeChart {
             id: "accuracy",
             label: &format!("top-1 and top-5 accuracy of {name} over accepted baselines, %"),
@@ -611,7 +662,7 @@ pub fn path_page(input: &SiteInput<'_>, h: &PathHistory) -> String {
                     values: entries.iter().map(|e| e.top5.map(|v| v * 100.0)).collect(),
                 },
             ],
-            points: &points,
+            points: &acc_points,
             markers: &acc_markers,
             y_min: Some(0.0),
             y_max: Some(100.0),
@@ -633,12 +684,13 @@ pub fn path_page(input: &SiteInput<'_>, h: &PathHistory) -> String {
         s.push_str("<section><h2>Accuracy over commits</h2><p class=\"legend\">A latency-only model (<code>accuracy = false</code>): no accuracy is recorded.</p></section>\n");
     }
     // Cold start and memory, when recorded.
-    for (id, title, unit, class, values) in [
+    for (id, title, unit, class, what, values) in [
         (
             "cold-start",
             "Cold start over commits",
             "cold start (ms)",
             "cold",
+            ("cold start", "ms"),
             entries.iter().map(|e| e.cold_start_ms).collect::<Vec<_>>(),
         ),
         (
@@ -646,12 +698,27 @@ pub fn path_page(input: &SiteInput<'_>, h: &PathHistory) -> String {
             "Peak memory over commits",
             "peak memory (MB)",
             "mem",
+            ("peak memory", "MB"),
             entries.iter().map(|e| e.peak_rss_mb).collect::<Vec<_>>(),
         ),
     ] {
         if values.iter().all(Option::is_none) {
             continue;
         }
+        let own_points = points_with(&|e| {
+            let v = if id == "memory" {
+                e.peak_rss_mb
+            } else {
+                e.cold_start_ms
+            };
+            format!(
+                "{}\n{} {} {}",
+                head_line(e),
+                what.0,
+                v.map(|x| format!("{x:.0}")).unwrap_or_else(|| "-".into()),
+                what.1
+            )
+        });
         let chart = TimeChart {
             id,
             label: &format!("{title} of {name}"),
@@ -664,7 +731,7 @@ pub fn path_page(input: &SiteInput<'_>, h: &PathHistory) -> String {
                 class,
                 values,
             }],
-            points: &points,
+            points: &own_points,
             markers: &[],
             y_min: Some(0.0),
             y_max: None,
@@ -775,7 +842,7 @@ fn devices_section(input: &SiteInput<'_>, h: &PathHistory) -> String {
 }
 
 /// Most baselines shown in a page's table (the CSV beside it has them all).
-const TABLE_ROWS: usize = 100;
+const TABLE_ROWS: usize = 50;
 
 /// The latest baselines, newest first, and the link to the whole history.
 fn table_section(input: &SiteInput<'_>, h: &PathHistory) -> String {
