@@ -38,11 +38,10 @@ th{font-weight:600}
 .sub{display:block;color:var(--muted);font-size:.85em}
 .chg{font-size:.85em}
 .matrix .chg{display:block}
-.v-bad{background:var(--bad-bg)}
 .v-bad .chg,.chg.v-bad{color:var(--bad);font-weight:600}
-.v-good{background:var(--good-bg)}
 .v-good .chg,.chg.v-good{color:var(--good);font-weight:600}
-td.v-bad,td.v-good{background:none}
+.matrix td.v-bad{background:var(--bad-bg)}
+.matrix td.v-good{background:var(--good-bg)}
 .chart-box{max-width:860px}
 svg.chart{display:block;width:100%;height:auto}
 svg.bars{min-width:0}
@@ -440,6 +439,53 @@ pub fn index(input: &SiteInput<'_>) -> String {
     s
 }
 
+/// The x labels of a chart over `entries` and its axis title: as short as
+/// stays unambiguous (short labels stay apart on a phone), the rest of the
+/// date in the title. All on one day: "HH:MM"; one year: "MM-DD", or
+/// "MM-DD HH:MM" when two baselines share a day; else the full date.
+fn x_axis(entries: &[HistoryEntry]) -> (Vec<String>, String) {
+    use chrono::{Datelike, Timelike};
+    let day = |e: &HistoryEntry| e.accepted_at.date_naive();
+    let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
+        return (Vec::new(), String::new());
+    };
+    let same_day = entries.iter().all(|e| day(e) == day(first));
+    let same_year = first.accepted_at.year() == last.accepted_at.year();
+    let shared_day = entries.windows(2).any(|w| day(&w[0]) == day(&w[1]));
+    let labels = entries
+        .iter()
+        .map(|e| {
+            let t = &e.accepted_at;
+            if same_day {
+                format!("{:02}:{:02}", t.hour(), t.minute())
+            } else if same_year && shared_day {
+                format!(
+                    "{:02}-{:02} {:02}:{:02}",
+                    t.month(),
+                    t.day(),
+                    t.hour(),
+                    t.minute()
+                )
+            } else if same_year {
+                format!("{:02}-{:02}", t.month(), t.day())
+            } else {
+                format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day())
+            }
+        })
+        .collect();
+    let title = if same_day {
+        format!("baselines, oldest → newest ({}, UTC)", day(first))
+    } else if same_year {
+        format!(
+            "baselines, oldest → newest ({}, UTC)",
+            first.accepted_at.year()
+        )
+    } else {
+        "baselines, oldest → newest (UTC)".to_string()
+    };
+    (labels, title)
+}
+
 /// The legend under a chart: (CSS class of the key, text).
 fn legend(keys: &[(&str, &str)]) -> String {
     let mut s = String::from("<p class=\"legend\">");
@@ -523,29 +569,7 @@ pub fn path_page(input: &SiteInput<'_>, h: &PathHistory) -> String {
         );
     }
     s.push_str("</header>\n<main>\n");
-    // Dates without the year when every baseline is from the same one (short
-    // labels stay apart on a phone); the year goes into the axis title.
-    use chrono::Datelike;
-    let year = |e: &HistoryEntry| e.accepted_at.year();
-    let one_year = entries
-        .first()
-        .map(year)
-        .filter(|y| entries.last().map(year) == Some(*y));
-    let x_labels: Vec<String> = entries
-        .iter()
-        .map(|e| {
-            let t = &e.accepted_at;
-            if one_year.is_some() {
-                format!("{:02}-{:02}", t.month(), t.day())
-            } else {
-                format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day())
-            }
-        })
-        .collect();
-    let x_title = match &one_year {
-        Some(y) => format!("baselines, oldest → newest ({y}, UTC)"),
-        None => "baselines, oldest → newest (UTC)".to_string(),
-    };
+    let (x_labels, x_title) = x_axis(entries);
     // Every chart's points link to the commits; the latency chart's tooltips
     // carry every value, the others their own (the page's weight grows with
     // the history: docs/PERFORMANCE.md).
@@ -627,8 +651,10 @@ pub fn path_page(input: &SiteInput<'_>, h: &PathHistory) -> String {
     let mut keys = vec![
         ("band", "p10–p90 of every inference"),
         ("p50", point_note.as_str()),
-        ("cp", "new latency level (PELT change point)"),
     ];
+    if lat_markers.iter().any(|m| m.class == "cp") {
+        keys.push(("cp", "new latency level (PELT change point)"));
+    }
     keys.extend(notes_legend.iter().copied());
     s += &legend(&keys);
     s.push_str("</section>\n");
@@ -672,11 +698,10 @@ pub fn path_page(input: &SiteInput<'_>, h: &PathHistory) -> String {
             "<section><h2>Accuracy over commits</h2>\n<div class=\"chart-box\">{}</div>\n",
             chart.svg()
         );
-        let mut keys = vec![
-            ("top1", "top-1"),
-            ("top5", "top-5"),
-            ("cp", "new top-1 level (PELT change point)"),
-        ];
+        let mut keys = vec![("top1", "top-1"), ("top5", "top-5")];
+        if acc_markers.iter().any(|m| m.class == "cp") {
+            keys.push(("cp", "new top-1 level (PELT change point)"));
+        }
         keys.extend(notes_legend.iter().copied());
         s += &legend(&keys);
         s.push_str("</section>\n");
@@ -1072,6 +1097,27 @@ mod tests {
         assert!(index_html.contains("<th>peak MB</th>"));
         assert!(index_html.contains("212 MB"));
         assert!(index_html.contains(&format!("{REPO}/commit/{}", fake_commit(3))));
+    }
+
+    #[test]
+    fn date_labels_are_as_short_as_stays_unambiguous() {
+        let h = dashboard_path("cpu", "m", 3, 9.0, None);
+        // A baseline a day (fixtures): month and day, the year in the title.
+        let (labels, title) = x_axis(&h.entries);
+        assert_eq!(labels, ["01-02", "01-03", "01-04"]);
+        assert!(title.contains("(2026, UTC)"), "{title}");
+        // Two on one day: the time too.
+        let mut e = h.entries.clone();
+        e[1].accepted_at = e[0].accepted_at + chrono::Duration::minutes(150);
+        assert_eq!(x_axis(&e).0, ["01-02 03:04", "01-02 05:34", "01-04 03:04"]);
+        // All on one day: the time, the date in the title.
+        e[2].accepted_at = e[0].accepted_at + chrono::Duration::minutes(300);
+        let (labels, title) = x_axis(&e);
+        assert_eq!(labels, ["03:04", "05:34", "08:04"]);
+        assert!(title.contains("(2026-01-02, UTC)"), "{title}");
+        // Across years: the full date.
+        e[2].accepted_at = e[0].accepted_at + chrono::Duration::days(400);
+        assert_eq!(x_axis(&e).0[2], "2027-02-06");
     }
 
     #[test]
