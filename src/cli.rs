@@ -6,10 +6,11 @@ use std::ffi::OsString;
 use std::io::Write;
 
 use clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::{
-    baseline::BaselineCommand, compare::CompareArgs, env::EnvArgs, history::HistoryArgs,
+    baseline::BaselineCommand, compare::CompareArgs, completions::CompletionsArgs,
+    dashboard::DashboardArgs, env::EnvArgs, history::HistoryArgs, man::ManArgs,
     report::ReportCommand, run::RunArgs, worker::WorkerArgs,
 };
 use crate::error::{EXIT_ERROR, EXIT_OK};
@@ -38,6 +39,10 @@ Workflow:
 
   # inspect the accepted baselines of a path over commits
   edgeperf history --device cpu --model mobilenet_v2
+  edgeperf dashboard            # the same as a static site: .edgeperf/site/index.html
+
+  # take results elsewhere: csv, markdown, or Bencher Metric Format
+  edgeperf run --format bmf > bmf.json && bencher run --file bmf.json --adapter json
 
 Exit codes: 0 = no regression, 1 = at least one regression, 2 = error,
 130 = stopped by Ctrl-C (143 by SIGTERM) during `run` or `compare`.";
@@ -58,10 +63,13 @@ Examples:
   edgeperf run --device cpu --model mobilenet_v2 --out run.json
   edgeperf run --quick                          # one short round: a smoke test
   edgeperf run --device openvino-cpu            # a non-default device
+  edgeperf run --format bmf > bmf.json          # Bencher Metric Format on stdout
   ORT_DYLIB_PATH=/opt/ort/libonnxruntime.so edgeperf run --suite my.toml")]
     Run(RunArgs),
     /// Print the environment fingerprint recorded with every run.
-    #[command(after_help = "Examples:\n  edgeperf env\n  edgeperf env --json")]
+    #[command(
+        after_help = "Examples:\n  edgeperf env\n  edgeperf env --json\n  edgeperf env --format markdown"
+    )]
     Env(EnvArgs),
     /// Judge a run against the baselines: latency and accuracy verdicts per path.
     #[command(after_help = "\
@@ -83,6 +91,29 @@ default 20 s). Exit codes: 0 = no regression, 1 = regression, 2 = error.")]
         after_help = "Examples:\n  edgeperf history\n  edgeperf history --device cpu --model mobilenet_v2 --format json"
     )]
     History(HistoryArgs),
+    /// Write the baseline history as a static site: charts per path, no network needed.
+    #[command(after_help = "\
+Examples:
+  edgeperf dashboard                                   # baselines/ -> .edgeperf/site/
+  edgeperf dashboard --baselines baselines --out site  # what the Pages workflow runs
+  xdg-open .edgeperf/site/index.html
+
+Commit links use --repo-url, else GITHUB_SERVER_URL/GITHUB_REPOSITORY, else the
+`origin` remote (https or ssh form); without any, points show the commit in their
+tooltip only.")]
+    Dashboard(DashboardArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = "\
+Examples:
+  edgeperf completions bash > ~/.local/share/bash-completion/completions/edgeperf
+  edgeperf completions zsh > ~/.zfunc/_edgeperf
+  edgeperf completions fish > ~/.config/fish/completions/edgeperf.fish")]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one per command with --out DIR.
+    #[command(
+        after_help = "Examples:\n  edgeperf man | man -l -\n  edgeperf man --out target/man"
+    )]
+    Man(ManArgs),
     /// Publish comparison results (one JSON per device) to a pull request.
     #[command(subcommand)]
     Report(ReportCommand),
@@ -121,6 +152,9 @@ where
         Command::Compare(a) => crate::commands::compare::run(a),
         Command::Baseline(c) => crate::commands::baseline::run(c),
         Command::History(a) => crate::commands::history::run(a),
+        Command::Dashboard(a) => crate::commands::dashboard::run(a),
+        Command::Completions(a) => crate::commands::completions::run(a, Cli::command()),
+        Command::Man(a) => crate::commands::man::run(a, Cli::command()),
         Command::Report(c) => crate::commands::report::run(c),
         Command::Worker(a) => crate::commands::worker::run(a),
     };

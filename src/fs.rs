@@ -125,6 +125,28 @@ pub fn create_dir_all(dir: &Path) -> FsResult<()> {
 /// temporary file is created exclusively under a unique name in the same
 /// directory (so concurrent writers never share one), synced, then renamed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> FsResult<()> {
+    write_atomic_with(path, bytes, None)
+}
+
+/// [`write_atomic`] for files that others serve or read (the dashboard): the file
+/// is readable by everyone (mode 0644 on Unix) instead of the owner-only mode
+/// of a fresh temporary file, so a web server or an upload step can read it.
+pub fn write_atomic_readable(path: &Path, bytes: &[u8]) -> FsResult<()> {
+    #[cfg(unix)]
+    let mode = {
+        use std::os::unix::fs::PermissionsExt;
+        Some(std::fs::Permissions::from_mode(0o644))
+    };
+    #[cfg(not(unix))]
+    let mode = None;
+    write_atomic_with(path, bytes, mode)
+}
+
+fn write_atomic_with(
+    path: &Path,
+    bytes: &[u8],
+    permissions: Option<std::fs::Permissions>,
+) -> FsResult<()> {
     let dir = parent_dir(path).to_path_buf();
     create_dir_all(&dir)?;
     let prefix = format!(
@@ -133,9 +155,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> FsResult<()> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "out".into())
     );
-    // 0o666 less the umask, as `File::create` gives: tempfile's own default
-    // (0o600) would leave run records and baselines readable by their owner only.
-    let mode = <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o666);
+    // 0o666 less the umask, as `File::create` gives, unless the caller asks for
+    // more: tempfile's own default (0o600) would leave run records and baselines
+    // readable by their owner only.
+    let mode = permissions.unwrap_or_else(|| {
+        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o666)
+    });
     let mut tmp = tempfile::Builder::new()
         .prefix(&prefix)
         .suffix(".tmp")
@@ -288,6 +313,19 @@ mod tests {
         assert_eq!(read(&p).unwrap(), b"two");
         let names = list_dir(dir.path()).unwrap();
         assert_eq!(names.len(), 1, "temporary file left behind: {names:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn readable_atomic_write_is_readable_by_everyone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("index.html");
+        write_atomic_readable(&p, b"<p>").unwrap();
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        // The process umask may take bits away, never add them.
+        assert_eq!(mode & 0o444, 0o444, "{mode:o}");
+        assert_eq!(read(&p).unwrap(), b"<p>");
     }
 
     #[test]

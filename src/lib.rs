@@ -3,13 +3,14 @@
 //! comparison flow through the modules.
 //!
 //! Layers only point down: `cli` -> `commands` (orchestration) -> domain
-//! (`suite`, `record`, `compare`, `history`, `report`, `stats`) and adapters
+//! (`suite`, `record`, `compare`, `history`, `report`, `dashboard`, `stats`) and adapters
 //! (`store`, `engine`, `dataset`, `preprocess`, `env`, `github`), all over `fs`
 //! (the single I/O point), `interrupt` (SIGINT/SIGTERM as a flag) and `error`.
 
 pub mod cli;
 pub mod commands;
 pub mod compare;
+pub mod dashboard;
 pub mod dataset;
 pub mod engine;
 pub mod env;

@@ -1380,7 +1380,7 @@ fn unknown_format_lists_the_possible_values() {
         &[
             "'html'",
             "--format",
-            "[possible values: text, json, markdown]",
+            "[possible values: text, json, csv, markdown, bmf]",
         ],
     );
 }

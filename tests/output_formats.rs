@@ -2,8 +2,9 @@
 //! record JSON, `compare` as text (with and without colour), Markdown and JSON
 //! (stdout and `--out`), `history` as text and JSON, the `report github --dry-run`
 //! account (statuses and PR comment body), `baseline accept`'s lines and the shape
-//! of `env --json`. These are product surface: a change to any of them shows up
-//! as a snapshot diff to review.
+//! of `env --json`; and the exports of `--format csv|markdown|bmf` for `run`,
+//! `compare` and `history` (and `env` as csv and Markdown, labels only). These are
+//! product surface: a change to any of them shows up as a snapshot diff to review.
 //!
 //! The CLI outputs come from the real binary (`assert_cmd`) run in a temp folder
 //! with relative paths, on the deterministic fixtures of `common/fixtures.rs`, and
@@ -35,6 +36,9 @@ const ENV_READ: &[&str] = &[
     "GITHUB_EVENT_PATH",
     "GITHUB_SHA",
     "GITHUB_STEP_SUMMARY",
+    "GITHUB_SERVER_URL",
+    "GITHUB_RUN_ID",
+    "EDGEPERF_SITE_URL",
     "ORT_DYLIB_PATH",
     "NO_COLOR",
 ];
@@ -177,6 +181,26 @@ fn run_json_record() {
         "edgeperf run --format json (a fixture record)",
         json
     );
+}
+
+/// `edgeperf run --format csv|markdown|bmf`: the exports of the run table's
+/// fixture (rendered through the exporter `commands::run` picks).
+#[test]
+fn run_exports() {
+    use edgeperf::report::export::{exporter, Format, Options};
+    let record = run_fixture();
+    for (format, name) in [
+        (Format::Csv, "csv"),
+        (Format::Markdown, "markdown"),
+        (Format::Bmf, "bmf"),
+    ] {
+        let out = exporter(format, Options::default()).run(&record).unwrap();
+        snap!(
+            format!("run_{name}"),
+            format!("edgeperf run --format {name} (a fixture record)"),
+            out
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -345,6 +369,45 @@ fn compare_json_out_file() {
     snap!("compare_json_out_stderr", format!("{cmd}: stderr"), err);
 }
 
+#[test]
+fn compare_exports() {
+    let d = tmp();
+    every_status_scenario(d.path());
+    for name in ["csv", "bmf"] {
+        let cmd = format!("edgeperf compare head.json --no-confirm --format {name}");
+        let (code, out, err) = edgeperf_line(&cmd, d.path());
+        assert_eq!(code, 1, "{err}");
+        assert!(err.is_empty(), "{err}");
+        snap!(format!("compare_{name}"), cmd, out);
+    }
+}
+
+/// With the dashboard's address known, the Markdown (the PR comment) links
+/// each model to its page.
+#[test]
+fn compare_markdown_with_site_links() {
+    let d = tmp();
+    mixed_scenario(d.path());
+    let cmd = "edgeperf compare head.json --no-confirm --format markdown";
+    let (code, out, err) = edgeperf_line_env(
+        cmd,
+        d.path(),
+        &[("EDGEPERF_SITE_URL", "https://edgeperf-org.github.io/demo/")],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        out.matches("](https://edgeperf-org.github.io/demo/paths/cpu/")
+            .count(),
+        4,
+        "{out}"
+    );
+    snap!(
+        "compare_markdown_site_links",
+        format!("EDGEPERF_SITE_URL=https://edgeperf-org.github.io/demo/ {cmd}"),
+        out
+    );
+}
+
 // ---------------------------------------------------------------------------
 // edgeperf history
 // ---------------------------------------------------------------------------
@@ -381,6 +444,26 @@ fn history_json() {
     assert_eq!(code, 0, "{err}");
     assert!(err.is_empty(), "{err}");
     snap!("history_json", cmd, out);
+}
+
+/// The history exports, on a history with every field the dashboard draws
+/// (pooled p10, mean, threads, cold start, a runtime change, a level change).
+#[test]
+fn history_exports() {
+    let d = tmp();
+    write_history(
+        &d.path().join("baselines"),
+        "cpu",
+        "mobilenet_v2",
+        &history_lines(&fixtures::dashboard_history(9, 9.0, Some(0.75))),
+    );
+    for name in ["csv", "markdown", "bmf"] {
+        let cmd = format!("edgeperf history --format {name}");
+        let (code, out, err) = edgeperf_line(&cmd, d.path());
+        assert_eq!(code, 0, "{err}");
+        assert!(err.is_empty(), "{err}");
+        snap!(format!("history_{name}"), cmd, out);
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -614,4 +697,51 @@ fn env_text_labels() {
         "edgeperf env: the label of each line (values depend on the machine)",
         labels.join("\n")
     );
+}
+
+/// `env --format csv|markdown`: the first column (the values depend on the
+/// machine); `--json` and `--format json` print the same document; bmf is
+/// refused in one line.
+#[test]
+fn env_exports() {
+    let d = tmp();
+    env_fixture(d.path());
+    let (code, csv, err) = edgeperf_line("edgeperf env --format csv", d.path());
+    assert_eq!(code, 0, "{err}");
+    let (_, md, _) = edgeperf_line("edgeperf env --format markdown", d.path());
+    let first_column = |text: &str, sep: char| {
+        text.lines()
+            .map(|l| {
+                l.trim_start_matches('|')
+                    .split(sep)
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    snap!(
+        "env_csv_fields",
+        "edgeperf env --format csv: the first column",
+        first_column(&csv, ',')
+    );
+    snap!(
+        "env_markdown_labels",
+        "edgeperf env --format markdown: the first column",
+        first_column(&md, '|')
+    );
+    let (_, a, _) = edgeperf_line("edgeperf env --json", d.path());
+    let (_, b, _) = edgeperf_line("edgeperf env --format json", d.path());
+    let shape = |t: &str| {
+        let v: serde_json::Value = serde_json::from_str(t).unwrap();
+        let mut s = BTreeSet::new();
+        json_shape(&v, "", &mut s);
+        s
+    };
+    assert_eq!(shape(&a), shape(&b));
+    let (code, out, err) = edgeperf_line("edgeperf env --format bmf", d.path());
+    assert!(out.is_empty());
+    common::assert_error(code, &err, &["--format bmf", "env"]);
 }

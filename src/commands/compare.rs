@@ -6,13 +6,14 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::confirm::Interleaver;
 use super::output::{emit, Color};
 use crate::compare::{self, Comparison, Remeasure};
 use crate::error::{Error, Result, EXIT_OK, EXIT_REGRESSION};
 use crate::record::RunRecord;
+use crate::report::export::{exporter, Format, Options};
 use crate::store::baselines::Source;
 use crate::store::git::GitTree;
 use crate::suite::{CompareConfig, Suite};
@@ -30,8 +31,15 @@ pub struct CompareArgs {
     /// The suite (thresholds, and the paths to re-measure when confirming).
     #[arg(long, default_value = "edgeperf.toml", value_name = "FILE")]
     pub suite: PathBuf,
-    #[arg(long, value_enum, default_value_t = CompareFormat::Text)]
-    pub format: CompareFormat,
+    /// Table and reasons (text), the comparison document (json, what `report
+    /// github` reads), the PR comment (markdown), csv, or the head's
+    /// measurements as Bencher Metric Format (bmf).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// The published dashboard (`edgeperf dashboard`): Markdown links each
+    /// model to its page there.
+    #[arg(long, env = "EDGEPERF_SITE_URL", value_name = "URL")]
+    pub site_url: Option<String>,
     /// Write the report here instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -58,13 +66,6 @@ fn positive_seconds(s: &str) -> std::result::Result<f64, String> {
         Ok(v) => Err(format!("must be a positive number of seconds, got {v}")),
         Err(e) => Err(e.to_string()),
     }
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum CompareFormat {
-    Text,
-    Json,
-    Markdown,
 }
 
 /// The thresholds: the suite's `[compare]` (defaults without a suite) with the
@@ -186,11 +187,12 @@ pub fn run(a: CompareArgs) -> Result<i32> {
             message: "no comparison was written".into(),
         });
     }
-    let text = match a.format {
-        CompareFormat::Text => crate::report::compare::text(&c, a.color.enabled(a.out.as_deref())),
-        CompareFormat::Json => crate::record::to_json_pretty(&c)?,
-        CompareFormat::Markdown => crate::report::compare::markdown(std::slice::from_ref(&c), &[]),
+    let link = |d: &str, m: &str| crate::dashboard::page_url(a.site_url.as_deref()?, d, m);
+    let options = Options {
+        color: a.color.enabled(a.out.as_deref()),
+        path_link: Some(&link),
     };
+    let text = exporter(a.format, options).comparison(&c)?;
     emit(&text, a.out.as_deref())?;
     if a.out.is_some() {
         eprintln!(

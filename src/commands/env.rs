@@ -3,11 +3,11 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use serde::Serialize;
 
 use super::output::print_out;
 use crate::error::{Result, EXIT_OK};
-use crate::record::Environment;
+use crate::report::env::{DeviceRuntime, EnvReport, SuiteSummary};
+use crate::report::export::{exporter, Format, Options};
 use crate::suite::Suite;
 
 #[derive(Debug, Args)]
@@ -15,32 +15,13 @@ pub struct EnvArgs {
     /// The suite file.
     #[arg(long, default_value = "edgeperf.toml", value_name = "FILE")]
     pub suite: PathBuf,
-    /// Print JSON.
-    #[arg(long)]
+    /// Labelled lines (text), the fingerprint as recorded (json), csv or
+    /// markdown; bmf is refused (no measurements).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Print JSON (the same as --format json).
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
-}
-
-#[derive(Serialize)]
-struct DeviceRuntime {
-    device: String,
-    provider: String,
-    library: Option<String>,
-    version: Option<String>,
-    problem: Option<String>,
-}
-
-#[derive(Serialize)]
-struct EnvReport {
-    #[serde(flatten)]
-    environment: Environment,
-    suite: Option<SuiteSummary>,
-    devices: Vec<DeviceRuntime>,
-}
-
-#[derive(Serialize)]
-struct SuiteSummary {
-    file: String,
-    sha256: String,
 }
 
 pub fn run(a: EnvArgs) -> Result<i32> {
@@ -76,48 +57,7 @@ pub fn run(a: EnvArgs) -> Result<i32> {
         }),
         devices,
     };
-    if a.json {
-        print_out(&crate::record::to_json_pretty(&report)?)?;
-        return Ok(EXIT_OK);
-    }
-    let e = &report.environment;
-    let mut s = String::new();
-    s += &format!("edgeperf   {}\n", e.edgeperf_version);
-    s += &format!(
-        "time       {}\n",
-        e.timestamp
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    );
-    match &e.git {
-        Some(g) => {
-            s += &format!(
-                "git        {} ({}){}\n",
-                g.commit,
-                g.branch.as_deref().unwrap_or("detached"),
-                if g.dirty { ", dirty" } else { "" }
-            )
-        }
-        None => s += "git        (not a git repository)\n",
-    }
-    let h = &e.host;
-    s += &format!("host       {} ({})\n", h.hostname, h.arch);
-    s += &format!("cpu        {} x {}\n", h.cores, h.cpu_model);
-    s += &format!("os         {} (kernel {})\n", h.os, h.kernel);
-    if let Some(su) = &report.suite {
-        s += &format!(
-            "suite      {} (sha256 {})\n",
-            su.file,
-            crate::compare::short_hash(&su.sha256)
-        );
-    }
-    for d in &report.devices {
-        let what = match (&d.version, &d.problem) {
-            (Some(v), _) => format!("onnxruntime {v} at {}", d.library.as_deref().unwrap_or("?")),
-            (None, Some(p)) => format!("unavailable: {p}"),
-            _ => "unknown".into(),
-        };
-        s += &format!("device     {} [{}]: {what}\n", d.device, d.provider);
-    }
-    print_out(&s)?;
+    let format = if a.json { Format::Json } else { a.format };
+    print_out(&exporter(format, Options::default()).env(&report)?)?;
     Ok(EXIT_OK)
 }

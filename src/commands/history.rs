@@ -3,11 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::output::print_out;
 use crate::error::{Error, Result, EXIT_OK};
 use crate::history::PathHistory;
+use crate::report::export::{exporter, Format, Options};
 use crate::store::baselines::{load_history, paths_in};
 
 #[derive(Debug, Args)]
@@ -18,14 +19,10 @@ pub struct HistoryArgs {
     pub device: Option<String>,
     #[arg(long)]
     pub model: Option<String>,
-    #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
-    pub format: HistoryFormat,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum HistoryFormat {
-    Text,
-    Json,
+    /// Tables (text), every entry with its change points (json), a row per
+    /// entry (csv), Markdown, or the latest baseline of each path (bmf).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// The histories of the paths under `dir` that match the filters, and the
@@ -65,10 +62,6 @@ pub fn run(a: HistoryArgs) -> Result<i32> {
     for w in warnings {
         eprintln!("warning: {w}");
     }
-    let text = match a.format {
-        HistoryFormat::Text => crate::report::history::render(&h),
-        HistoryFormat::Json => crate::record::to_json_pretty(&h)?,
-    };
-    print_out(&text)?;
+    print_out(&exporter(a.format, Options::default()).history(&h)?)?;
     Ok(EXIT_OK)
 }

@@ -4,9 +4,12 @@
 
 pub mod baseline;
 pub mod compare;
+pub mod completions;
 pub mod confirm;
+pub mod dashboard;
 pub mod env;
 pub mod history;
+pub mod man;
 pub mod output;
 pub mod report;
 pub mod run;

@@ -14,7 +14,7 @@ use crate::error::{EXIT_OK, EXIT_REGRESSION};
 #[cfg(feature = "github")]
 use crate::github::{CommentAction, CommitStatus, GithubContext, Publisher, StatusState};
 #[cfg(feature = "github")]
-use crate::report::compare::{markdown, Missing};
+use crate::report::compare::{markdown_linked, Missing};
 
 /// What `report github` says in a build without the `github` feature.
 pub const NO_GITHUB_CLIENT: &str = "this edgeperf was built without the GitHub client (cargo feature `github`, e.g. a device build with --no-default-features): run `report github` with a default build";
@@ -25,7 +25,9 @@ pub enum ReportCommand {
     #[command(after_help = "\
 Reads GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL (default https://api.github.com),
 the PR number from --pr or GITHUB_EVENT_PATH, the sha from --sha or GITHUB_SHA.
-Also appends the report to $GITHUB_STEP_SUMMARY when set.
+Also appends the report to $GITHUB_STEP_SUMMARY when set. Statuses link to the
+workflow run (GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID); the comment
+links each model to its dashboard page when EDGEPERF_SITE_URL is set.
 
 Examples:
   edgeperf report github results/compare-*.json --expect-device cpu-x86 --expect-device rpi4
@@ -57,6 +59,10 @@ pub struct ReportGithubArgs {
     /// updated, never someone else's that quotes it.
     #[arg(long, value_name = "LOGIN", default_value = "github-actions[bot]")]
     pub comment_author: String,
+    /// The published dashboard (`edgeperf dashboard`): the comment links each
+    /// model to its page there.
+    #[arg(long, env = "EDGEPERF_SITE_URL", value_name = "URL")]
+    pub site_url: Option<String>,
 }
 
 pub fn run(c: ReportCommand) -> Result<i32> {
@@ -89,17 +95,22 @@ pub fn github(a: ReportGithubArgs) -> Result<i32> {
             "no comparison files given and no --expect-device: nothing to report".into(),
         ));
     }
-    let body = markdown(
+    let link = |d: &str, m: &str| crate::dashboard::page_url(a.site_url.as_deref()?, d, m);
+    let body = markdown_linked(
         &comparisons,
         &missing
             .iter()
             .map(|d| Missing { device: d })
             .collect::<Vec<_>>(),
+        Some(&link),
     );
-    let mut statuses = statuses(&comparisons, &missing);
-    for s in &mut statuses {
-        s.target_url.clone_from(&a.target_url);
-    }
+    // Each status links to the workflow run (its logs and artifacts): --target-url,
+    // else the run of the environment's GitHub Actions variables.
+    let run_url = a
+        .target_url
+        .clone()
+        .or_else(|| crate::github::workflow_run_url(|k| std::env::var(k).ok()));
+    let statuses = statuses(&comparisons, &missing, run_url.as_deref());
     publish(&a, &body, &statuses)?;
     let regressions: usize = comparisons.iter().map(|c| c.regressions).sum();
     Ok(if regressions > 0 || !missing.is_empty() {
@@ -110,9 +121,14 @@ pub fn github(a: ReportGithubArgs) -> Result<i32> {
 }
 
 /// One commit status per device: failure naming the regressed models, success
-/// counting the inconclusive ones, error for an expected device without a result.
+/// counting the inconclusive ones, error for an expected device without a result;
+/// each links to `target_url` (the workflow run) when given.
 #[cfg(feature = "github")]
-pub fn statuses(comparisons: &[Comparison], missing: &[&str]) -> Vec<CommitStatus> {
+pub fn statuses(
+    comparisons: &[Comparison],
+    missing: &[&str],
+    target_url: Option<&str>,
+) -> Vec<CommitStatus> {
     let mut devices: Vec<String> = comparisons.iter().flat_map(|c| c.devices()).collect();
     devices.sort();
     devices.dedup();
@@ -144,14 +160,19 @@ pub fn statuses(comparisons: &[Comparison], missing: &[&str]) -> Vec<CommitStatu
                 format!("regressed: {}", regressed.join(", ")),
             )
         };
-        out.push(CommitStatus::for_device(d, state, &desc, None));
+        out.push(CommitStatus::for_device(
+            d,
+            state,
+            &desc,
+            target_url.map(str::to_string),
+        ));
     }
     for d in missing {
         out.push(CommitStatus::for_device(
             d,
             StatusState::Error,
             "no result: the device job produced no comparison",
-            None,
+            target_url.map(str::to_string),
         ));
     }
     out

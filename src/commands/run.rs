@@ -3,11 +3,12 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::output::print_out;
 use crate::error::{Error, Result, EXIT_OK};
 use crate::record::RunRecord;
+use crate::report::export::{exporter, Format, Options};
 use crate::suite::Suite;
 
 #[derive(Debug, Args)]
@@ -30,15 +31,10 @@ pub struct RunArgs {
     /// ONNX Runtime library for every device (overrides the suite and ORT_DYLIB_PATH).
     #[arg(long, value_name = "LIB")]
     pub runtime: Option<PathBuf>,
-    /// Print the table (text) or the record as JSON on stdout.
-    #[arg(long, value_enum, default_value_t = RunFormat::Text)]
-    pub format: RunFormat,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum RunFormat {
-    Text,
-    Json,
+    /// What to print on stdout: the table (text), the run record (json), or
+    /// an export (csv, markdown, bmf: Bencher Metric Format).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// A progress bar on stderr when it is a terminal.
@@ -127,12 +123,9 @@ pub fn run(a: RunArgs) -> Result<i32> {
             eprintln!("warning: artifact store {}: {w}", store.dir.display());
         }
     }
-    match a.format {
-        RunFormat::Text => {
-            print_out(&crate::report::run_table(&record))?;
-            eprintln!("run record: {}", out.display());
-        }
-        RunFormat::Json => print_out(&crate::record::to_json_pretty(&record)?)?,
+    print_out(&exporter(a.format, Options::default()).run(&record)?)?;
+    if a.format == Format::Text {
+        eprintln!("run record: {}", out.display());
     }
     Ok(EXIT_OK)
 }

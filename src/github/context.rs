@@ -133,6 +133,25 @@ impl GithubContext {
     }
 }
 
+/// The page of the running workflow, the `target_url` of the commit statuses:
+/// `$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID` (all
+/// three set by GitHub Actions); `None` outside Actions or when one is unusable.
+pub fn workflow_run_url(lookup: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let get = |k: &str| {
+        lookup(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let server = get("GITHUB_SERVER_URL")?;
+    let server = server.trim_end_matches('/');
+    let repository = get("GITHUB_REPOSITORY")?;
+    let run_id = get("GITHUB_RUN_ID")?;
+    let ok = (server.starts_with("https://") || server.starts_with("http://"))
+        && validate_repository(&repository).is_ok()
+        && run_id.bytes().all(|b| b.is_ascii_digit());
+    ok.then(|| format!("{server}/{repository}/actions/runs/{run_id}"))
+}
+
 fn validate_repository(repo: &str) -> Result<(), GithubError> {
     let ok_part = |p: &str| {
         !p.is_empty()
@@ -218,6 +237,35 @@ impl EventInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_workflow_run_url_needs_all_three_variables() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        const ALL: [(&str, &str); 3] = [
+            ("GITHUB_SERVER_URL", "https://github.com/"),
+            ("GITHUB_REPOSITORY", "acme/models"),
+            ("GITHUB_RUN_ID", "1234567890"),
+        ];
+        assert_eq!(
+            workflow_run_url(env(&ALL)).as_deref(),
+            Some("https://github.com/acme/models/actions/runs/1234567890")
+        );
+        assert_eq!(workflow_run_url(env(&ALL[..2])), None);
+        assert_eq!(
+            workflow_run_url(env(&[
+                ("GITHUB_SERVER_URL", "https://github.com"),
+                ("GITHUB_REPOSITORY", "acme/models"),
+                ("GITHUB_RUN_ID", "12; rm -rf /"),
+            ])),
+            None
+        );
+    }
 
     #[test]
     fn unreadable_event_file_is_named_once_with_the_os_reason() {

@@ -30,7 +30,7 @@ pub use body::{
     prepare_body, prepare_body_with_limit, write_step_summary, write_step_summary_to,
     BODY_TARGET_CHARS, GITHUB_COMMENT_LIMIT, MARKER, STEP_SUMMARY_LIMIT_BYTES,
 };
-pub use context::{GithubContext, DEFAULT_API_URL};
+pub use context::{workflow_run_url, GithubContext, DEFAULT_API_URL};
 pub use error::{GithubError, EXIT_ERROR};
 pub use http::RetryPolicy;
 pub use publisher::{CommentAction, PublishOutcome, Publisher, DEFAULT_COMMENT_AUTHOR};

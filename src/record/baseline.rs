@@ -57,6 +57,27 @@ pub struct HistoryEntry {
     pub runtime_version: String,
     pub provider_ran: Provider,
     pub model_sha256: String,
+    // The fields below came after the first history files were written: each is
+    // optional (an older line loads with `None`) and left out of the line when
+    // unknown, so lines without them stay byte-identical.
+    /// p10 of every timed sample of every round (pooled): the lower edge of the
+    /// dashboard's p10-p90 band.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p10: Option<f64>,
+    /// Mean of the pooled samples: "ms per image"; FPS = 1000 / mean.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<f64>,
+    /// ONNX Runtime intra-/inter-op threads the path ran with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<Threads>,
+    /// Cold start: session creation plus the first inference, each the median
+    /// over rounds (as `cold_start_ms` of the run record), in ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cold_start_ms: Option<f64>,
+    /// Peak resident memory of a measuring process, MB (filled by the memory
+    /// measurement when it records one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_mb: Option<f64>,
 }
 
 impl Baseline {
@@ -86,6 +107,22 @@ impl Baseline {
 
     pub fn history_entry(&self) -> HistoryEntry {
         let p10s: Vec<f64> = self.rounds.iter().map(|r| r.latency_ms.p10).collect();
+        let median_over_rounds = |f: fn(&super::ColdStart) -> f64| {
+            crate::stats::median(
+                &self
+                    .rounds
+                    .iter()
+                    .map(|r| f(&r.cold_start_ms))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let cold_start_ms = match (
+            median_over_rounds(|c| c.session_create),
+            median_over_rounds(|c| c.first_inference),
+        ) {
+            (Some(create), Some(first)) if (create + first).is_finite() => Some(create + first),
+            _ => None,
+        };
         HistoryEntry {
             accepted_at: self.accepted_at,
             measured_at: self.measured_at,
@@ -99,6 +136,17 @@ impl Baseline {
             runtime_version: self.runtime.version.clone(),
             provider_ran: self.provider_ran,
             model_sha256: self.model_sha256.clone(),
+            p10: Some(self.latency_ms.p10),
+            mean: Some(self.latency_ms.mean),
+            threads: Some(self.threads),
+            cold_start_ms,
+            peak_rss_mb: crate::stats::median(
+                &self
+                    .rounds
+                    .iter()
+                    .filter_map(|r| r.peak_rss_mb)
+                    .collect::<Vec<_>>(),
+            ),
         }
     }
 
@@ -167,6 +215,55 @@ mod tests {
         assert!(!line.contains('\n'));
         let (back, warnings) = parse_history(Path::new("h"), &line).unwrap();
         assert_eq!((back, warnings.len()), (vec![h], 0));
+    }
+
+    #[test]
+    fn a_history_line_carries_the_band_threads_and_cold_start() {
+        let rounds = vec![vec![9.0; 20], vec![12.0; 20], vec![10.0; 20]];
+        let p = fixtures::path_record("cpu", "m", Provider::Cpu, &rounds, None);
+        let run = fixtures::run_record(vec![p.clone()], fixtures::HEAD_COMMIT, true);
+        let mut b = Baseline::from_path(&run, &p);
+        // Rounds with different cold starts: the entry takes each part's median.
+        for (r, (create, first)) in
+            b.rounds
+                .iter_mut()
+                .zip([(100.0, 9.0), (300.0, 30.0), (200.0, 20.0)])
+        {
+            r.cold_start_ms.session_create = create;
+            r.cold_start_ms.first_inference = first;
+        }
+        let h = b.history_entry();
+        assert_eq!(h.p10, Some(p.latency_ms.p10));
+        assert_eq!(h.p10, Some(9.0), "pooled p10 of 9/10/12 ms rounds");
+        assert_eq!(h.mean, Some(p.latency_ms.mean));
+        assert_eq!(
+            h.threads,
+            Some(crate::record::Threads { intra: 1, inter: 1 })
+        );
+        assert_eq!(h.cold_start_ms, Some(220.0));
+        assert_eq!(h.peak_rss_mb, None, "no round measured memory");
+        let line = h.to_line().unwrap();
+        assert!(
+            !line.contains("peak_rss_mb"),
+            "unknown memory is left out: {line}"
+        );
+    }
+
+    #[test]
+    fn an_older_history_line_loads_and_writes_back_unchanged() {
+        // A line as edgeperf wrote it before p10, mean, threads and cold start.
+        let old = r#"{"accepted_at":"2026-01-02T03:04:05Z","measured_at":"2026-01-02T02:54:05Z","commit":"abc","p50":9.45,"p90":10.8,"p99":13.5,"p10_rounds":9.0,"top1":0.75,"top5":0.92,"runtime_version":"1.31.1","provider_ran":"cpu","model_sha256":"ab"}"#;
+        let (entries, warnings) = parse_history(Path::new("h"), old).unwrap();
+        assert!(warnings.is_empty());
+        let e = &entries[0];
+        assert_eq!(
+            (e.p10, e.mean, e.threads, e.cold_start_ms, e.peak_rss_mb),
+            (None, None, None, None, None)
+        );
+        assert_eq!(e.to_line().unwrap(), old);
+        let with_memory = old.replace("}", r#","peak_rss_mb":212.5}"#);
+        let (entries, _) = parse_history(Path::new("h"), &with_memory).unwrap();
+        assert_eq!(entries[0].peak_rss_mb, Some(212.5));
     }
 
     #[test]

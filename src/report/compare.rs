@@ -151,7 +151,8 @@ pub fn summary_line(cs: &[Comparison]) -> String {
     s
 }
 
-fn md_escape(s: &str) -> String {
+/// Text made safe for a Markdown table cell (`|`, `<`, `>`).
+pub fn md_escape(s: &str) -> String {
     s.replace('|', "\\|")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -165,6 +166,16 @@ pub struct Missing<'a> {
 /// The Markdown report for one or more comparisons (one per device), plus
 /// devices that produced no result ("no result", never a pass).
 pub fn markdown(cs: &[Comparison], missing: &[Missing<'_>]) -> String {
+    markdown_linked(cs, missing, None)
+}
+
+/// [`markdown`] with each model linked to its dashboard page where `path_link`
+/// gives one (`edgeperf dashboard`, published with the site URL).
+pub fn markdown_linked(
+    cs: &[Comparison],
+    missing: &[Missing<'_>],
+    path_link: Option<crate::report::export::PathLink<'_>>,
+) -> String {
     let reg: usize = cs.iter().map(|c| c.regressions).sum();
     let headline = if reg > 0 {
         format!("### ❌ edgeperf: {}", summary_line(cs))
@@ -190,10 +201,14 @@ pub fn markdown(cs: &[Comparison], missing: &[Missing<'_>]) -> String {
                 PathStatus::Inconclusive => "⚠️ inconclusive",
                 PathStatus::New => "🆕 new",
             };
+            let model = match path_link.and_then(|f| f(&p.device, &p.model)) {
+                Some(url) => format!("[{}]({url})", md_escape(&p.model)),
+                None => md_escape(&p.model),
+            };
             s += &format!(
                 "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
                 md_escape(&p.device),
-                md_escape(&p.model),
+                model,
                 arrow(b.map(|b| ms(b.p50)).unwrap_or("-".into()), ms(p.head.p50)),
                 arrow(b.map(|b| ms(b.p90)).unwrap_or("-".into()), ms(p.head.p90)),
                 arrow(pct1(b.and_then(|b| b.top1)), pct1(p.head.top1)),

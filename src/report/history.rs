@@ -3,20 +3,23 @@
 use super::table::{Align, Table};
 use crate::history::PathHistory;
 
-pub fn render(h: &[PathHistory]) -> String {
-    let mut s = String::new();
-    for p in h {
-        s += &format!("{}/{} ({} baselines)\n", p.device, p.model, p.entries.len());
-        let mut t = Table::new(&[
-            ("accepted (UTC)", Align::Left),
-            ("commit", Align::Left),
-            ("p50 ms", Align::Right),
-            ("p90 ms", Align::Right),
-            ("p10 ms", Align::Right),
-            ("top-1", Align::Right),
-            ("", Align::Left),
-        ]);
-        for (i, e) in p.entries.iter().enumerate() {
+/// The columns of a path's history table.
+pub const COLUMNS: [(&str, Align); 7] = [
+    ("accepted (UTC)", Align::Left),
+    ("commit", Align::Left),
+    ("p50 ms", Align::Right),
+    ("p90 ms", Align::Right),
+    ("p10 ms", Align::Right),
+    ("top-1", Align::Right),
+    ("", Align::Left),
+];
+
+/// A path's history as displayed rows, oldest first.
+pub fn rows(p: &PathHistory) -> Vec<Vec<String>> {
+    p.entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
             let mut flag = Vec::new();
             if p.latency_change_points.contains(&i) {
                 flag.push("◀ latency level change");
@@ -24,7 +27,7 @@ pub fn render(h: &[PathHistory]) -> String {
             if p.accuracy_change_points.contains(&i) {
                 flag.push("◀ accuracy level change");
             }
-            t.row(vec![
+            vec![
                 e.accepted_at.format("%Y-%m-%d %H:%M").to_string(),
                 e.commit
                     .as_deref()
@@ -37,7 +40,18 @@ pub fn render(h: &[PathHistory]) -> String {
                     .map(|v| format!("{:.1}%", v * 100.0))
                     .unwrap_or_else(|| "-".into()),
                 flag.join(", "),
-            ]);
+            ]
+        })
+        .collect()
+}
+
+pub fn render(h: &[PathHistory]) -> String {
+    let mut s = String::new();
+    for p in h {
+        s += &format!("{}/{} ({} baselines)\n", p.device, p.model, p.entries.len());
+        let mut t = Table::new(&COLUMNS);
+        for r in rows(p) {
+            t.row(r);
         }
         s += &t.render();
         s += "\n";

@@ -1,8 +1,11 @@
-//! Human-facing output: aligned terminal tables for runs, comparisons and
-//! history, and the Markdown of the pull-request comment. Pure: strings from
-//! records.
+//! Human-facing output and exports: aligned terminal tables for runs,
+//! comparisons, history and the environment, the Markdown of the pull-request
+//! comment, and every `--format` ([`export`]: text, json, csv, markdown, bmf).
+//! Pure: strings from records.
 
 pub mod compare;
+pub mod env;
+pub mod export;
 pub mod history;
 pub mod run;
 pub mod table;

@@ -2,8 +2,8 @@
 //! moments, MAD and the run [`Summary`] (records, baselines, the latency
 //! rule), the standard normal quantile (interval width of the latency
 //! verdict), the exact binomial tail of the sign tests and one-sided McNemar
-//! (latency and accuracy verdicts), and PELT change points (`edgeperf
-//! history`).
+//! (latency and accuracy verdicts), the Wilson interval of a proportion
+//! (accuracy bounds in exports), and PELT change points (`edgeperf history`).
 //!
 //! Only what the product calls lives here. The statistics of the detection
 //! experiment alone (the criterion/asv/github-action-benchmark rules, their
@@ -24,6 +24,7 @@
 mod changepoint;
 mod dist;
 mod mcnemar;
+mod proportion;
 mod quantile;
 
 pub use changepoint::{
@@ -31,6 +32,7 @@ pub use changepoint::{
 };
 pub use dist::{normal_cdf, normal_quantile};
 pub use mcnemar::{binomial_half_cdf, mcnemar_one_sided};
+pub use proportion::wilson_interval;
 pub use quantile::{mad, mean, median, quantile, sd, summary, Summary};
 
 use std::fmt;

@@ -133,3 +133,11 @@ impl GitTree {
         }
     }
 }
+
+/// The URL of the remote `name` (e.g. `origin`) of the repository containing
+/// `dir`, as configured; `None` outside git or without that remote.
+pub fn remote_url(dir: &Path, name: &str) -> Option<String> {
+    let repo = git2::Repository::discover(dir).ok()?;
+    let remote = repo.find_remote(name).ok()?;
+    remote.url().ok().map(|u| u.to_string())
+}

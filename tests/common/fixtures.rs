@@ -14,6 +14,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use edgeperf::history::PathHistory;
 use edgeperf::record::accuracy::{Accuracy, ImageOutcome};
 use edgeperf::record::baseline::{Baseline, HistoryEntry};
 use edgeperf::record::RuntimeInfo;
@@ -297,6 +298,11 @@ pub fn history_entry(i: usize, p10: f64, top1: Option<f64>) -> HistoryEntry {
         runtime_version: "1.31.1".into(),
         provider_ran: Provider::Cpu,
         model_sha256: "ab".repeat(32),
+        p10: None,
+        mean: None,
+        threads: None,
+        cold_start_ms: None,
+        peak_rss_mb: None,
     }
 }
 
@@ -310,6 +316,44 @@ pub fn level_shift_history(n: usize, jump_at: usize) -> Vec<HistoryEntry> {
             history_entry(i, level + e, Some(0.75))
         })
         .collect()
+}
+
+/// A history with every field the dashboard draws: `n` entries of
+/// [`history_entry`] around `level` ms (p10 of the rounds, within +-0.5%), 10%
+/// slower from entry `2n/3` on (a new latency level), onnxruntime 1.24.1 before
+/// entry `n/3` and 1.31.1 from it, pooled p10 0.97x, mean 1.08x, threads 1/1,
+/// cold start 150-154 ms; top-1 `top1` (top-5 92%) or latency only.
+pub fn dashboard_history(n: usize, level: f64, top1: Option<f64>) -> Vec<HistoryEntry> {
+    (0..n)
+        .map(|i| {
+            let shift = if i >= 2 * n / 3 { 1.1 } else { 1.0 };
+            let p10 = level * shift * (1.0 + 0.01 * (unit(i, 17) - 0.5));
+            let mut e = history_entry(i, p10, top1);
+            e.p10 = Some(p10 * 0.97);
+            e.mean = Some(p10 * 1.08);
+            e.threads = Some(Threads { intra: 1, inter: 1 });
+            e.cold_start_ms = Some(150.0 + (i % 5) as f64);
+            if i < n / 3 {
+                e.runtime_version = "1.24.1".into();
+            }
+            e
+        })
+        .collect()
+}
+
+/// [`dashboard_history`] as the `PathHistory` of `device/model` (with its change points).
+pub fn dashboard_path(
+    device: &str,
+    model: &str,
+    n: usize,
+    level: f64,
+    top1: Option<f64>,
+) -> PathHistory {
+    PathHistory::new(
+        device.into(),
+        model.into(),
+        dashboard_history(n, level, top1),
+    )
 }
 
 /// One JSON line per entry, as in `<model>.history.jsonl`.

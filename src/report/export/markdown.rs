@@ -1,0 +1,105 @@
+//! `--format markdown`: GitHub-flavoured Markdown tables. A comparison is the
+//! pull-request comment itself; paths link to their dashboard page when a site
+//! URL is known.
+
+use super::{Exporter, PathLink};
+use crate::compare::Comparison;
+use crate::error::Result;
+use crate::history::PathHistory;
+use crate::record::RunRecord;
+use crate::report::compare::md_escape;
+use crate::report::env::{lines, EnvReport};
+use crate::report::table::Align;
+
+pub struct Markdown<'a> {
+    pub path_link: Option<PathLink<'a>>,
+}
+
+/// A Markdown table; cells are escaped (`|`, `<`, `>`), except those that are
+/// already Markdown (links built here).
+pub fn table(columns: &[(&str, Align)], rows: &[Vec<String>]) -> String {
+    let mut s = String::from("|");
+    for (h, _) in columns {
+        s += &format!(" {h} |");
+    }
+    s += "\n|";
+    for (_, a) in columns {
+        s += match a {
+            Align::Left => "---|",
+            Align::Right => "---:|",
+        };
+    }
+    s.push('\n');
+    for r in rows {
+        s.push('|');
+        for c in r {
+            s += &format!(" {c} |");
+        }
+        s.push('\n');
+    }
+    s
+}
+
+impl Markdown<'_> {
+    /// `model` as a link to its page, or escaped text.
+    fn model_cell(&self, device: &str, model: &str) -> String {
+        match self.path_link.and_then(|f| f(device, model)) {
+            Some(url) => format!("[{}]({url})", md_escape(model)),
+            None => md_escape(model),
+        }
+    }
+}
+
+impl Exporter for Markdown<'_> {
+    fn run(&self, record: &RunRecord) -> Result<String> {
+        let memory = crate::report::run::has_memory(record);
+        let rows: Vec<Vec<String>> = record
+            .paths
+            .iter()
+            .map(|p| {
+                let mut r: Vec<String> = crate::report::run::row(p, memory)
+                    .iter()
+                    .map(|c| md_escape(c))
+                    .collect();
+                r[1] = self.model_cell(&p.device, &p.model);
+                r
+            })
+            .collect();
+        Ok(table(&crate::report::run::columns(memory), &rows))
+    }
+
+    fn comparison(&self, c: &Comparison) -> Result<String> {
+        Ok(crate::report::compare::markdown_linked(
+            std::slice::from_ref(c),
+            &[],
+            self.path_link,
+        ))
+    }
+
+    fn history(&self, h: &[PathHistory]) -> Result<String> {
+        let mut s = String::new();
+        for p in h {
+            s += &format!(
+                "### {}/{} ({} baselines)\n\n",
+                md_escape(&p.device),
+                self.model_cell(&p.device, &p.model),
+                p.entries.len()
+            );
+            let rows: Vec<Vec<String>> = crate::report::history::rows(p)
+                .into_iter()
+                .map(|r| r.iter().map(|c| md_escape(c)).collect())
+                .collect();
+            s += &table(&crate::report::history::COLUMNS, &rows);
+            s.push('\n');
+        }
+        Ok(s)
+    }
+
+    fn env(&self, report: &EnvReport) -> Result<String> {
+        let rows: Vec<Vec<String>> = lines(report)
+            .into_iter()
+            .map(|(label, value)| vec![label.to_string(), md_escape(&value)])
+            .collect();
+        Ok(table(&[("", Align::Left), ("", Align::Left)], &rows))
+    }
+}

@@ -1,0 +1,28 @@
+//! `--format text`: the aligned tables edgeperf has always printed.
+
+use super::Exporter;
+use crate::compare::Comparison;
+use crate::error::Result;
+use crate::history::PathHistory;
+use crate::record::RunRecord;
+use crate::report::env::EnvReport;
+
+pub struct Text {
+    /// ANSI colours in the comparison's verdict column.
+    pub color: bool,
+}
+
+impl Exporter for Text {
+    fn run(&self, record: &RunRecord) -> Result<String> {
+        Ok(crate::report::run_table(record))
+    }
+    fn comparison(&self, c: &Comparison) -> Result<String> {
+        Ok(crate::report::compare::text(c, self.color))
+    }
+    fn history(&self, h: &[PathHistory]) -> Result<String> {
+        Ok(crate::report::history::render(h))
+    }
+    fn env(&self, report: &EnvReport) -> Result<String> {
+        Ok(crate::report::env::text(report))
+    }
+}
