@@ -73,11 +73,11 @@ impl Interleaver<'_> {
         let model = suite
             .model(&path.model)
             .ok_or_else(|| unavailable("the base suite has no such path"))?;
-        suite
+        let device = suite
             .device(&path.device)
             .ok_or_else(|| unavailable("the base suite has no such path"))?;
         let mut side = head.clone();
-        side.model = model.clone();
+        side.model = model.for_device(device)?;
         if crate::fs::sha256_file(&side.model.file).ok().as_deref()
             == Some(base.model_sha256.as_str())
         {
@@ -96,7 +96,13 @@ impl Interleaver<'_> {
             unavailable(format!("{} is not tracked at {}", rel.display(), t.label))
         })?;
         let sha = crate::fs::sha256_bytes(&bytes);
-        let file = self.scratch.join(format!("model-{}.onnx", &sha[..16]));
+        let ext = side
+            .model
+            .file
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("onnx");
+        let file = self.scratch.join(format!("model-{}.{ext}", &sha[..16]));
         if !crate::fs::exists(&file) {
             crate::fs::write_atomic(&file, &bytes)?;
         }

@@ -31,10 +31,22 @@ pub fn check(run: &RunRecord, p: &PathRecord, base: &Baseline) -> (Vec<String>, 
             }
         ));
     }
-    if p.runtime.version != base.runtime.version {
+    if let (Some(was), Some(now)) = (&base.accelerator, &p.accelerator) {
+        if was != now {
+            guards.push(format!(
+                "accelerator changed: the baseline ran on {was}, this run on {now}"
+            ));
+        }
+    }
+    if p.runtime.kind != base.runtime.kind {
         notes.push(format!(
-            "onnxruntime changed: {} -> {}",
-            base.runtime.version, p.runtime.version
+            "runtime changed: {} {} -> {} {}",
+            base.runtime.kind, base.runtime.version, p.runtime.kind, p.runtime.version
+        ));
+    } else if p.runtime.version != base.runtime.version {
+        notes.push(format!(
+            "{} changed: {} -> {}",
+            p.runtime.kind, base.runtime.version, p.runtime.version
         ));
     }
     if p.threads != base.threads {

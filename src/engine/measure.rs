@@ -3,15 +3,17 @@
 //! one image at a time (MLPerf SingleStream style), and on request the accuracy
 //! pass over the dataset.
 //!
-//! The measured unit is [`PathSession::infer`], the same one the criterion
-//! benchmarks in `benches/` time, so `cargo bench` and `edgeperf run` agree.
+//! The measured unit is one inference on a pre-set input, timed around the
+//! runtime's call ([`Session::time`]: `PathSession::infer` for ONNX Runtime, the
+//! same one the criterion benchmarks in `benches/` time, so `cargo bench` and
+//! `edgeperf run` agree; LiteRT's run call; an external runner's own timing).
 
 use std::time::Instant;
 
-use super::ort::PathSession;
 use super::protocol::{PathSpec, RoundResult, WorkerRequest, WORKER_PROTOCOL};
+use super::session::{Infer, Session};
 use crate::error::{Error, Result};
-use crate::record::accuracy::{top_k, Accuracy, ImageOutcome};
+use crate::record::accuracy::{Accuracy, ImageOutcome};
 use crate::record::{ColdStart, LatencySummary, Round};
 use crate::suite::{Dataset, Model, Sampling};
 
@@ -41,33 +43,25 @@ pub fn timing_input(dataset: Option<&Dataset>, model: &Model) -> Result<(Vec<f32
     Ok((data, "synthetic".into()))
 }
 
-/// Times `n` inferences, returning each one's milliseconds.
-pub fn time_inferences(session: &mut PathSession, n: u32) -> Result<Vec<f64>> {
-    let mut out = Vec::with_capacity(n as usize);
-    for _ in 0..n {
-        let t = Instant::now();
-        session.infer()?;
-        out.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    Ok(out)
+/// Times `n` inferences of a runtime edgeperf loads, returning each one's milliseconds.
+pub fn time_inferences<S: Infer>(session: &mut S, n: u32) -> Result<Vec<f64>> {
+    super::session::time_calls(session, n)
 }
 
 /// A session ready to time, with its cold-start figures.
 struct Prepared {
-    session: PathSession,
+    session: Session,
     cold: ColdStart,
 }
 
 /// Creates a side's session, sets the timing input and times the first inference.
 fn prepare(side: &PathSpec, input: &[f32], library_load: f64) -> Result<Prepared> {
-    let mut session = PathSession::create(&side.device, &side.model)?;
+    let mut session = Session::create(side)?;
     session.set_input(input)?;
-    let t = Instant::now();
-    session.infer()?;
-    let first_inference = t.elapsed().as_secs_f64() * 1e3;
+    let first_inference = session.time(1)?[0];
     let cold = ColdStart {
-        library_load,
-        session_create: session.session_create_ms,
+        library_load: session.library_load_ms().unwrap_or(library_load),
+        session_create: session.session_create_ms(),
         first_inference,
     };
     Ok(Prepared { session, cold })
@@ -85,13 +79,13 @@ pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
     let head = &req.head;
     let started_at = chrono::Utc::now();
     let t0 = Instant::now();
-    let runtime = super::ort::load(&head.library)?.clone();
+    super::session::load_runtime(head)?;
     let library_load = t0.elapsed().as_secs_f64() * 1e3;
 
     let (input, input_name) = timing_input(req.dataset.as_ref(), &head.model)?;
     let mut h = prepare(head, &input, library_load)?;
     let s = &req.sampling;
-    let warm = time_inferences(&mut h.session, s.warmup)?;
+    let warm = h.session.time(s.warmup)?;
     let est = crate::stats::median(&warm).unwrap_or(h.cold.first_inference);
     let n = s.samples_per_round(est);
     let round = |samples: Vec<f64>, cold: ColdStart| -> Result<Round> {
@@ -110,7 +104,7 @@ pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
         })
     };
     let (samples, paired) = match &req.paired {
-        None => (time_inferences(&mut h.session, n)?, None),
+        None => (h.session.time(n)?, None),
         Some(base_side) => {
             if base_side.library != head.library {
                 return Err(Error::runtime(
@@ -123,7 +117,7 @@ pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
             }
             let (base_input, _) = timing_input(req.dataset.as_ref(), &base_side.model)?;
             let mut b = prepare(base_side, &base_input, library_load)?;
-            time_inferences(&mut b.session, s.warmup)?;
+            b.session.time(s.warmup)?;
             let (a, hs) = alternate(&mut b.session, &mut h.session, n)?;
             (hs, Some(round(a, b.cold)?))
         }
@@ -137,8 +131,9 @@ pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
         model: head.model.name.clone(),
         model_file: head.model.file.display().to_string(),
         model_sha256: crate::fs::sha256_file(&head.model.file)?,
-        runtime,
-        provider: h.session.provider.clone(),
+        runtime: h.session.runtime(head)?,
+        provider: h.session.provider().clone(),
+        accelerator: h.session.accelerator(),
         input: input_name,
         round: round(samples, h.cold)?,
         accuracy,
@@ -148,17 +143,17 @@ pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
 
 /// Times `a` and `b` in alternating blocks of [`PAIR_BLOCK`] (A B B A A B B A
 /// ...: each side goes first equally often) until each has `n` samples.
-pub fn alternate(a: &mut PathSession, b: &mut PathSession, n: u32) -> Result<(Vec<f64>, Vec<f64>)> {
+pub fn alternate(a: &mut Session, b: &mut Session, n: u32) -> Result<(Vec<f64>, Vec<f64>)> {
     let (mut xa, mut xb) = (Vec::new(), Vec::new());
     let mut k = 0;
     while (xb.len() as u32) < n {
         let m = PAIR_BLOCK.min(n - xb.len() as u32);
         if k % 4 == 0 || k % 4 == 3 {
-            xa.extend(time_inferences(a, m)?);
-            xb.extend(time_inferences(b, m)?);
+            xa.extend(a.time(m)?);
+            xb.extend(b.time(m)?);
         } else {
-            xb.extend(time_inferences(b, m)?);
-            xa.extend(time_inferences(a, m)?);
+            xb.extend(b.time(m)?);
+            xa.extend(a.time(m)?);
         }
         k += 1;
     }
@@ -166,19 +161,17 @@ pub fn alternate(a: &mut PathSession, b: &mut PathSession, n: u32) -> Result<(Ve
 }
 
 /// Top-1/top-5 over the whole dataset, keeping each image's top-5.
-pub fn accuracy_pass(ds: &Dataset, model: &Model, session: &mut PathSession) -> Result<Accuracy> {
+pub fn accuracy_pass(ds: &Dataset, model: &Model, session: &mut Session) -> Result<Accuracy> {
     let samples = crate::dataset::scan(ds)?;
     let mut outcomes = Vec::with_capacity(samples.len());
     for s in &samples {
         let x = model.preprocess.load(&s.path)?;
-        session.set_input(&x)?;
-        let logits = session.infer_logits()?;
-        if logits.len() != ds.num_classes as usize {
+        let (top5, classes) = session.classify(&x, 5)?;
+        if classes != ds.num_classes as usize {
             return Err(Error::model(
                 &model.file,
                 format!(
-                    "model output has {} values but dataset.num_classes = {}",
-                    logits.len(),
+                    "model output has {classes} values but dataset.num_classes = {}",
                     ds.num_classes
                 ),
             ));
@@ -186,7 +179,7 @@ pub fn accuracy_pass(ds: &Dataset, model: &Model, session: &mut PathSession) -> 
         outcomes.push(ImageOutcome {
             image: s.rel.clone(),
             label: s.label,
-            top5: top_k(&logits, 5),
+            top5,
         });
     }
     Accuracy::from_outcomes(outcomes).ok_or_else(|| Error::Dataset {

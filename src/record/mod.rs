@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::suite::{Provider, Sampling};
+use crate::suite::{Provider, RuntimeKind, Sampling};
 use accuracy::Accuracy;
 
 /// Newest record schema this build writes and reads.
@@ -62,6 +62,11 @@ pub struct PathRecord {
     pub fallback_reason: Option<String>,
     pub threads: Threads,
     pub runtime: RuntimeInfo,
+    /// What really ran the inferences, in the runtime's own words (LiteRT: the
+    /// accelerators applied and whether every op was delegated; an external
+    /// runner: its `detail`). Absent for ONNX Runtime, whose `provider_ran` says it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accelerator: Option<String>,
     /// Summary over all timed samples of all rounds (milliseconds).
     pub latency_ms: LatencySummary,
     /// Frames per second implied by the mean latency (one image at a time).
@@ -152,10 +157,16 @@ impl RunRecord {
 /// The runtime library a path ran on and its version.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RuntimeInfo {
-    /// The version as the library reports it (ONNX Runtime's `GetVersionString`).
+    /// The version as the library reports it (ONNX Runtime's `GetVersionString`;
+    /// LiteRT's from the `VERSION` file set-up writes beside the library; an
+    /// external runner's from its hello line).
     pub version: String,
-    /// Absolute path of the shared library.
+    /// Absolute path of the shared library (an external runner: its program).
     pub library: PathBuf,
+    /// Which runtime: absent in the JSON means `onnxruntime` (records written
+    /// before LiteRT and external runners existed).
+    #[serde(default, skip_serializing_if = "RuntimeKind::is_onnxruntime")]
+    pub kind: RuntimeKind,
 }
 
 /// The environment fingerprint recorded with every run.

@@ -188,7 +188,9 @@ pub fn path_record(
         runtime: RuntimeInfo {
             version: "1.31.1".into(),
             library: PathBuf::from("/opt/ort/libonnxruntime.so.1.31.1"),
+            kind: Default::default(),
         },
+        accelerator: None,
         fps: 1000.0 / latency_ms.mean,
         latency_ms,
         cold_start_ms: cold,
