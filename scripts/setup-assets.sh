@@ -77,7 +77,66 @@ quick_check() {
   (cd "$MODELS" && sha256sum --quiet -c SHA256SUMS) >/dev/null 2>&1 || return 1
   [[ "$(find "$DATA/imagenet-samples" -type f | wc -l)" -eq 70 ]] || return 1
   [[ -s "$DATA/imagenet_classes.json" && -s "$REF/predictions.json" ]] || return 1
+  litert_quick_check || return 1
 }
+
+# ------------------------------------------------------------------ LiteRT (TFLite) block
+# The LiteRT C API library and the models as .tflite, made from the ONNX models without
+# TensorFlow (assets/build_tflite.py writes the flatbuffer with the schema's generated
+# builders from the ai-edge-litert wheel) and checked against ONNX Runtime on the photos
+# through the same library (assets/verify_tflite.py).  EDGEPERF_SKIP_LITERT=1 skips it all.
+SKIP_LITERT="${EDGEPERF_SKIP_LITERT:-0}"
+LITERT_VERSION=1.4.0
+LITERT_WHEEL="ai_edge_litert-$LITERT_VERSION-cp311-cp311-manylinux_2_17_x86_64.whl"
+LITERT_SHA=138aac5f29c1dfc220519be79c86afec815bc992bd3f08b0f82cee967d8e386f
+LITERT_DIR="$HOME_DIR/runtime/litert-$LITERT_VERSION"
+TFLITE_PRETRAINED=(mobilenet_v2 efficientnet_lite0 efficientnet_lite1 efficientnet_lite2)
+TFLITE_LATENCY_ONLY=(resnet50 efficientnet_b0)
+
+litert_quick_check() {
+  [[ "$SKIP_LITERT" == 1 ]] && return 0
+  [[ -e "$LITERT_DIR/libLiteRtRuntimeCApi.so" && -s "$LITERT_DIR/VERSION" ]] || return 1
+  (cd "$MODELS" && sha256sum --quiet -c SHA256SUMS.tflite) >/dev/null 2>&1 || return 1
+  [[ -s "$REF/predictions_tflite.json" ]] || return 1
+}
+
+litert_assets() {
+  if [[ "$SKIP_LITERT" == 1 ]]; then log "skip     LiteRT and .tflite models (EDGEPERF_SKIP_LITERT=1)"; return 0; fi
+  # The wheel is manylinux_2_17 (the 2.x wheels do not resolve for this platform and Python).
+  local PLATFORM_ARGS=(--only-binary=:all: --platform manylinux_2_17_x86_64 --python-version 3.11 --implementation cp --abi cp311)
+  fetch "ai-edge-litert==$LITERT_VERSION" "$LITERT_WHEEL" "$LITERT_SHA" platform
+  log "runtime  LiteRT $LITERT_VERSION (C API) -> $LITERT_DIR"
+  mkdir -p "$LITERT_DIR"
+  "$VPY" - "$DL/$LITERT_WHEEL" "$LITERT_DIR" "$LITERT_VERSION" <<'PY' || die "cannot extract LiteRT from $LITERT_WHEEL"
+import os, shutil, sys, zipfile
+wheel, out, want = sys.argv[1:]
+with zipfile.ZipFile(wheel) as zf:
+    meta = [n for n in zf.namelist() if n.endswith(".dist-info/METADATA")][0]
+    version = next(l.split(":", 1)[1].strip() for l in zf.read(meta).decode().splitlines() if l.startswith("Version:"))
+    assert version == want, f"wheel version {version}, expected {want}"
+    for member in ("ai_edge_litert/libLiteRtRuntimeCApi.so", "ai_edge_litert/schema_py_generated.py"):
+        tmp = os.path.join(out, "." + os.path.basename(member) + ".tmp")
+        with zf.open(member) as src, open(tmp, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        os.replace(tmp, os.path.join(out, os.path.basename(member)))
+with open(os.path.join(out, "VERSION"), "w") as f:  # the C API exposes no version: edgeperf reads this
+    f.write(version + "\n")
+PY
+  local m
+  for m in "${TFLITE_PRETRAINED[@]}" "${TFLITE_LATENCY_ONLY[@]}"; do
+    log "tflite   $m.onnx -> $m.tflite (float32, NHWC)"
+    "$VPY" "$ASSETS/build_tflite.py" --schema "$LITERT_DIR/schema_py_generated.py" \
+      --onnx "$MODELS/$m.onnx" --out "$MODELS/$m.tflite" || die "TFLite conversion of $m failed"
+  done
+  log "verify   .tflite vs .onnx through LiteRT on the photos (top-1 agreement >= all but one photo)"
+  (cd "$ASSETS" && "$VPY" verify_tflite.py --lib "$LITERT_DIR/libLiteRtRuntimeCApi.so" --models "$MODELS" \
+     --samples "$DATA/imagenet-samples" --pretrained "${TFLITE_PRETRAINED[@]}" \
+     --latency-only "${TFLITE_LATENCY_ONLY[@]}" --out "$REF/predictions_tflite.json") \
+    || die "the TFLite models do not match their ONNX originals (see above); LiteRT set-up failed"
+  (cd "$MODELS" && sha256sum "${TFLITE_PRETRAINED[@]/%/.tflite}" "${TFLITE_LATENCY_ONLY[@]/%/.tflite}" \
+     >SHA256SUMS.tflite.tmp && mv SHA256SUMS.tflite.tmp SHA256SUMS.tflite)
+}
+# ------------------------------------------------------------------ end of the LiteRT block
 
 if [[ $FORCE == 0 && -f "$STAMP" && "$(cat "$STAMP")" == "$KEY" ]]; then
   if quick_check; then
@@ -221,6 +280,7 @@ if [[ "$SKIP_OV" != 1 ]]; then
   "$VPY" "$ASSETS/ov_smoke.py" --wheel "$(dl onnxruntime-openvino)" --runtime "$OV_DIR" \
     --model "$MODELS/mobilenet_v2.onnx" --workdir "$WORK/ov-smoke"
 fi
+litert_assets
 rm -rf "$WORK"
 
 quick_check || die "final check failed"

@@ -247,7 +247,8 @@ impl Runner {
             timeout_s: runner.timeout_s,
             runtime: RuntimeInfo {
                 version: String::new(),
-                library: PathBuf::from(&runner.command[0]),
+                library: std::path::absolute(&runner.command[0])
+                    .unwrap_or_else(|_| PathBuf::from(&runner.command[0])),
                 kind: RuntimeKind::External,
             },
             hello_ms: 0.0,
@@ -542,9 +543,11 @@ impl ExternalSession {
                     Some(c) if (c as usize) < classes && !out.contains(&(c as u32)) => {
                         out.push(c as u32)
                     }
-                    _ => return Err(r.bad(format!(
+                    _ => {
+                        return Err(r.bad(format!(
                         "\"top\" must hold {want} distinct class indices below {classes}, got {v}"
-                    ))),
+                    )))
+                    }
                 }
             }
             Ok((out, classes))
