@@ -227,3 +227,70 @@ fn the_pytorch_runner_gives_the_native_paths_top5_where_torch_is_installed() {
         "PyTorch top-1 agrees with ONNX Runtime on {agree}/70 photos"
     );
 }
+
+/// Baselines, comparison and the interleaved confirmation (base and head loaded
+/// in one worker: two LiteRT compiled models, or two models in one runner) work
+/// for LiteRT and external paths as for any other.
+#[test]
+fn litert_and_runner_paths_go_through_baselines_and_confirmation() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let suite = common::root().join("edgeperf.toml");
+    let s = suite.to_str().unwrap();
+    let run = |out: &str| {
+        let (code, _, stderr) = common::run(
+            &[
+                "run",
+                "--quick",
+                "--suite",
+                s,
+                "--device",
+                "litert-cpu",
+                "--device",
+                "python-ort",
+                "--model",
+                "mobilenet_v2",
+                "--out",
+                out,
+            ],
+            d,
+        );
+        assert_eq!(code, 0, "{stderr}");
+    };
+    run("run1.json");
+    let (code, _, stderr) =
+        common::run(&["baseline", "accept", "run1.json", "--baselines", "B"], d);
+    assert_eq!(code, 0, "{stderr}");
+    let b: Value =
+        serde_json::from_slice(&std::fs::read(d.join("B/litert-cpu/mobilenet_v2.json")).unwrap())
+            .unwrap();
+    assert_eq!(b["runtime"]["kind"], "litert");
+    assert_eq!(b["accelerator"], "cpu (CpuAccelerator), all ops delegated");
+    run("run2.json");
+    let (code, _, stderr) = common::run(
+        &[
+            "compare",
+            "run2.json",
+            "--baselines",
+            "B",
+            "--suite",
+            s,
+            "--confirm-budget",
+            "1",
+            "--format",
+            "json",
+            "--out",
+            "c.json",
+        ],
+        d,
+    );
+    assert!(code == 0 || code == 1, "compare failed: {stderr}");
+    let c: Value = serde_json::from_slice(&std::fs::read(d.join("c.json")).unwrap()).unwrap();
+    for p in c["paths"].as_array().unwrap() {
+        let conf = &p["latency"]["confirmation"];
+        assert_eq!(conf["base"].as_array().unwrap().len(), 10, "{p}");
+        assert_eq!(conf["head"].as_array().unwrap().len(), 10, "{p}");
+        assert_eq!(p["accuracy"]["verdict"], "unchanged", "{p}");
+        assert!(p["guards"].as_array().unwrap().is_empty(), "{p}");
+    }
+}
