@@ -18,8 +18,17 @@ const PRETRAINED: [&str; 4] = [
     "efficientnet_lite2",
 ];
 
+/// The int8 variants (TFLite-only: LiteRT runs them, the other devices skip them).
+const INT8: [&str; 4] = [
+    "mobilenet_v2_int8",
+    "efficientnet_lite0_int8",
+    "efficientnet_lite1_int8",
+    "efficientnet_lite2_int8",
+];
+
 /// `edgeperf run --quick --device cpu --device litert-cpu --device python-ort`
-/// on the four pretrained models, shared by the tests of this file.
+/// on the four pretrained models and their int8 variants, shared by the tests
+/// of this file.
 fn side_by_side() -> &'static Value {
     static RUN: OnceLock<Value> = OnceLock::new();
     RUN.get_or_init(|| {
@@ -30,7 +39,7 @@ fn side_by_side() -> &'static Value {
         for d in ["cpu", "litert-cpu", "python-ort"] {
             args.extend(["--device", d]);
         }
-        for m in PRETRAINED {
+        for m in PRETRAINED.iter().chain(INT8.iter()) {
             args.extend(["--model", m]);
         }
         let (code, stdout, stderr) = common::run(&args, &common::root());
@@ -71,7 +80,11 @@ fn top5s(p: &Value) -> BTreeMap<String, Vec<u64>> {
 #[test]
 fn litert_paths_are_recorded_with_runtime_version_and_accelerator() {
     let run = side_by_side();
-    assert_eq!(run["paths"].as_array().unwrap().len(), 12);
+    assert_eq!(
+        run["paths"].as_array().unwrap().len(),
+        16,
+        "3 x 4 float + 4 int8 on LiteRT"
+    );
     for m in PRETRAINED {
         let p = path(run, "litert-cpu", m);
         assert_eq!(p["runtime"]["kind"], "litert");
@@ -133,6 +146,42 @@ fn litert_agrees_with_onnx_runtime_image_by_image() {
             agree >= 69,
             "{m}: LiteRT top-1 agrees with ONNX Runtime on {agree}/70 photos (need >= 69)"
         );
+    }
+}
+
+#[test]
+fn int8_variants_run_fully_delegated_and_stay_close_to_float() {
+    let run = side_by_side();
+    for (q, f) in INT8.iter().zip(PRETRAINED) {
+        let qp = path(run, "litert-cpu", q);
+        assert_eq!(
+            qp["accelerator"], "cpu (CpuAccelerator), all ops delegated",
+            "{q}"
+        );
+        assert!(qp["model_file"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("{q}.tflite")));
+        let fp = path(run, "litert-cpu", f);
+        let (cq, cf) = (
+            qp["accuracy"]["correct_top1"].as_i64().unwrap(),
+            fp["accuracy"]["correct_top1"].as_i64().unwrap(),
+        );
+        // A broken quantisation (wrong scales, zero points, layout) lands far below.
+        assert!(cq >= cf - 5, "{q}: int8 top-1 {cq}/70 vs float {cf}/70");
+        let (tq, tf) = (top5s(qp), top5s(fp));
+        let agree = tq.iter().filter(|(k, v)| tf[*k][0] == v[0]).count();
+        assert!(
+            agree >= 56,
+            "{q}: top-1 agrees with float on {agree}/70 photos (need >= 56)"
+        );
+    }
+    for d in ["cpu", "python-ort"] {
+        assert!(!run["paths"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["device"] == d && p["model"].as_str().unwrap().ends_with("_int8")));
     }
 }
 

@@ -303,8 +303,100 @@ class Converter:
         self.op(s.BuiltinOperator.FULLY_CONNECTED, [x, wt, bt], [y], s.BuiltinOptions.FullyConnectedOptions, opts)
         self.names[n.output[0]] = y
 
+    # ------------------------------------------------------------- int8 (post-training, full integer)
+    def quantize(self, x, y, ranges):
+        """Makes the float graph fully int8: activations per-tensor asymmetric int8 from the
+        calibration `ranges` ({onnx tensor name: (min, max)}), conv weights per-channel
+        symmetric int8, fully-connected weights per-tensor symmetric int8, biases int32 at
+        input scale x weight scale. A QUANTIZE op takes the float input, a DEQUANTIZE op
+        gives float logits, so edgeperf feeds and reads the model as the float one."""
+        s, B = self.s, self.s.BuiltinOperator
+        T = s.TensorType
+        codes = list(self.opcodes)
+        params = {}  # tflite tensor -> (scale, zero point)
+
+        def act(lo, hi):
+            lo, hi = min(float(lo), 0.0), max(float(hi), 0.0)
+            scale = max((hi - lo) / 255.0, 1e-8)
+            zp = int(np.clip(round(-128 - lo / scale), -128, 127))
+            return scale, zp
+
+        for onnx_name, idx in self.names.items():
+            if onnx_name in ranges:
+                params[idx] = act(*ranges[onnx_name])
+        for o in self.ops:  # ops whose output must carry its input's parameters
+            if codes[o.opcodeIndex] in (B.PAD, B.PADV2, B.RESHAPE):
+                params[o.outputs[0]] = params[o.inputs[0]]
+        missing = [self.tensors[i].name for i in range(len(self.tensors))
+                   if self.tensors[i].type == T.FLOAT32 and self.buffers[self.tensors[i].buffer].data is None
+                   and i not in params]
+        if missing:
+            raise SystemExit(f"int8: no calibration range for {missing[:5]}")
+
+        def qparams(scales, zps, dim=0):
+            q = s.QuantizationParametersT()
+            q.scale, q.zeroPoint, q.quantizedDimension = [float(v) for v in scales], [int(v) for v in zps], dim
+            return q
+
+        def floats(idx):
+            return np.frombuffer(self.buffers[self.tensors[idx].buffer].data.tobytes(), np.float32).reshape(
+                self.tensors[idx].shape)
+
+        def store(idx, arr, ttype, q):
+            self.buffers[self.tensors[idx].buffer].data = np.frombuffer(np.ascontiguousarray(arr).tobytes(), np.uint8)
+            self.tensors[idx].type, self.tensors[idx].quantization = ttype, q
+
+        for idx, (sc, zp) in params.items():
+            self.tensors[idx].type = T.INT8
+            self.tensors[idx].quantization = qparams([sc], [zp])
+        for o in self.ops:
+            code = codes[o.opcodeIndex]
+            if code in (B.CONV_2D, B.DEPTHWISE_CONV_2D, B.FULLY_CONNECTED):
+                xin, w, b = o.inputs
+                wf, bf = floats(w), floats(b)
+                dim = 0 if code != B.DEPTHWISE_CONV_2D else 3
+                axes = tuple(i for i in range(wf.ndim) if i != dim)
+                # A channel whose weights are (nearly) all zero still needs its bias to fit
+                # int32 at input scale x weight scale.
+                floor = np.maximum(np.abs(bf) / (params[xin][0] * 2.0**30), 1e-12)
+                if code == B.FULLY_CONNECTED:
+                    wscale = np.full(wf.shape[0], max(float(np.abs(wf).max()) / 127.0, float(floor.max())))
+                    wq = np.clip(np.round(wf / wscale[0]), -127, 127).astype(np.int8)
+                    store(w, wq, T.INT8, qparams([wscale[0]], [0]))
+                else:
+                    wscale = np.maximum(np.abs(wf).max(axis=axes) / 127.0, floor)
+                    shape = [1] * wf.ndim
+                    shape[dim] = -1
+                    wq = np.clip(np.round(wf / wscale.reshape(shape)), -127, 127).astype(np.int8)
+                    store(w, wq, T.INT8, qparams(wscale, [0] * len(wscale), dim))
+                bscale = params[xin][0] * wscale
+                bq = np.round(bf / bscale).astype(np.int32)
+                if code == B.FULLY_CONNECTED:
+                    store(b, bq, T.INT32, qparams([bscale[0]], [0]))
+                else:
+                    store(b, bq, T.INT32, qparams(bscale, [0] * len(bscale), 0))
+            elif code == B.PADV2:
+                sc, zp = params[o.inputs[0]]
+                store(o.inputs[2], np.array(-128, np.int8), T.INT8, qparams([sc], [zp]))
+            elif code in (B.LOGISTIC, B.MUL, B.MAX_POOL_2D):
+                raise SystemExit("int8: only the conv/add/mean/fully-connected networks are quantised")
+        versions = {B.CONV_2D: 3, B.DEPTHWISE_CONV_2D: 3, B.ADD: 2, B.FULLY_CONNECTED: 4, B.MEAN: 2, B.PAD: 2,
+                    B.PADV2: 2, B.RESHAPE: 1}
+        for code, oc in self.opcodes.items():
+            oc.version = versions.get(code, oc.version)
+        # Float input -> QUANTIZE -> the int8 graph -> DEQUANTIZE -> float logits.
+        self.tensors[x].name, self.tensors[y].name = INPUT_NAME + "_int8", OUTPUT_NAME + "_int8"
+        fin = self.tensor(INPUT_NAME, self.tensors[x].shape)
+        fout = self.tensor(OUTPUT_NAME, self.tensors[y].shape)
+        self.op(B.QUANTIZE, [fin], [x], s.BuiltinOptions.QuantizeOptions, s.QuantizeOptionsT())
+        self.ops.insert(0, self.ops.pop())  # first: it feeds the graph
+        self.op(B.DEQUANTIZE, [y], [fout], s.BuiltinOptions.DequantizeOptions, s.DequantizeOptionsT())
+        for code in (B.QUANTIZE, B.DEQUANTIZE):
+            self.opcodes[code].version = 2
+        return fin, fout
+
     # ------------------------------------------------------------- whole graph
-    def convert(self):
+    def convert(self, int8_ranges=None):
         s, B, O = self.s, self.s.BuiltinOperator, self.s.BuiltinOptions
         (inp,) = [i for i in self.g.input if i.name not in self.inits]
         dims = [d.dim_value for d in inp.type.tensor_type.shape.dim]
@@ -343,9 +435,11 @@ class Converter:
         (out,) = self.g.output
         y = self.names[out.name]
         self.tensors[y].name = OUTPUT_NAME
-        return self.model(x, y)
+        if int8_ranges is not None:
+            x, y = self.quantize(x, y, int8_ranges)
+        return self.model(x, y, int8_ranges is not None)
 
-    def model(self, x, y):
+    def model(self, x, y, int8=False):
         s = self.s
         sg = s.SubGraphT()
         sg.tensors, sg.inputs, sg.outputs, sg.operators = self.tensors, [x], [y], self.ops
@@ -358,7 +452,7 @@ class Converter:
         sig.outputs[0].name, sig.outputs[0].tensorIndex = OUTPUT_NAME, y
         m = s.ModelT()
         m.version = 3
-        m.description = "edgeperf build_tflite.py (float32, NHWC)"
+        m.description = "edgeperf build_tflite.py (" + ("int8, float in/out" if int8 else "float32") + ", NHWC)"
         m.operatorCodes = list(self.opcodes.values())
         m.subgraphs = [sg]
         m.buffers = self.buffers
@@ -401,15 +495,54 @@ def write(schema, m, out):
     os.replace(tmp, out)
 
 
+def calibrate(onnx_model, model_name, images):
+    """(min, max) of every tensor of the ONNX graph over the calibration images, each
+    preprocessed as the model's evaluation photos (verify.py) and also mirrored."""
+    import onnxruntime as ort
+    from verify import MODELS, preprocess
+
+    resize, crop, interp, norm = MODELS[model_name][:4]
+    m = onnx.ModelProto()
+    m.CopyFrom(onnx_model)
+    known = {o.name for o in m.graph.output}
+    for n in m.graph.node:
+        for o in n.output:
+            if o not in known:
+                m.graph.output.append(onnx.helper.make_tensor_value_info(o, onnx.TensorProto.FLOAT, None))
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    sess = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    names = [o.name for o in sess.get_outputs()]
+    ranges = {}
+    inp = sess.get_inputs()[0].name
+    for path in images:
+        x = preprocess(path, resize, crop, interp, norm)
+        for sample in (x, x[..., ::-1].copy()):
+            outs = sess.run(names, {inp: sample})
+            for name, v in list(zip(names, outs)) + [(inp, sample)]:
+                lo, hi = float(v.min()), float(v.max())
+                a, b = ranges.get(name, (lo, hi))
+                ranges[name] = (min(a, lo), max(b, hi))
+    return ranges
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--schema", required=True, help="schema_py_generated.py from the ai-edge-litert wheel")
     ap.add_argument("--onnx", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--int8-calibration", metavar="DIR",
+                    help="make a full-integer int8 model calibrated on the images in DIR (never the evaluation photos)")
+    ap.add_argument("--model-name", help="with --int8-calibration: the model's name in verify.py (its preprocessing)")
     a = ap.parse_args()
     schema = load_schema(a.schema)
-    c = Converter(schema, onnx.load(a.onnx))
-    m = c.convert()
+    model = onnx.load(a.onnx)
+    ranges = None
+    if a.int8_calibration:
+        images = sorted(os.path.join(a.int8_calibration, f) for f in os.listdir(a.int8_calibration))
+        ranges = calibrate(model, a.model_name, images)
+    c = Converter(schema, model)
+    m = c.convert(ranges)
     write(schema, m, a.out)
     counts = {}
     names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}

@@ -6,7 +6,10 @@ ONNX through onnxruntime, TFLite through the LiteRT C API library edgeperf loads
   pretrained models: per-image top-1 must agree on >= --min-agree of the photos (default: all
                      but one), and the top-1 accuracy of both is printed;
   latency-only models (random weights): on the first 5 photos, same top-1 and logits within
-                     1e-3 of the largest |logit|.
+                     1e-3 of the largest |logit|;
+  int8 models (<name>_int8.tflite, build_tflite.py --int8-calibration): against the float
+                     .tflite, top-1 agreement on >= 80% of the photos and top-1 accuracy at most
+                     5 photos below the float model's (a broken quantisation lands far below).
 
 Writes {"<model>": {"<class>/<file>": [top-5 class indices]}} for the pretrained models.
 Exits non-zero (loudly) when a model misses its check.
@@ -49,6 +52,7 @@ def main():
     ap.add_argument("--samples", required=True)
     ap.add_argument("--pretrained", nargs="*", default=[])
     ap.add_argument("--latency-only", nargs="*", default=[])
+    ap.add_argument("--int8", nargs="*", default=[], help="models whose <name>_int8.tflite to check")
     ap.add_argument("--out", required=True)
     ap.add_argument("--min-agree", type=int, default=None, help="default: number of photos - 1")
     a = ap.parse_args()
@@ -94,6 +98,24 @@ def main():
         if not ok:
             failed.append(name)
 
+    for name in a.int8:
+        resize, crop, interp, norm = MODELS[name][:4]
+        f = CompiledModel(a.lib, os.path.join(a.models, f"{name}.tflite"), threads=1)
+        q = CompiledModel(a.lib, os.path.join(a.models, f"{name}_int8.tflite"), threads=1)
+        agree = c_f = c_q = 0
+        preds[name + "_int8"] = {}
+        for label, key, path in samples:
+            x = preprocess(path, resize, crop, interp, norm).transpose(0, 2, 3, 1)
+            pf, pq = top5(f.run(x)), top5(q.run(x))
+            preds[name + "_int8"][key] = pq
+            agree += pf[0] == pq[0]
+            c_f += pf[0] == label
+            c_q += pq[0] == label
+        ok = agree >= 0.8 * n and c_q >= c_f - 5 and q.fully_accelerated
+        rows.append((name + "_int8", f"{agree}/{n} (vs float)", c_f, c_q, float("nan"), q.fully_accelerated, ok))
+        if not ok:
+            failed.append(name + "_int8")
+
     tmp = a.out + ".tmp"
     with open(tmp, "w") as f:
         json.dump(preds, f, indent=1, sort_keys=True)
@@ -101,14 +123,15 @@ def main():
     os.replace(tmp, a.out)
 
     print(f"TFLite (LiteRT C API) vs ONNX (onnxruntime {ort.__version__}) on {n} photos:", file=sys.stderr)
-    print(f"  {'model':<20} {'top-1 agree':>11} {'ONNX top-1':>10} {'TFLite top-1':>12} {'max |dlogit|':>12}  delegated", file=sys.stderr)
+    print(f"  {'model':<24} {'top-1 agree':>18} {'ref top-1':>9} {'TFLite top-1':>12} {'max |dlogit|':>12}  delegated",
+          file=sys.stderr)
     for name, agree, c1, c2, worst, full, ok in rows:
         ag = f"{agree}/{n}" if isinstance(agree, int) else agree
-        print(f"  {name:<20} {ag:>11} {c1!s:>10} {c2!s:>12} {worst:>12.2e}  {'all ops' if full else 'PARTLY'}"
+        print(f"  {name:<24} {ag:>18} {c1!s:>9} {c2!s:>12} {worst:>12.2e}  {'all ops' if full else 'PARTLY'}"
               f"  {'ok' if ok else 'FAILED'}", file=sys.stderr)
     if failed:
-        raise SystemExit(f"verify_tflite: TFLite models disagree with ONNX (need top-1 agreement on >= {need}/{n} "
-                         f"photos, every op delegated): {', '.join(failed)}")
+        raise SystemExit(f"verify_tflite: TFLite models disagree with their reference (float: top-1 agreement with "
+                         f"ONNX on >= {need}/{n} photos; int8: see above; every op delegated): {', '.join(failed)}")
 
 
 if __name__ == "__main__":

@@ -308,6 +308,25 @@ mod tests {
     }
 
     #[test]
+    fn records_without_runtime_kind_read_as_onnx_runtime_and_litert_ones_round_trip() {
+        let p = fixtures::path_record("cpu", "m", Provider::Cpu, &[vec![9.0]], None);
+        let run = fixtures::run_record(vec![p], fixtures::HEAD_COMMIT, true);
+        let old = to_json_pretty(&run).unwrap();
+        assert!(!old.contains("\"kind\"") && !old.contains("\"accelerator\""));
+        let back = RunRecord::parse(Path::new("run.json"), old.as_bytes()).unwrap();
+        assert_eq!(back.paths[0].runtime.kind, RuntimeKind::Onnxruntime);
+        assert_eq!(back.paths[0].accelerator, None);
+        let mut lt = run.clone();
+        lt.paths[0].runtime.kind = RuntimeKind::Litert;
+        lt.paths[0].accelerator = Some("cpu (CpuAccelerator), all ops delegated".into());
+        let json = to_json_pretty(&lt).unwrap();
+        assert!(json.contains("\"kind\": \"litert\""), "{json}");
+        let back = RunRecord::parse(Path::new("run.json"), json.as_bytes()).unwrap();
+        assert_eq!(back.paths[0].runtime.kind, RuntimeKind::Litert);
+        assert_eq!(back.paths[0].accelerator, lt.paths[0].accelerator);
+    }
+
+    #[test]
     fn latency_summary_needs_samples() {
         assert!(LatencySummary::from_samples(&[]).is_none());
         let s = LatencySummary::from_samples(&[3.0, 1.0, 2.0]).unwrap();

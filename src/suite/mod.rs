@@ -370,7 +370,7 @@ impl Suite {
     /// The (device, model) paths selected by optional name filters. Without a
     /// device filter only devices with `default = true` are taken. A device runs
     /// the models that have a file in its format (LiteRT: `tflite`); naming a
-    /// model that has none for a named device is an error.
+    /// model that none of the named devices can run is an error.
     pub fn select(&self, devices: &[String], models: &[String]) -> Result<Vec<(&Device, &Model)>> {
         for d in devices {
             if self.device(d).is_none() {
@@ -411,16 +411,27 @@ impl Suite {
                 }
                 if m.runs_on(d) {
                     out.push((d, m));
-                } else if !models.is_empty() && !devices.is_empty() {
-                    return Err(Error::config(
-                        &self.path,
-                        "--model",
-                        m.for_device(d)
-                            .err()
-                            .map(|e| e.one_line())
-                            .unwrap_or_default(),
-                    ));
                 }
+            }
+        }
+        // A model named on the command line must run on at least one named device.
+        if !devices.is_empty() {
+            for name in models {
+                if out.iter().any(|(_, m)| &m.name == name) {
+                    continue;
+                }
+                let (m, d) = (
+                    self.model(name).expect("checked above"),
+                    self.device(&devices[0]).expect("checked above"),
+                );
+                return Err(Error::config(
+                    &self.path,
+                    "--model",
+                    m.for_device(d)
+                        .err()
+                        .map(|e| e.one_line())
+                        .unwrap_or_default(),
+                ));
             }
         }
         Ok(out)
