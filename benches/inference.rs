@@ -100,11 +100,7 @@ fn bench_paths(c: &mut Criterion) {
         }
         group.bench_function(format!("{}/{}", device.name, model.name), |b| {
             b.iter_custom(|iters| {
-                let ms: f64 = session
-                    .time(iters as u32)
-                    .expect("inference")
-                    .iter()
-                    .sum();
+                let ms: f64 = session.time(iters as u32).expect("inference").iter().sum();
                 Duration::from_secs_f64(ms / 1e3)
             })
         });

@@ -23,6 +23,7 @@ pub struct EnvArgs {
 #[derive(Serialize)]
 struct DeviceRuntime {
     device: String,
+    runtime_kind: String,
     provider: String,
     library: Option<String>,
     version: Option<String>,
@@ -54,7 +55,7 @@ pub fn run(a: EnvArgs) -> Result<i32> {
     let mut devices = Vec::new();
     for d in suite.iter().flat_map(|s| s.devices.iter()) {
         let (library, version, problem) = match crate::engine::session::probe(d) {
-            Ok((lib, v)) => (Some(lib.display().to_string()), Some(v), None),
+            Ok((lib, v)) => (Some(lib.display().to_string()), v, None),
             Err(e) => {
                 let lib = crate::engine::session::library_for(d, None).ok();
                 (
@@ -66,6 +67,7 @@ pub fn run(a: EnvArgs) -> Result<i32> {
         };
         devices.push(DeviceRuntime {
             device: d.name.clone(),
+            runtime_kind: d.runtime_kind.to_string(),
             provider: d.provider.to_string(),
             library,
             version,
@@ -115,10 +117,11 @@ pub fn run(a: EnvArgs) -> Result<i32> {
         );
     }
     for d in &report.devices {
+        let at = d.library.as_deref().unwrap_or("?");
         let what = match (&d.version, &d.problem) {
-            (Some(v), _) => format!("{v} at {}", d.library.as_deref().unwrap_or("?")),
+            (Some(v), _) => format!("{} {v} at {at}", d.runtime_kind),
             (None, Some(p)) => format!("unavailable: {p}"),
-            _ => "unknown".into(),
+            (None, None) => format!("external runner {at} (reports its runtime when it runs)"),
         };
         s += &format!("device     {} [{}]: {what}\n", d.device, d.provider);
     }

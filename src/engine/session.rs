@@ -76,18 +76,19 @@ pub fn load_runtime(side: &PathSpec) -> Result<()> {
 }
 
 /// The version of a device's runtime without running anything (`edgeperf env`):
-/// (library or program, version) or why it is unavailable.
-pub fn probe(device: &Device) -> Result<(PathBuf, String)> {
+/// (library or program, version; `None` for an external runner, which reports
+/// its runtime only when it runs) or why it is unavailable.
+pub fn probe(device: &Device) -> Result<(PathBuf, Option<String>)> {
     let lib = library_for(device, None)?;
     let version = match device.runtime_kind {
-        RuntimeKind::Onnxruntime => format!("onnxruntime {}", super::ort::probe_version(&lib)?),
+        RuntimeKind::Onnxruntime => Some(super::ort::probe_version(&lib)?),
         RuntimeKind::Litert => {
             if !crate::fs::exists(&lib) {
                 return Err(Error::runtime(&lib, "LiteRT library not found (run scripts/setup.sh, or fix the device's `runtime` / LITERT_LIB_PATH)"));
             }
-            format!("litert {}", super::litert::version_beside(&lib))
+            Some(super::litert::version_beside(&lib))
         }
-        RuntimeKind::External => "external runner (reports its runtime when it starts)".into(),
+        RuntimeKind::External => None,
     };
     Ok((lib, version))
 }
