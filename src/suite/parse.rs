@@ -277,7 +277,7 @@ fn device(
             key_err(
                 "provider",
                 format!(
-                    "unknown {what} {:?} for a {kind} device (expected {})",
+                    "unknown {what} {:?} for runtime_kind = \"{kind}\" (expected {})",
                     d.provider,
                     names.join(", ")
                 ),
