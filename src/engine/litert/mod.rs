@@ -2,7 +2,7 @@
 //! (`libLiteRtRuntimeCApi.so` of the `ai-edge-litert` wheel) at run time,
 //! compiling a `.tflite` model for the device's accelerator, and running it.
 //!
-//! The C API is declared by hand below (LiteRT 1.4.0's `litert/c/*.h`) and
+//! The C API is declared by hand in [`ffi`] (LiteRT 1.4.0's `litert/c/*.h`) and
 //! resolved with `libloading`, as `ort::probe_version` does for ONNX Runtime, so
 //! one edgeperf binary runs both runtimes and needs neither at build time.
 //!
@@ -24,96 +24,16 @@ use crate::error::{Error, Result};
 use crate::record::RuntimeInfo;
 use crate::suite::{Device, Model, Provider, RuntimeKind};
 
+mod ffi;
+mod flatbuffer;
+
+use ffi::{
+    resolve, Api, Handle, Layout, RankedTensorType, Status, BUFFER_HOST_MEMORY, ELEMENT_FLOAT32,
+    HW_CPU, HW_GPU, HW_NPU, LOCK_READ, LOCK_WRITE, STATUS_OK,
+};
+
 /// Environment variable naming the LiteRT library when the device has no `runtime`.
 pub const LITERT_LIB_ENV: &str = "LITERT_LIB_PATH";
-
-type Handle = *mut c_void;
-type Status = c_int;
-
-const STATUS_OK: Status = 0;
-const HW_CPU: c_int = 1;
-const HW_GPU: c_int = 2;
-const HW_NPU: c_int = 4;
-const ELEMENT_FLOAT32: c_int = 1;
-const BUFFER_HOST_MEMORY: c_int = 1;
-const LOCK_READ: c_int = 0;
-const LOCK_WRITE: c_int = 1;
-
-/// `LiteRtLayout`: `unsigned rank : 7; bool has_strides : 1;` share the first
-/// 4-byte unit (GCC / SysV layout), then 8 dimensions and 8 strides.
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct Layout {
-    bits: u32,
-    dimensions: [i32; 8],
-    strides: [u32; 8],
-}
-
-/// `LiteRtRankedTensorType`.
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct RankedTensorType {
-    element_type: c_int,
-    layout: Layout,
-}
-
-impl RankedTensorType {
-    fn dims(&self) -> Vec<i64> {
-        let rank = (self.layout.bits & 0x7f) as usize;
-        self.layout.dimensions[..rank.min(8)]
-            .iter()
-            .map(|&d| d as i64)
-            .collect()
-    }
-}
-
-/// The C functions edgeperf uses, resolved once from the library (which is never
-/// unloaded, so the pointers stay valid for the life of the process).
-struct Api {
-    create_environment: unsafe extern "C" fn(c_int, *const c_void, *mut Handle) -> Status,
-    get_num_accelerators: unsafe extern "C" fn(Handle, *mut usize) -> Status,
-    get_accelerator: unsafe extern "C" fn(Handle, usize, *mut Handle) -> Status,
-    get_accelerator_name: unsafe extern "C" fn(Handle, *mut *const c_char) -> Status,
-    get_accelerator_hardware_support: unsafe extern "C" fn(Handle, *mut c_int) -> Status,
-    is_accelerator_jit: unsafe extern "C" fn(Handle, *mut bool) -> Status,
-    create_model_from_file: unsafe extern "C" fn(*const c_char, *mut Handle) -> Status,
-    destroy_model: unsafe extern "C" fn(Handle),
-    create_options: unsafe extern "C" fn(*mut Handle) -> Status,
-    destroy_options: unsafe extern "C" fn(Handle),
-    set_options_hardware_accelerators: unsafe extern "C" fn(Handle, c_int) -> Status,
-    create_cpu_options: unsafe extern "C" fn(*mut Handle) -> Status,
-    find_cpu_options: unsafe extern "C" fn(Handle, *mut Handle) -> Status,
-    set_cpu_options_num_thread: unsafe extern "C" fn(Handle, c_int) -> Status,
-    add_opaque_options: unsafe extern "C" fn(Handle, Handle) -> Status,
-    destroy_opaque_options: unsafe extern "C" fn(Handle),
-    create_compiled_model: unsafe extern "C" fn(Handle, Handle, Handle, *mut Handle) -> Status,
-    destroy_compiled_model: unsafe extern "C" fn(Handle),
-    is_fully_accelerated: unsafe extern "C" fn(Handle, *mut bool) -> Status,
-    get_num_model_signatures: unsafe extern "C" fn(Handle, *mut usize) -> Status,
-    get_model_signature: unsafe extern "C" fn(Handle, usize, *mut Handle) -> Status,
-    get_signature_subgraph: unsafe extern "C" fn(Handle, *mut Handle) -> Status,
-    get_num_subgraph_inputs: unsafe extern "C" fn(Handle, *mut usize) -> Status,
-    get_num_subgraph_outputs: unsafe extern "C" fn(Handle, *mut usize) -> Status,
-    get_subgraph_input: unsafe extern "C" fn(Handle, usize, *mut Handle) -> Status,
-    get_subgraph_output: unsafe extern "C" fn(Handle, usize, *mut Handle) -> Status,
-    get_tensor_name: unsafe extern "C" fn(Handle, *mut *const c_char) -> Status,
-    get_ranked_tensor_type: unsafe extern "C" fn(Handle, *mut RankedTensorType) -> Status,
-    get_input_requirements: unsafe extern "C" fn(Handle, usize, usize, *mut Handle) -> Status,
-    get_output_requirements: unsafe extern "C" fn(Handle, usize, usize, *mut Handle) -> Status,
-    get_requirements_buffer_size: unsafe extern "C" fn(Handle, *mut usize) -> Status,
-    create_managed_tensor_buffer:
-        unsafe extern "C" fn(Handle, c_int, *const RankedTensorType, usize, *mut Handle) -> Status,
-    destroy_tensor_buffer: unsafe extern "C" fn(Handle),
-    lock_tensor_buffer: unsafe extern "C" fn(Handle, *mut *mut c_void, c_int) -> Status,
-    unlock_tensor_buffer: unsafe extern "C" fn(Handle) -> Status,
-    run_compiled_model:
-        unsafe extern "C" fn(Handle, usize, usize, *mut Handle, usize, *mut Handle) -> Status,
-    get_status_string: unsafe extern "C" fn(Status) -> *const c_char,
-    use_sink_logger: unsafe extern "C" fn() -> Status,
-    get_default_logger: unsafe extern "C" fn() -> Handle,
-    get_sink_logger_size: unsafe extern "C" fn(Handle, *mut usize) -> Status,
-    get_sink_logger_message: unsafe extern "C" fn(Handle, usize, *mut *const c_char) -> Status,
-}
 
 /// An accelerator registered in the LiteRT environment.
 #[derive(Debug, Clone)]
@@ -174,67 +94,6 @@ fn dlerror(e: &libloading::Error) -> String {
         Some(s) => format!("{e}: {}", one_line(&s.to_string())),
         None => e.to_string(),
     }
-}
-
-/// Resolves every function of [`Api`]; the first missing one names the library
-/// as "not a LiteRT C API library".
-fn resolve(lib: &libloading::Library, path: &Path) -> Result<Api> {
-    macro_rules! sym {
-        ($name:literal) => {{
-            // SAFETY: each symbol is declared with the signature of LiteRT 1.4.0's
-            // C header for that name (litert/c/*.h).
-            let s = unsafe { lib.get(concat!($name, "\0").as_bytes()) }.map_err(|_| {
-                Error::runtime(
-                    path,
-                    format!("not a LiteRT C API library (no {} symbol)", $name),
-                )
-            })?;
-            *s
-        }};
-    }
-    Ok(Api {
-        create_environment: sym!("LiteRtCreateEnvironment"),
-        get_num_accelerators: sym!("LiteRtGetNumAccelerators"),
-        get_accelerator: sym!("LiteRtGetAccelerator"),
-        get_accelerator_name: sym!("LiteRtGetAcceleratorName"),
-        get_accelerator_hardware_support: sym!("LiteRtGetAcceleratorHardwareSupport"),
-        is_accelerator_jit: sym!("LiteRtIsAcceleratorDelegateResponsibleForJitCompilation"),
-        create_model_from_file: sym!("LiteRtCreateModelFromFile"),
-        destroy_model: sym!("LiteRtDestroyModel"),
-        create_options: sym!("LiteRtCreateOptions"),
-        destroy_options: sym!("LiteRtDestroyOptions"),
-        set_options_hardware_accelerators: sym!("LiteRtSetOptionsHardwareAccelerators"),
-        create_cpu_options: sym!("LiteRtCreateCpuOptions"),
-        find_cpu_options: sym!("LiteRtFindCpuOptions"),
-        set_cpu_options_num_thread: sym!("LiteRtSetCpuOptionsNumThread"),
-        add_opaque_options: sym!("LiteRtAddOpaqueOptions"),
-        destroy_opaque_options: sym!("LiteRtDestroyOpaqueOptions"),
-        create_compiled_model: sym!("LiteRtCreateCompiledModel"),
-        destroy_compiled_model: sym!("LiteRtDestroyCompiledModel"),
-        is_fully_accelerated: sym!("LiteRtCompiledModelIsFullyAccelerated"),
-        get_num_model_signatures: sym!("LiteRtGetNumModelSignatures"),
-        get_model_signature: sym!("LiteRtGetModelSignature"),
-        get_signature_subgraph: sym!("LiteRtGetSignatureSubgraph"),
-        get_num_subgraph_inputs: sym!("LiteRtGetNumSubgraphInputs"),
-        get_num_subgraph_outputs: sym!("LiteRtGetNumSubgraphOutputs"),
-        get_subgraph_input: sym!("LiteRtGetSubgraphInput"),
-        get_subgraph_output: sym!("LiteRtGetSubgraphOutput"),
-        get_tensor_name: sym!("LiteRtGetTensorName"),
-        get_ranked_tensor_type: sym!("LiteRtGetRankedTensorType"),
-        get_input_requirements: sym!("LiteRtGetCompiledModelInputBufferRequirements"),
-        get_output_requirements: sym!("LiteRtGetCompiledModelOutputBufferRequirements"),
-        get_requirements_buffer_size: sym!("LiteRtGetTensorBufferRequirementsBufferSize"),
-        create_managed_tensor_buffer: sym!("LiteRtCreateManagedTensorBuffer"),
-        destroy_tensor_buffer: sym!("LiteRtDestroyTensorBuffer"),
-        lock_tensor_buffer: sym!("LiteRtLockTensorBuffer"),
-        unlock_tensor_buffer: sym!("LiteRtUnlockTensorBuffer"),
-        run_compiled_model: sym!("LiteRtRunCompiledModel"),
-        get_status_string: sym!("LiteRtGetStatusString"),
-        use_sink_logger: sym!("LiteRtUseSinkLogger"),
-        get_default_logger: sym!("LiteRtGetDefaultLogger"),
-        get_sink_logger_size: sym!("LiteRtGetSinkLoggerSize"),
-        get_sink_logger_message: sym!("LiteRtGetSinkLoggerMessage"),
-    })
 }
 
 impl Loaded {
@@ -661,107 +520,6 @@ fn check_flatbuffer(file: &Path) -> Result<()> {
             ),
         )
     })
-}
-
-/// Bounds checks of the parts of a TFLite flatbuffer (schema.fbs `Model`) that
-/// LiteRT follows when it loads a model: every table, vector and buffer the model
-/// references must lie inside the file.
-mod flatbuffer {
-    /// A bounds-checked view of a flatbuffer.
-    struct Fb<'a>(&'a [u8]);
-
-    type R<T> = std::result::Result<T, &'static str>;
-
-    impl Fb<'_> {
-        fn u16(&self, at: usize) -> Option<u16> {
-            Some(u16::from_le_bytes(self.0.get(at..at + 2)?.try_into().ok()?))
-        }
-        fn u32(&self, at: usize) -> Option<u32> {
-            Some(u32::from_le_bytes(self.0.get(at..at + 4)?.try_into().ok()?))
-        }
-        fn u64(&self, at: usize) -> Option<u64> {
-            Some(u64::from_le_bytes(self.0.get(at..at + 8)?.try_into().ok()?))
-        }
-        /// The position of field `i` of the table at `t`, if present.
-        fn field(&self, t: usize, i: usize, what: &'static str) -> R<Option<usize>> {
-            let soff = self.u32(t).ok_or(what)? as i32 as i64;
-            let vt = usize::try_from(t as i64 - soff).map_err(|_| what)?;
-            let vt_len = self.u16(vt).ok_or(what)? as usize;
-            if 4 + 2 * i + 2 > vt_len {
-                return Ok(None);
-            }
-            match self.u16(vt + 4 + 2 * i).ok_or(what)? {
-                0 => Ok(None),
-                o => Ok(Some(t + o as usize)),
-            }
-        }
-        /// Follows the uoffset stored at `at`.
-        fn deref(&self, at: usize, what: &'static str) -> R<usize> {
-            let target = at + self.u32(at).ok_or(what)? as usize;
-            if target >= self.0.len() {
-                return Err(what);
-            }
-            Ok(target)
-        }
-        /// The vector that field `i` of table `t` points to: (first element, length),
-        /// checked to fit `elem` bytes per element.
-        fn vector(
-            &self,
-            t: usize,
-            i: usize,
-            elem: usize,
-            what: &'static str,
-        ) -> R<Option<(usize, usize)>> {
-            let Some(f) = self.field(t, i, what)? else {
-                return Ok(None);
-            };
-            let v = self.deref(f, what)?;
-            let n = self.u32(v).ok_or(what)? as usize;
-            let end = (v + 4)
-                .checked_add(n.checked_mul(elem).ok_or(what)?)
-                .ok_or(what)?;
-            if end > self.0.len() {
-                return Err(what);
-            }
-            Ok(Some((v + 4, n)))
-        }
-        /// The tables of a vector of tables.
-        fn tables(&self, t: usize, i: usize, what: &'static str) -> R<Vec<usize>> {
-            match self.vector(t, i, 4, what)? {
-                None => Ok(Vec::new()),
-                Some((first, n)) => (0..n).map(|k| self.deref(first + 4 * k, what)).collect(),
-            }
-        }
-    }
-
-    /// Checks a whole `.tflite` file's structure; the error names the part at fault.
-    pub fn check_model(bytes: &[u8]) -> R<()> {
-        let fb = Fb(bytes);
-        let model = fb.deref(0, "the root table")?;
-        fb.field(model, 0, "the model table")?;
-        for sg in fb.tables(model, 2, "the subgraph list")? {
-            for t in fb.tables(sg, 0, "a subgraph's tensor list")? {
-                fb.vector(t, 0, 4, "a tensor's shape")?;
-            }
-            fb.vector(sg, 1, 4, "a subgraph's inputs")?;
-            fb.vector(sg, 2, 4, "a subgraph's outputs")?;
-            for op in fb.tables(sg, 3, "a subgraph's operator list")? {
-                fb.vector(op, 1, 4, "an operator's inputs")?;
-                fb.vector(op, 2, 4, "an operator's outputs")?;
-            }
-        }
-        for b in fb.tables(model, 4, "the buffer list")? {
-            fb.vector(b, 0, 1, "a weights buffer")?;
-            // Buffers stored after the flatbuffer (models over 2 GB): offset + size.
-            if let (Some(o), Some(s)) = (fb.field(b, 1, "a buffer")?, fb.field(b, 2, "a buffer")?) {
-                let (off, size) = (fb.u64(o).ok_or("a buffer")?, fb.u64(s).ok_or("a buffer")?);
-                if off > 1 && off.checked_add(size).is_none_or(|e| e > bytes.len() as u64) {
-                    return Err("an external weights buffer");
-                }
-            }
-        }
-        Ok(())
-    }
 }
 
 impl LitertSession {
