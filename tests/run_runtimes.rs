@@ -337,8 +337,13 @@ fn litert_and_runner_paths_go_through_baselines_and_confirmation() {
     let c: Value = serde_json::from_slice(&std::fs::read(d.join("c.json")).unwrap()).unwrap();
     for p in c["paths"].as_array().unwrap() {
         let conf = &p["latency"]["confirmation"];
-        assert_eq!(conf["base"].as_array().unwrap().len(), 10, "{p}");
-        assert_eq!(conf["head"].as_array().unwrap().len(), 10, "{p}");
+        let rounds = |side: &str| {
+            conf[side]
+                .as_array()
+                .unwrap_or_else(|| panic!("no interleaved confirmation: {p}"))
+                .len()
+        };
+        assert_eq!((rounds("base"), rounds("head")), (10, 10), "{p}");
         assert_eq!(p["accuracy"]["verdict"], "unchanged", "{p}");
         assert!(p["guards"].as_array().unwrap().is_empty(), "{p}");
     }
