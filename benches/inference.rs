@@ -1,19 +1,22 @@
 //! Criterion benchmarks: one per device x model path of the suite, timing the same
-//! unit of work `edgeperf run` times (`PathSession::infer`, one image at a time).
+//! unit of work `edgeperf run` times (`Session::time`: one inference on a pre-set
+//! input, one image at a time; ONNX Runtime, LiteRT or an external runner).
 //!
 //!   cargo bench --bench inference                       # default devices of edgeperf.toml
 //!   EDGEPERF_SUITE=my.toml EDGEPERF_DEVICE=openvino-cpu cargo bench --bench inference
+//!   EDGEPERF_DEVICE=litert-cpu cargo bench --bench inference
 //!
-//! ONNX Runtime allows one library per process: paths whose device uses a different
-//! runtime library than the first selected path are skipped with a note (run them
-//! with EDGEPERF_DEVICE).
+//! ONNX Runtime and LiteRT allow one library each per process: paths whose device
+//! uses another library of the same runtime than the first selected path are
+//! skipped with a note (run them with EDGEPERF_DEVICE).
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use edgeperf::engine::ort::{library_for, load, PathSession};
-use edgeperf::suite::Suite;
+use edgeperf::engine::run::path_spec;
+use edgeperf::engine::session::{load_runtime, Session};
+use edgeperf::suite::{RuntimeKind, Suite};
 
 fn suite_paths() -> Option<Suite> {
     let file = std::env::var_os("EDGEPERF_SUITE")
@@ -43,37 +46,14 @@ fn bench_paths(c: &mut Criterion) {
             return;
         }
     };
-    let mut loaded: Option<PathBuf> = None;
+    let mut loaded: Vec<(RuntimeKind, PathBuf)> = Vec::new();
     let mut group = c.benchmark_group("inference");
     group
         .sample_size(30)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5));
     for (device, model) in paths {
-        let lib = match library_for(device, None) {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!(
-                    "edgeperf bench: {}/{} skipped: {}",
-                    device.name,
-                    model.name,
-                    e.one_line()
-                );
-                continue;
-            }
-        };
-        if let Some(l) = &loaded {
-            if *l != lib {
-                eprintln!("edgeperf bench: {}/{} skipped: needs {} (one runtime per process; use EDGEPERF_DEVICE)", device.name, model.name, lib.display());
-                continue;
-            }
-        }
-        if let Err(e) = load(&lib) {
-            eprintln!("edgeperf bench: {}", e.one_line());
-            return;
-        }
-        loaded = Some(lib);
-        let mut session = match PathSession::create(device, model) {
+        let spec = match path_spec(device, model, None) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!(
@@ -85,7 +65,31 @@ fn bench_paths(c: &mut Criterion) {
                 continue;
             }
         };
-        match edgeperf::engine::measure::timing_input(suite.dataset.as_ref(), model) {
+        let kind = device.runtime_kind;
+        if let Some((_, l)) = loaded.iter().find(|(k, _)| *k == kind) {
+            if *l != spec.library && kind != RuntimeKind::External {
+                eprintln!("edgeperf bench: {}/{} skipped: needs {} (one {kind} library per process; use EDGEPERF_DEVICE)", device.name, model.name, spec.library.display());
+                continue;
+            }
+        }
+        if let Err(e) = load_runtime(&spec) {
+            eprintln!("edgeperf bench: {}", e.one_line());
+            return;
+        }
+        loaded.push((kind, spec.library.clone()));
+        let mut session = match Session::create(&spec) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!(
+                    "edgeperf bench: {}/{} skipped: {}",
+                    device.name,
+                    model.name,
+                    e.one_line()
+                );
+                continue;
+            }
+        };
+        match edgeperf::engine::measure::timing_input(suite.dataset.as_ref(), &spec.model) {
             Ok((x, _)) => session.set_input(&x).expect("input matches the model"),
             Err(e) => eprintln!(
                 "edgeperf bench: {}/{}: synthetic input ({})",
@@ -96,11 +100,8 @@ fn bench_paths(c: &mut Criterion) {
         }
         group.bench_function(format!("{}/{}", device.name, model.name), |b| {
             b.iter_custom(|iters| {
-                let t = Instant::now();
-                for _ in 0..iters {
-                    session.infer().expect("inference");
-                }
-                t.elapsed()
+                let ms: f64 = session.time(iters as u32).expect("inference").iter().sum();
+                Duration::from_secs_f64(ms / 1e3)
             })
         });
     }

@@ -14,6 +14,7 @@
 #   EDGEPERF_RUNTIME=/path/libonnxruntime.so  use this library (ONNX Runtime >= 1.24) instead of
 #                                             the PyPI wheel: checked, not downloaded
 #   EDGEPERF_SKIP_OPENVINO=1                  skip the OpenVINO runtime (x86_64 only; skipped elsewhere)
+#   EDGEPERF_SKIP_LITERT=1                    skip LiteRT and the .tflite models (x86_64 only; skipped elsewhere)
 #   PYTHON                                    interpreter for the venv (default python3; CPython 3.10-3.12)
 # Exit status: 0 ready, 2 error (one line saying what to fix).
 set -euo pipefail
@@ -116,7 +117,102 @@ quick_check() {
   (cd "$MODELS" && sha256sum --quiet -c SHA256SUMS) >/dev/null 2>&1 || return 1
   [[ "$(find "$DATA/imagenet-samples" -type f | wc -l)" -eq 70 ]] || return 1
   [[ -s "$DATA/imagenet_classes.json" && -s "$REF/predictions.json" ]] || return 1
+  litert_quick_check || return 1
 }
+
+# ------------------------------------------------------------------ LiteRT (TFLite) block
+# The LiteRT C API library and the models as .tflite, made from the ONNX models without
+# TensorFlow (assets/build_tflite.py writes the flatbuffer with the schema's generated
+# builders from the ai-edge-litert wheel) and checked against ONNX Runtime on the photos
+# through the same library (assets/verify_tflite.py).  EDGEPERF_SKIP_LITERT=1 skips it all.
+SKIP_LITERT="${EDGEPERF_SKIP_LITERT:-0}"
+# The pinned ai-edge-litert wheel (and its checksum) is the x86_64 build.
+[[ "$ARCH" == x86_64 ]] || SKIP_LITERT=1
+LITERT_VERSION=1.4.0
+LITERT_WHEEL="ai_edge_litert-$LITERT_VERSION-cp311-cp311-manylinux_2_17_x86_64.whl"
+LITERT_SHA=138aac5f29c1dfc220519be79c86afec815bc992bd3f08b0f82cee967d8e386f
+LITERT_DIR="$HOME_DIR/runtime/litert-$LITERT_VERSION"
+TFLITE_PRETRAINED=(mobilenet_v2 efficientnet_lite0 efficientnet_lite1 efficientnet_lite2)
+TFLITE_LATENCY_ONLY=(resnet50 efficientnet_b0)
+# int8 variants of the pretrained models (what the Edge TPU and NPUs run), calibrated on natural
+# photos from scikit-image's wheel: a different package from the 70 evaluation photos.
+SKIMAGE_WHEEL=scikit_image-0.26.0-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl
+SKIMAGE_SHA=74aa5518ccea28121f57a95374581d3b979839adc25bb03f289b1bc9b99c58af
+CALIBRATION_IMAGES=(astronaut.png brick.png camera.png chelsea.png clock_motion.png coffee.png coins.png grass.png
+  gravel.png hubble_deep_field.jpg ihc.png moon.png motorcycle_left.png motorcycle_right.png retina.jpg rocket.jpg)
+CALIB="$DATA/calibration"
+
+litert_quick_check() {
+  [[ "$SKIP_LITERT" == 1 ]] && return 0
+  [[ -e "$LITERT_DIR/libLiteRtRuntimeCApi.so" && -s "$LITERT_DIR/VERSION" ]] || return 1
+  (cd "$MODELS" && sha256sum --quiet -c SHA256SUMS.tflite) >/dev/null 2>&1 || return 1
+  [[ -s "$REF/predictions_tflite.json" ]] || return 1
+  [[ "$(find "$CALIB" -type f | wc -l)" -eq "${#CALIBRATION_IMAGES[@]}" ]] || return 1
+}
+
+litert_assets() {
+  if [[ "$SKIP_LITERT" == 1 ]]; then log "skip     LiteRT and .tflite models (EDGEPERF_SKIP_LITERT=1 or not x86_64)"; return 0; fi
+  litert_fetch_wheel
+  log "runtime  LiteRT $LITERT_VERSION (C API) -> $LITERT_DIR"
+  mkdir -p "$LITERT_DIR"
+  "$VPY" - "$DL/$LITERT_WHEEL" "$LITERT_DIR" "$LITERT_VERSION" <<'PY' || die "cannot extract LiteRT from $LITERT_WHEEL"
+import os, shutil, sys, zipfile
+wheel, out, want = sys.argv[1:]
+with zipfile.ZipFile(wheel) as zf:
+    meta = [n for n in zf.namelist() if n.endswith(".dist-info/METADATA")][0]
+    version = next(l.split(":", 1)[1].strip() for l in zf.read(meta).decode().splitlines() if l.startswith("Version:"))
+    assert version == want, f"wheel version {version}, expected {want}"
+    for member in ("ai_edge_litert/libLiteRtRuntimeCApi.so", "ai_edge_litert/schema_py_generated.py"):
+        tmp = os.path.join(out, "." + os.path.basename(member) + ".tmp")
+        with zf.open(member) as src, open(tmp, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        os.replace(tmp, os.path.join(out, os.path.basename(member)))
+with open(os.path.join(out, "VERSION"), "w") as f:  # the C API exposes no version: edgeperf reads this
+    f.write(version + "\n")
+PY
+  local m
+  for m in "${TFLITE_PRETRAINED[@]}" "${TFLITE_LATENCY_ONLY[@]}"; do
+    log "tflite   $m.onnx -> $m.tflite (float32, NHWC)"
+    "$VPY" "$ASSETS/build_tflite.py" --schema "$LITERT_DIR/schema_py_generated.py" \
+      --onnx "$MODELS/$m.onnx" --out "$MODELS/$m.tflite" || die "TFLite conversion of $m failed"
+  done
+  litert_calibration_images
+  for m in "${TFLITE_PRETRAINED[@]}"; do
+    log "tflite   $m.onnx -> ${m}_int8.tflite (int8, calibrated on $CALIB)"
+    (cd "$ASSETS" && "$VPY" build_tflite.py --schema "$LITERT_DIR/schema_py_generated.py" --onnx "$MODELS/$m.onnx" \
+       --out "$MODELS/${m}_int8.tflite" --int8-calibration "$CALIB" --model-name "$m") \
+      || die "int8 TFLite conversion of $m failed"
+  done
+  log "verify   .tflite vs .onnx through LiteRT on the photos (top-1 agreement >= all but one photo)"
+  (cd "$ASSETS" && "$VPY" verify_tflite.py --lib "$LITERT_DIR/libLiteRtRuntimeCApi.so" --models "$MODELS" \
+     --samples "$DATA/imagenet-samples" --pretrained "${TFLITE_PRETRAINED[@]}" \
+     --latency-only "${TFLITE_LATENCY_ONLY[@]}" --int8 "${TFLITE_PRETRAINED[@]}" \
+     --out "$REF/predictions_tflite.json") \
+    || die "the TFLite models do not match their ONNX originals (see above); LiteRT set-up failed"
+  (cd "$MODELS" && sha256sum "${TFLITE_PRETRAINED[@]/%/.tflite}" "${TFLITE_LATENCY_ONLY[@]/%/.tflite}" \
+     "${TFLITE_PRETRAINED[@]/%/_int8.tflite}" \
+     >SHA256SUMS.tflite.tmp && mv SHA256SUMS.tflite.tmp SHA256SUMS.tflite)
+}
+litert_fetch_wheel() {
+  # The wheel is manylinux_2_17 (the 2.x wheels do not resolve for this platform and Python).
+  local PLATFORM_ARGS=(--only-binary=:all: --platform manylinux_2_17_x86_64 --python-version 3.11 --implementation cp --abi cp311)
+  fetch "ai-edge-litert==$LITERT_VERSION" "$LITERT_WHEEL" "$LITERT_SHA" platform
+}
+
+litert_calibration_images() { # natural photos for int8 calibration, never the evaluation photos
+  fetch "scikit-image==0.26.0" "$SKIMAGE_WHEEL" "$SKIMAGE_SHA" platform
+  log "data     ${#CALIBRATION_IMAGES[@]} calibration photos (scikit-image's skimage/data) -> $CALIB"
+  rm -rf "$CALIB"; mkdir -p "$CALIB"
+  "$VPY" - "$DL/$SKIMAGE_WHEEL" "$CALIB" "${CALIBRATION_IMAGES[@]}" <<'PY' || die "cannot extract the calibration photos"
+import os, sys, zipfile
+wheel, out, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+with zipfile.ZipFile(wheel) as zf:
+    for n in names:
+        with open(os.path.join(out, n), "wb") as f:
+            f.write(zf.read("skimage/data/" + n))
+PY
+}
+# ------------------------------------------------------------------ end of the LiteRT block
 
 if [[ $FORCE == 0 && -f "$STAMP" && "$(cat "$STAMP")" == "$KEY" ]]; then
   if quick_check; then
@@ -276,6 +372,7 @@ elif [[ "$SKIP_OV" != 1 ]]; then
   # ov_smoke.py imports the wheel's own cp311 Python module.
   log "verify   OpenVINO session test skipped on $PY_VERSION (the wheel is cp311); its libraries were load-checked"
 fi
+litert_assets
 rm -rf "$WORK"
 
 quick_check || die "final check failed"

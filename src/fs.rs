@@ -6,7 +6,7 @@
 //! every layer can use it without an import cycle; `crate::Error` converts from
 //! [`FsError`] and keeps the path.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// A file-system operation that failed, with the path it was about.
@@ -113,6 +113,28 @@ pub fn list_dir(dir: &Path) -> FsResult<Vec<DirEntry>> {
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
+}
+
+/// The first `n` bytes of a file (fewer when it is shorter).
+pub fn read_head(path: &Path, n: usize) -> FsResult<Vec<u8>> {
+    let f = std::fs::File::open(path).map_err(err(path))?;
+    let mut out = Vec::with_capacity(n);
+    f.take(n as u64).read_to_end(&mut out).map_err(err(path))?;
+    Ok(out)
+}
+
+/// A new private temporary directory (removed when the handle drops), named
+/// `<prefix>XXXXXX` in the system's temp folder.
+pub fn temp_dir(prefix: &str) -> FsResult<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .map_err(err(&std::env::temp_dir()))
+}
+
+/// Writes `bytes` to `path` (not atomically: for scratch files only).
+pub fn write(path: &Path, bytes: &[u8]) -> FsResult<()> {
+    std::fs::write(path, bytes).map_err(err(path))
 }
 
 /// Creates a directory and its parents.

@@ -138,7 +138,9 @@ impl Interleaver<'_> {
             });
         }
         let sha = crate::fs::sha256_bytes(&bytes);
-        let file = self.scratch.join(format!("model-{sha}"));
+        // Keep the extension: a runtime may tell formats by it.
+        let ext = rel.extension().and_then(|e| e.to_str()).unwrap_or("model");
+        let file = self.scratch.join(format!("model-{sha}.{ext}"));
         if !crate::fs::exists(&file) {
             crate::fs::write_atomic(&file, &bytes)?;
         }
@@ -205,12 +207,13 @@ impl Interleaver<'_> {
         let device = suite
             .device(&path.device)
             .ok_or_else(|| no_path("device"))?;
+        // The model file of the device's format (.onnx, or .tflite for LiteRT).
         let mut model = suite
             .model(&path.model)
             .ok_or_else(|| no_path("model"))?
-            .clone();
+            .for_device(device)?;
         model.file = self.base_model_file(tree, &model, base)?;
-        let configured = crate::engine::ort::library_for(device, None).ok();
+        let configured = crate::engine::session::library_for(device, None).ok();
         let library = self.base_library(base, configured)?;
         Ok(PathSpec {
             device: device.clone(),
@@ -229,7 +232,8 @@ impl Interleaver<'_> {
         let model = self
             .suite
             .model(&path.model)
-            .ok_or_else(|| unavailable("the path's model is not in the current suite"))?;
+            .ok_or_else(|| unavailable("the path's model is not in the current suite"))?
+            .for_device(device)?;
         let now = crate::fs::sha256_file(&model.file)?;
         if now != path.model_sha256 {
             return Err(unavailable(format!(
@@ -241,7 +245,7 @@ impl Interleaver<'_> {
         }
         Ok(PathSpec {
             device: device.clone(),
-            model: model.clone(),
+            model,
             library: path.runtime.library.clone(),
         })
     }

@@ -34,15 +34,20 @@ pub fn run(a: EnvArgs) -> Result<i32> {
     let environment = crate::env::capture(dir);
     let mut devices = Vec::new();
     for d in suite.iter().flat_map(|s| s.devices.iter()) {
-        let (library, version, problem) = match crate::engine::ort::library_for(d, None) {
-            Ok(lib) => match crate::engine::ort::probe_version(&lib) {
-                Ok(v) => (Some(lib.display().to_string()), Some(v), None),
-                Err(e) => (Some(lib.display().to_string()), None, Some(e.one_line())),
-            },
-            Err(e) => (None, None, Some(e.one_line())),
+        let (library, version, problem) = match crate::engine::session::probe(d) {
+            Ok((lib, v)) => (Some(lib.display().to_string()), v, None),
+            Err(e) => {
+                let lib = crate::engine::session::library_for(d, None).ok();
+                (
+                    lib.map(|l| l.display().to_string()),
+                    None,
+                    Some(e.one_line()),
+                )
+            }
         };
         devices.push(DeviceRuntime {
             device: d.name.clone(),
+            runtime_kind: d.runtime_kind.to_string(),
             provider: d.provider.to_string(),
             library,
             version,

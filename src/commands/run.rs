@@ -55,11 +55,12 @@ pub fn run(a: RunArgs) -> Result<i32> {
     let suite = Suite::load(&a.suite)?;
     let paths = suite.select(&a.devices, &a.models)?;
     if paths.is_empty() {
-        return Err(Error::config(
-            &suite.path,
-            "device",
-            "nothing to run (no default device; pass --device)",
-        ));
+        let why = if a.devices.is_empty() {
+            "nothing to run (no default device; pass --device)"
+        } else {
+            "nothing to run: no selected model has a file in the format of the selected devices (a litert device runs a model's `tflite` file)"
+        };
+        return Err(Error::config(&suite.path, "device", why));
     }
     let sampling = if a.quick {
         suite.sampling.quick()

@@ -31,10 +31,22 @@ pub fn check(run: &RunRecord, p: &PathRecord, base: &Baseline) -> (Vec<String>, 
             }
         ));
     }
-    if p.runtime.version != base.runtime.version {
+    if let (Some(was), Some(now)) = (&base.accelerator, &p.accelerator) {
+        if was != now {
+            guards.push(format!(
+                "accelerator changed: the baseline ran on {was}, this run on {now}"
+            ));
+        }
+    }
+    if p.runtime.kind != base.runtime.kind {
         notes.push(format!(
-            "onnxruntime changed: {} -> {}",
-            base.runtime.version, p.runtime.version
+            "runtime changed: {} {} -> {} {}",
+            base.runtime.kind, base.runtime.version, p.runtime.kind, p.runtime.version
+        ));
+    } else if p.runtime.version != base.runtime.version {
+        notes.push(format!(
+            "{} changed: {} -> {}",
+            p.runtime.kind, base.runtime.version, p.runtime.version
         ));
     }
     if p.threads != base.threads {
@@ -59,4 +71,51 @@ pub fn check(run: &RunRecord, p: &PathRecord, base: &Baseline) -> (Vec<String>, 
         ));
     }
     (guards, notes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures;
+    use crate::suite::RuntimeKind;
+
+    fn litert(accelerator: &str) -> PathRecord {
+        let mut p = fixtures::path_record("litert-cpu", "m", Provider::Cpu, &[vec![9.0]], None);
+        p.runtime.kind = RuntimeKind::Litert;
+        p.runtime.version = "1.4.0".into();
+        p.accelerator = Some(accelerator.into());
+        p
+    }
+
+    #[test]
+    fn a_litert_path_that_stopped_delegating_every_op_is_a_guard() {
+        let base_p = litert("cpu (CpuAccelerator), all ops delegated");
+        let run = fixtures::run_record(vec![base_p.clone()], fixtures::HEAD_COMMIT, true);
+        let base = Baseline::from_path(&run, &base_p);
+        let (g, n) = check(&run, &base_p, &base);
+        assert!(g.is_empty() && n.is_empty(), "{g:?} {n:?}");
+        let head = litert("cpu (CpuAccelerator), some ops on TFLite's built-in CPU kernels");
+        let (g, _) = check(&run, &head, &base);
+        assert_eq!(g.len(), 1);
+        assert!(
+            g[0].starts_with("accelerator changed") && g[0].contains("some ops"),
+            "{g:?}"
+        );
+    }
+
+    #[test]
+    fn runtime_notes_name_the_runtime_kind() {
+        let p = litert("x");
+        let run = fixtures::run_record(vec![p.clone()], fixtures::HEAD_COMMIT, true);
+        let mut base = Baseline::from_path(&run, &p);
+        base.runtime.version = "1.3.0".into();
+        let (_, n) = check(&run, &p, &base);
+        assert_eq!(n, vec!["litert changed: 1.3.0 -> 1.4.0"]);
+        base.runtime.kind = RuntimeKind::Onnxruntime;
+        let (_, n) = check(&run, &p, &base);
+        assert_eq!(
+            n,
+            vec!["runtime changed: onnxruntime 1.3.0 -> litert 1.4.0"]
+        );
+    }
 }

@@ -8,20 +8,22 @@
 //! share a runtime library ([`run_round`]), or across two lockstep processes when
 //! they do not ([`run_lockstep`], driven by `engine::lockstep`).
 //!
-//! The measured unit is [`PathSession::infer`], the same one the criterion
-//! benchmarks in `benches/` time, so `cargo bench` and `edgeperf run` agree.
+//! The measured unit is one inference on a pre-set input, timed around the
+//! runtime's call ([`Session::time`]: `PathSession::infer` for ONNX Runtime, the
+//! same one the criterion benchmarks in `benches/` time, so `cargo bench` and
+//! `edgeperf run` agree; LiteRT's run call; an external runner's own timing).
 
 use std::io::{BufRead, Write};
 use std::time::Instant;
 
-use super::ort::PathSession;
 use super::protocol::{
     LockstepCommand, LockstepEvent, Pairing, PathSpec, RoundResult, WorkerReply, WorkerRequest,
     WORKER_PROTOCOL,
 };
+use super::session::{Infer, Session};
 use crate::error::{Error, Result};
-use crate::record::accuracy::{top_k, Accuracy, ImageOutcome};
-use crate::record::{ColdStart, LatencySummary, Round, RuntimeInfo};
+use crate::record::accuracy::{Accuracy, ImageOutcome};
+use crate::record::{ColdStart, LatencySummary, Round};
 use crate::suite::{Dataset, Model, Sampling};
 
 /// The fixed input all timed inferences of a path use: the dataset's first image
@@ -45,15 +47,9 @@ pub fn timing_input(dataset: Option<&Dataset>, model: &Model) -> Result<(Vec<f32
     Ok((data, "synthetic".into()))
 }
 
-/// Times `n` inferences, returning each one's milliseconds.
-pub fn time_inferences(session: &mut PathSession, n: u32) -> Result<Vec<f64>> {
-    let mut out = Vec::with_capacity(n as usize);
-    for _ in 0..n {
-        let t = Instant::now();
-        session.infer()?;
-        out.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    Ok(out)
+/// Times `n` inferences of a runtime edgeperf loads, returning each one's milliseconds.
+pub fn time_inferences<S: Infer>(session: &mut S, n: u32) -> Result<Vec<f64>> {
+    super::session::time_calls(session, n)
 }
 
 /// Peak resident memory of this process so far (VmHWM), MiB; `None` where the
@@ -73,7 +69,7 @@ pub fn peak_rss_mb() -> Option<f64> {
 
 /// A warm session ready to time: its cold start and its warm-up median.
 struct Warm {
-    session: PathSession,
+    session: Session,
     cold: ColdStart,
     est_ms: f64,
 }
@@ -87,15 +83,13 @@ fn warm_up(
     library_load: f64,
 ) -> Result<Warm> {
     let (input, _) = timing_input(dataset, &side.model)?;
-    let mut session = PathSession::create(&side.device, &side.model)?;
+    let mut session = Session::create(side)?;
     session.set_input(&input)?;
-    let t = Instant::now();
-    session.infer()?;
-    let first_inference = t.elapsed().as_secs_f64() * 1e3;
-    let warm = time_inferences(&mut session, warmup)?;
+    let first_inference = session.time(1)?[0];
+    let warm = session.time(warmup)?;
     let cold = ColdStart {
-        library_load,
-        session_create: session.session_create_ms,
+        library_load: session.library_load_ms().unwrap_or(library_load),
+        session_create: session.session_create_ms(),
         first_inference,
     };
     let est_ms = crate::stats::median(&warm).unwrap_or(first_inference);
@@ -107,7 +101,7 @@ fn warm_up(
 }
 
 /// Loads the request's runtime library (idempotent) and says how long it took.
-fn load_library(req: &WorkerRequest) -> Result<(RuntimeInfo, f64)> {
+fn load_library(req: &WorkerRequest) -> Result<f64> {
     if req.protocol != WORKER_PROTOCOL {
         return Err(Error::Usage(format!(
             "worker protocol {} requested, this edgeperf speaks {WORKER_PROTOCOL}",
@@ -115,8 +109,8 @@ fn load_library(req: &WorkerRequest) -> Result<(RuntimeInfo, f64)> {
         )));
     }
     let t0 = Instant::now();
-    let runtime = super::ort::load(&req.head.library)?.clone();
-    Ok((runtime, t0.elapsed().as_secs_f64() * 1e3))
+    super::session::load_runtime(&req.head)?;
+    Ok(t0.elapsed().as_secs_f64() * 1e3)
 }
 
 fn round_of(
@@ -147,14 +141,14 @@ fn round_of(
 pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
     let head = &req.head;
     let started_at = chrono::Utc::now();
-    let (runtime, library_load) = load_library(req)?;
+    let library_load = load_library(req)?;
     let s = &req.sampling;
     let ds = req.dataset.as_ref();
     let (mut h, paired, samples, block) = match &req.paired {
         None => {
             let mut h = warm_up(head, ds, s.warmup, library_load)?;
             let n = s.samples_per_round(h.est_ms);
-            let samples = time_inferences(&mut h.session, n)?;
+            let samples = h.session.time(n)?;
             (h, None, samples, None)
         }
         Some(base_side) => {
@@ -198,8 +192,9 @@ pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
         model: head.model.name.clone(),
         model_file: head.model.file.display().to_string(),
         model_sha256: crate::fs::sha256_file(&head.model.file)?,
-        runtime,
-        provider: h.session.provider.clone(),
+        runtime: h.session.runtime(head)?,
+        provider: h.session.provider().clone(),
+        accelerator: h.session.accelerator(),
         input: input_name(ds)?,
         round: round_of(req, started_at, samples, h.cold, rss)?,
         accuracy,
@@ -242,11 +237,11 @@ fn alternate(
     let (mut xa, mut xb) = (Vec::new(), Vec::new());
     for k in 0..pairs {
         if k % 4 == 0 || k % 4 == 3 {
-            xa.extend(time_inferences(&mut a.session, len)?);
-            xb.extend(time_inferences(&mut b.session, len)?);
+            xa.extend(a.session.time(len)?);
+            xb.extend(b.session.time(len)?);
         } else {
-            xb.extend(time_inferences(&mut b.session, len)?);
-            xa.extend(time_inferences(&mut a.session, len)?);
+            xb.extend(b.session.time(len)?);
+            xa.extend(a.session.time(len)?);
         }
     }
     Ok((xa, xb, len))
@@ -260,7 +255,7 @@ pub fn run_lockstep(
     output: &mut dyn Write,
 ) -> Result<RoundResult> {
     let started_at = chrono::Utc::now();
-    let (runtime, library_load) = load_library(req)?;
+    let library_load = load_library(req)?;
     let ds = req.dataset.as_ref();
     let mut h = warm_up(&req.head, ds, req.sampling.warmup, library_load)?;
     let say = |out: &mut dyn Write, e: &LockstepEvent| -> Result<()> {
@@ -291,7 +286,7 @@ pub fn run_lockstep(
         })?;
         match cmd {
             LockstepCommand::Time(n) => {
-                let xs = time_inferences(&mut h.session, n)?;
+                let xs = h.session.time(n)?;
                 samples.extend_from_slice(&xs);
                 say(output, &LockstepEvent::Samples(xs))?;
             }
@@ -303,8 +298,9 @@ pub fn run_lockstep(
         model: req.head.model.name.clone(),
         model_file: req.head.model.file.display().to_string(),
         model_sha256: crate::fs::sha256_file(&req.head.model.file)?,
-        runtime,
-        provider: h.session.provider.clone(),
+        runtime: h.session.runtime(&req.head)?,
+        provider: h.session.provider().clone(),
+        accelerator: h.session.accelerator(),
         input: input_name(ds)?,
         round: round_of(req, started_at, samples, h.cold, peak_rss_mb())?,
         accuracy: None,
@@ -324,19 +320,17 @@ pub fn reply(result: Result<RoundResult>) -> WorkerReply {
 }
 
 /// Top-1/top-5 over the whole dataset, keeping each image's top-5.
-pub fn accuracy_pass(ds: &Dataset, model: &Model, session: &mut PathSession) -> Result<Accuracy> {
+pub fn accuracy_pass(ds: &Dataset, model: &Model, session: &mut Session) -> Result<Accuracy> {
     let samples = crate::dataset::scan(ds)?;
     let mut outcomes = Vec::with_capacity(samples.len());
     for s in &samples {
         let x = model.preprocess.load(&s.path)?;
-        session.set_input(&x)?;
-        let logits = session.infer_logits()?;
-        if logits.len() != ds.num_classes as usize {
+        let (top5, classes) = session.classify(&x, 5)?;
+        if classes != ds.num_classes as usize {
             return Err(Error::model(
                 &model.file,
                 format!(
-                    "model output has {} values but dataset.num_classes = {}",
-                    logits.len(),
+                    "model output has {classes} values but dataset.num_classes = {}",
                     ds.num_classes
                 ),
             ));
@@ -344,7 +338,7 @@ pub fn accuracy_pass(ds: &Dataset, model: &Model, session: &mut PathSession) -> 
         outcomes.push(ImageOutcome {
             image: s.rel.clone(),
             label: s.label,
-            top5: top_k(&logits, 5),
+            top5,
         });
     }
     Accuracy::from_outcomes(outcomes).ok_or_else(|| Error::Dataset {

@@ -1,14 +1,19 @@
-//! Measuring inference: the runtime adapter ([`ort`]: ONNX Runtime sessions with
-//! their execution provider), one round inside a worker process ([`measure`]),
+//! Measuring inference: the runtime adapters ([`ort`]: ONNX Runtime sessions with
+//! their execution provider; [`litert`]: LiteRT compiled models on their
+//! accelerator; [`external`]: a runner program over a JSON-lines protocol) behind
+//! one session type ([`session`]), one round inside a worker process ([`measure`]),
 //! two worker processes on different runtime libraries in lockstep ([`lockstep`]),
 //! the worker protocol ([`protocol`]) and process spawning ([`spawn`]), and
 //! running a suite's paths in rounds ([`run`]).
 
+pub mod external;
+pub mod litert;
 pub mod lockstep;
 pub mod measure;
 pub mod ort;
 pub mod protocol;
 pub mod run;
+pub mod session;
 pub mod spawn;
 
 pub use protocol::{Pairing, PathSpec, RoundResult, WorkerReply, WorkerRequest, WORKER_PROTOCOL};

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::record::RuntimeInfo;
-use crate::suite::{Device, Model, Provider};
+use crate::suite::{Device, Model, Provider, RuntimeKind};
 
 /// Oldest ONNX Runtime minor version this build accepts (the `ort` API level).
 pub const MIN_ORT_MINOR: u32 = 24;
@@ -123,6 +123,7 @@ pub fn load(path: &Path) -> Result<&'static RuntimeInfo> {
             version,
             library: abs,
             sha256: None,
+            kind: RuntimeKind::Onnxruntime,
         },
         env,
     ));
@@ -153,20 +154,23 @@ pub struct PathSession {
     pub session_create_ms: f64,
 }
 
-fn ep_for(device: &Device) -> ep::ExecutionProviderDispatch {
+/// The execution provider of `device`; `None` for an accelerator ONNX Runtime
+/// does not have (the suite refuses those for onnxruntime devices).
+fn ep_for(device: &Device) -> Option<ep::ExecutionProviderDispatch> {
     fn with_opts<E: ArbitrarilyConfigurableExecutionProvider>(mut e: E, d: &Device) -> E {
         for (k, v) in &d.options {
             e = e.with_arbitrary_config(k, v);
         }
         e
     }
-    match device.provider {
+    let ep = match device.provider {
         Provider::Cpu => ep::CPU::default().build(),
         Provider::Openvino => with_opts(ep::OpenVINO::default(), device).build(),
         Provider::Cuda => with_opts(ep::CUDA::default(), device).build(),
         Provider::Tensorrt => with_opts(ep::TensorRT::default(), device).build(),
-    }
-    .error_on_failure()
+        Provider::Gpu | Provider::Npu | Provider::Edgetpu => return None,
+    };
+    Some(ep.error_on_failure())
 }
 
 fn builder(device: &Device) -> std::result::Result<SessionBuilder, String> {
@@ -295,7 +299,16 @@ fn with_provider(device: &Device) -> Result<(SessionBuilder, ProviderOutcome)> {
     if device.provider == Provider::Cpu {
         return Ok((b, outcome(Provider::Cpu, None)));
     }
-    match b.with_execution_providers([ep_for(device)]) {
+    let ep = ep_for(device).ok_or_else(|| {
+        Error::device(
+            &device.name,
+            format!(
+                "ONNX Runtime has no {} execution provider (use cpu, openvino, cuda or tensorrt)",
+                device.provider
+            ),
+        )
+    })?;
+    match b.with_execution_providers([ep]) {
         Ok(b) => Ok((b, outcome(device.provider, None))),
         Err(e) => {
             let reason = one_line(&e.to_string());

@@ -21,7 +21,7 @@ pub const WORKER_PROTOCOL: u32 = 1;
 pub struct PathSpec {
     pub device: Device,
     pub model: Model,
-    /// The runtime library this side runs on.
+    /// The runtime library this side runs on (an external runner: its program).
     pub library: PathBuf,
 }
 
@@ -113,6 +113,9 @@ pub struct RoundResult {
     pub model_sha256: String,
     pub runtime: RuntimeInfo,
     pub provider: ProviderOutcome,
+    /// What really ran, in the runtime's words (LiteRT, external runners).
+    #[serde(default)]
+    pub accelerator: Option<String>,
     /// The image the timed inferences use (relative to the dataset root), or "synthetic".
     pub input: String,
     pub round: Round,

@@ -24,12 +24,12 @@ pub fn current_exe() -> Result<PathBuf> {
 }
 
 /// A path's side as a worker runs it: the device with its runtime library resolved
-/// (`--runtime` override, the device's `runtime`, then `ORT_DYLIB_PATH`).
+/// (`session::library_for`) and the model's file in the device's format.
 pub fn path_spec(device: &Device, model: &Model, runtime: Option<&Path>) -> Result<PathSpec> {
     Ok(PathSpec {
         device: device.clone(),
-        model: model.clone(),
-        library: super::ort::library_for(device, runtime)?,
+        model: model.for_device(device)?,
+        library: super::session::library_for(device, runtime)?,
     })
 }
 
@@ -192,6 +192,7 @@ pub fn path_record(device: &Device, rs: &[RoundResult]) -> Option<PathRecord> {
             inter: device.inter_threads,
         },
         runtime: first.runtime.clone(),
+        accelerator: first.accelerator.clone(),
         fps: if latency.mean > 0.0 {
             1000.0 / latency.mean
         } else {
@@ -240,6 +241,7 @@ mod tests {
                 ran: Provider::Cpu,
                 fallback_reason: Some("no plugin".into()),
             },
+            accelerator: None,
             input: "0/a.jpg".into(),
             round: r,
             accuracy: p.accuracy,

@@ -301,6 +301,14 @@ impl Preprocess {
     pub fn layout(&self) -> Layout {
         self.layout
     }
+
+    /// The same preprocessing writing `layout` (a model's TFLite file is NHWC).
+    pub fn with_layout(&self, layout: Layout) -> Preprocess {
+        Preprocess {
+            layout,
+            ..self.clone()
+        }
+    }
     /// Output channel order.
     pub fn channel_order(&self) -> ChannelOrder {
         self.channel_order

@@ -31,6 +31,9 @@ pub struct Baseline {
     pub runtime: RuntimeInfo,
     pub provider_requested: Provider,
     pub provider_ran: Provider,
+    /// What really ran, in the runtime's words (see `PathRecord::accelerator`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accelerator: Option<String>,
     pub threads: Threads,
     pub model_file: String,
     pub model_sha256: String,
@@ -94,6 +97,7 @@ impl Baseline {
             runtime: p.runtime.clone(),
             provider_requested: p.provider_requested,
             provider_ran: p.provider_ran,
+            accelerator: p.accelerator.clone(),
             threads: p.threads,
             model_file: p.model_file.clone(),
             model_sha256: p.model_sha256.clone(),

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::suite::{Provider, Sampling};
+use crate::suite::{Provider, RuntimeKind, Sampling};
 use accuracy::Accuracy;
 
 /// Newest record schema this build writes and reads.
@@ -67,6 +67,11 @@ pub struct PathRecord {
     pub fallback_reason: Option<String>,
     pub threads: Threads,
     pub runtime: RuntimeInfo,
+    /// What really ran the inferences, in the runtime's own words (LiteRT: the
+    /// accelerators applied and whether every op was delegated; an external
+    /// runner: its `detail`). Absent for ONNX Runtime, whose `provider_ran` says it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accelerator: Option<String>,
     /// Summary over all timed samples of all rounds (milliseconds).
     pub latency_ms: LatencySummary,
     /// Frames per second implied by the mean latency (one image at a time).
@@ -165,14 +170,20 @@ impl RunRecord {
 /// The runtime library a path ran on and its version.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RuntimeInfo {
-    /// The version as the library reports it (ONNX Runtime's `GetVersionString`).
+    /// The version as the library reports it (ONNX Runtime's `GetVersionString`;
+    /// LiteRT's from the `VERSION` file set-up writes beside the library; an
+    /// external runner's from its hello line).
     pub version: String,
-    /// Absolute path of the shared library.
+    /// Absolute path of the shared library (an external runner: its program).
     pub library: PathBuf,
     /// SHA-256 of the library file: which build ran, whatever its path (absent in
     /// older records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
+    /// Which runtime: absent in the JSON means `onnxruntime` (records written
+    /// before LiteRT and external runners existed).
+    #[serde(default, skip_serializing_if = "RuntimeKind::is_onnxruntime")]
+    pub kind: RuntimeKind,
 }
 
 /// The environment fingerprint recorded with every run.
@@ -329,6 +340,25 @@ mod tests {
             let e = err(bytes);
             assert!(e.starts_with("run.json: ") && e.contains(want), "{e}");
         }
+    }
+
+    #[test]
+    fn records_without_runtime_kind_read_as_onnx_runtime_and_litert_ones_round_trip() {
+        let p = fixtures::path_record("cpu", "m", Provider::Cpu, &[vec![9.0]], None);
+        let run = fixtures::run_record(vec![p], fixtures::HEAD_COMMIT, true);
+        let old = to_json_pretty(&run).unwrap();
+        assert!(!old.contains("\"kind\"") && !old.contains("\"accelerator\""));
+        let back = RunRecord::parse(Path::new("run.json"), old.as_bytes()).unwrap();
+        assert_eq!(back.paths[0].runtime.kind, RuntimeKind::Onnxruntime);
+        assert_eq!(back.paths[0].accelerator, None);
+        let mut lt = run.clone();
+        lt.paths[0].runtime.kind = RuntimeKind::Litert;
+        lt.paths[0].accelerator = Some("cpu (CpuAccelerator), all ops delegated".into());
+        let json = to_json_pretty(&lt).unwrap();
+        assert!(json.contains("\"kind\": \"litert\""), "{json}");
+        let back = RunRecord::parse(Path::new("run.json"), json.as_bytes()).unwrap();
+        assert_eq!(back.paths[0].runtime.kind, RuntimeKind::Litert);
+        assert_eq!(back.paths[0].accelerator, lt.paths[0].accelerator);
     }
 
     #[test]

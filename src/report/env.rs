@@ -9,6 +9,8 @@ use crate::record::Environment;
 #[derive(Debug, Clone, Serialize)]
 pub struct DeviceRuntime {
     pub device: String,
+    /// onnxruntime, litert or external.
+    pub runtime_kind: String,
     pub provider: String,
     pub library: Option<String>,
     pub version: Option<String>,
@@ -32,15 +34,14 @@ pub struct EnvReport {
 }
 
 impl DeviceRuntime {
-    /// "onnxruntime 1.31.1 at /lib/...", "unavailable: why" or "unknown".
+    /// "onnxruntime 1.31.1 at /lib/...", "unavailable: why", or for an
+    /// external runner its program.
     pub fn describe(&self) -> String {
+        let at = self.library.as_deref().unwrap_or("?");
         match (&self.version, &self.problem) {
-            (Some(v), _) => format!(
-                "onnxruntime {v} at {}",
-                self.library.as_deref().unwrap_or("?")
-            ),
+            (Some(v), _) => format!("{} {v} at {at}", self.runtime_kind),
             (None, Some(p)) => format!("unavailable: {p}"),
-            _ => "unknown".into(),
+            (None, None) => format!("external runner {at} (reports its runtime when it runs)"),
         }
     }
 }

@@ -80,7 +80,10 @@ impl Sampling {
     }
 }
 
-/// Execution providers edgeperf knows how to register.
+/// What runs a path's inferences: an ONNX Runtime execution provider, a LiteRT
+/// accelerator, or what an external runner reports. The first four are ONNX
+/// Runtime's; `gpu` and `npu` are LiteRT's accelerators; an external runner may
+/// report any of them, and `edgetpu` (Coral).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
@@ -88,26 +91,126 @@ pub enum Provider {
     Openvino,
     Cuda,
     Tensorrt,
+    Gpu,
+    Npu,
+    Edgetpu,
 }
 
 impl Provider {
+    /// Every provider, in the order error messages list them.
+    pub const ALL: [Provider; 7] = [
+        Provider::Cpu,
+        Provider::Openvino,
+        Provider::Cuda,
+        Provider::Tensorrt,
+        Provider::Gpu,
+        Provider::Npu,
+        Provider::Edgetpu,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Provider::Cpu => "cpu",
             Provider::Openvino => "openvino",
             Provider::Cuda => "cuda",
             Provider::Tensorrt => "tensorrt",
+            Provider::Gpu => "gpu",
+            Provider::Npu => "npu",
+            Provider::Edgetpu => "edgetpu",
         }
     }
     pub fn parse(s: &str) -> Option<Provider> {
         match s.to_ascii_lowercase().as_str() {
-            "cpu" => Some(Provider::Cpu),
-            "openvino" => Some(Provider::Openvino),
-            "cuda" => Some(Provider::Cuda),
-            "tensorrt" | "trt" => Some(Provider::Tensorrt),
-            _ => None,
+            "trt" => Some(Provider::Tensorrt),
+            s => Provider::ALL.into_iter().find(|p| p.as_str() == s),
         }
     }
+}
+
+/// Which runtime a device runs its paths on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum RuntimeKind {
+    /// ONNX Runtime, loaded in the worker (`runtime` or `ORT_DYLIB_PATH`).
+    #[default]
+    Onnxruntime,
+    /// LiteRT (TensorFlow Lite) through its C API, loaded in the worker
+    /// (`runtime` or `LITERT_LIB_PATH`).
+    Litert,
+    /// A runner program speaking docs/EXTERNAL_RUNNERS.md on stdio.
+    External,
+}
+
+impl RuntimeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuntimeKind::Onnxruntime => "onnxruntime",
+            RuntimeKind::Litert => "litert",
+            RuntimeKind::External => "external",
+        }
+    }
+    pub fn is_onnxruntime(&self) -> bool {
+        *self == RuntimeKind::Onnxruntime
+    }
+    /// The accelerators a device of this kind may ask for.
+    pub fn providers(self) -> &'static [Provider] {
+        match self {
+            RuntimeKind::Onnxruntime => &Provider::ALL[..4],
+            RuntimeKind::Litert => &[Provider::Cpu, Provider::Gpu, Provider::Npu],
+            RuntimeKind::External => &Provider::ALL,
+        }
+    }
+}
+
+impl std::fmt::Display for RuntimeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The file format of a model file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelFormat {
+    #[default]
+    Onnx,
+    Tflite,
+}
+
+impl ModelFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelFormat::Onnx => "onnx",
+            ModelFormat::Tflite => "tflite",
+        }
+    }
+    /// The format a file name implies: `.tflite` is TFLite, anything else ONNX.
+    pub fn of_path(path: &Path) -> ModelFormat {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("tflite") => ModelFormat::Tflite,
+            _ => ModelFormat::Onnx,
+        }
+    }
+}
+
+impl std::fmt::Display for ModelFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How an external runner is started (`runtime_kind = "external"`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ExternalRunner {
+    /// argv; the program is resolved against the suite's directory when it is a
+    /// relative path with a `/`.
+    pub command: Vec<String>,
+    /// The directory the runner starts in (the suite's).
+    pub workdir: PathBuf,
+    /// Which of a model's files the runner is handed.
+    pub model_format: ModelFormat,
+    /// Seconds edgeperf waits for any one line from the runner.
+    pub timeout_s: f64,
 }
 
 impl std::fmt::Display for Provider {
@@ -116,10 +219,14 @@ impl std::fmt::Display for Provider {
     }
 }
 
-/// A device: an execution provider with its options, threads and runtime library.
+/// A device: a runtime (ONNX Runtime, LiteRT or an external runner), what it
+/// should run on (execution provider / accelerator) with its options, threads and
+/// runtime library.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Device {
     pub name: String,
+    #[serde(default)]
+    pub runtime_kind: RuntimeKind,
     pub provider: Provider,
     pub intra_threads: usize,
     pub inter_threads: usize,
@@ -129,12 +236,26 @@ pub struct Device {
     pub allow_fallback: bool,
     /// Whether `edgeperf run` without `--device` includes this device.
     pub default: bool,
-    /// Provider options passed to ONNX Runtime as strings.
+    /// Provider options passed to ONNX Runtime (or the external runner) as strings.
     pub options: BTreeMap<String, String>,
     /// Seconds a worker of this device may take for one round before it is
     /// killed; `None` = derived from the sampling budget (`engine::spawn::time_limit`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker_timeout_seconds: Option<f64>,
+    /// The runner of an external device.
+    #[serde(default)]
+    pub external: Option<ExternalRunner>,
+}
+
+impl Device {
+    /// The model format this device runs.
+    pub fn model_format(&self) -> ModelFormat {
+        match (&self.runtime_kind, &self.external) {
+            (RuntimeKind::Litert, _) => ModelFormat::Tflite,
+            (RuntimeKind::External, Some(x)) => x.model_format,
+            _ => ModelFormat::Onnx,
+        }
+    }
 }
 
 /// A model and how its inputs are made.
@@ -142,12 +263,65 @@ pub struct Device {
 #[serde(into = "parse::ModelSpec", try_from = "parse::ModelSpec")]
 pub struct Model {
     pub name: String,
+    /// The model file; `.tflite` is a TFLite model, anything else ONNX.
     pub file: PathBuf,
+    /// The same network as a TFLite model, for LiteRT devices (`tflite = ...`).
+    pub tflite: Option<PathBuf>,
     /// Input name; `None` = the model's first input.
     pub input: Option<String>,
     /// Whether the model carries an accuracy figure (false for random-weight, latency-only models).
     pub accuracy: bool,
     pub preprocess: Preprocess,
+}
+
+impl Model {
+    /// This model's file in `format`, if it has one.
+    pub fn file_for(&self, format: ModelFormat) -> Option<&Path> {
+        match format {
+            ModelFormat::Tflite => self.tflite.as_deref().or_else(|| {
+                (ModelFormat::of_path(&self.file) == ModelFormat::Tflite)
+                    .then_some(self.file.as_path())
+            }),
+            ModelFormat::Onnx => (ModelFormat::of_path(&self.file) == ModelFormat::Onnx)
+                .then_some(self.file.as_path()),
+        }
+    }
+
+    /// Whether `device` can run this model (it has a file in the device's format).
+    pub fn runs_on(&self, device: &Device) -> bool {
+        self.file_for(device.model_format()).is_some()
+    }
+
+    /// The model as `device` runs it: `file` is the file in the device's format;
+    /// a `tflite` alternative file takes the preprocessing in NHWC layout.
+    pub fn for_device(&self, device: &Device) -> Result<Model> {
+        let format = device.model_format();
+        let file = self.file_for(format).ok_or_else(|| {
+            Error::device(
+                &device.name,
+                format!(
+                    "model {:?} has no {format} file for this {} device (add `{}` to the model)",
+                    self.name,
+                    device.runtime_kind,
+                    match format {
+                        ModelFormat::Tflite => "tflite = \"....tflite\"",
+                        ModelFormat::Onnx => "file = \"....onnx\"",
+                    }
+                ),
+            )
+        })?;
+        let preprocess = if file == self.file {
+            self.preprocess.clone()
+        } else {
+            self.preprocess.with_layout(crate::preprocess::Layout::Nhwc)
+        };
+        Ok(Model {
+            file: file.to_path_buf(),
+            tflite: None,
+            preprocess,
+            ..self.clone()
+        })
+    }
 }
 
 /// The labelled photos of the suite.
@@ -200,7 +374,9 @@ impl Suite {
     }
 
     /// The (device, model) paths selected by optional name filters. Without a
-    /// device filter only devices with `default = true` are taken.
+    /// device filter only devices with `default = true` are taken. A device runs
+    /// the models that have a file in its format (LiteRT: `tflite`); naming a
+    /// model that none of the named devices can run is an error.
     pub fn select(&self, devices: &[String], models: &[String]) -> Result<Vec<(&Device, &Model)>> {
         for d in devices {
             if self.device(d).is_none() {
@@ -236,9 +412,32 @@ impl Suite {
                 continue;
             }
             for m in &self.models {
-                if models.is_empty() || models.contains(&m.name) {
+                if !(models.is_empty() || models.contains(&m.name)) {
+                    continue;
+                }
+                if m.runs_on(d) {
                     out.push((d, m));
                 }
+            }
+        }
+        // A model named on the command line must run on at least one named device.
+        if !devices.is_empty() {
+            for name in models {
+                if out.iter().any(|(_, m)| &m.name == name) {
+                    continue;
+                }
+                let (m, d) = (
+                    self.model(name).expect("checked above"),
+                    self.device(&devices[0]).expect("checked above"),
+                );
+                return Err(Error::config(
+                    &self.path,
+                    "--model",
+                    m.for_device(d)
+                        .err()
+                        .map(|e| e.one_line())
+                        .unwrap_or_default(),
+                ));
             }
         }
         Ok(out)

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{CompareConfig, Dataset, Device, Model, Provider, Sampling, Suite};
+use super::{
+    CompareConfig, Dataset, Device, ExternalRunner, Model, ModelFormat, Provider, RuntimeKind,
+    Sampling, Suite,
+};
 use crate::error::{Error, Result};
 use crate::preprocess::{ChannelOrder, Interpolation, Layout, Normalize, Preprocess};
 
@@ -49,6 +52,8 @@ fn default_num_classes() -> u32 {
 #[serde(deny_unknown_fields)]
 struct RawDevice {
     name: String,
+    #[serde(default = "default_runtime_kind")]
+    runtime_kind: String,
     #[serde(default = "default_provider")]
     provider: String,
     #[serde(default = "one")]
@@ -63,11 +68,23 @@ struct RawDevice {
     #[serde(default)]
     options: BTreeMap<String, toml::Value>,
     worker_timeout_seconds: Option<f64>,
+    /// External runners: argv.
+    command: Option<Vec<String>>,
+    /// External runners: which model file they are handed (onnx | tflite).
+    model_format: Option<String>,
+    /// External runners: seconds to wait for any one line.
+    timeout_s: Option<f64>,
 }
 
+fn default_runtime_kind() -> String {
+    "onnxruntime".into()
+}
 fn default_provider() -> String {
     "cpu".into()
 }
+
+/// Seconds edgeperf waits for a line from an external runner unless the device says.
+pub const DEFAULT_RUNNER_TIMEOUT_S: f64 = 60.0;
 fn one() -> usize {
     1
 }
@@ -81,6 +98,8 @@ fn yes() -> bool {
 pub(super) struct ModelSpec {
     name: String,
     file: PathBuf,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tflite: Option<PathBuf>,
     #[serde(default)]
     input: Option<String>,
     #[serde(default = "yes")]
@@ -164,7 +183,7 @@ pub(super) fn parse(path: &Path, text: &str, dir: &Path) -> Result<Suite> {
     let mut devices: Vec<Device> = Vec::new();
     for (i, d) in raw.devices.iter().enumerate() {
         let prefix = |(k, m): KeyError| (format!("device[{i}].{k}"), m);
-        let device = device(d, &resolve).map_err(prefix).map_err(cfg)?;
+        let device = device(d, &resolve, dir).map_err(prefix).map_err(cfg)?;
         if devices.iter().any(|x| x.name == device.name) {
             return Err(cfg(prefix(key_err(
                 "name",
@@ -181,6 +200,7 @@ pub(super) fn parse(path: &Path, text: &str, dir: &Path) -> Result<Suite> {
         let prefix = |(k, m): KeyError| (format!("model[{i}].{k}"), m);
         let mut model = model(m).map_err(prefix).map_err(cfg)?;
         model.file = resolve(&model.file);
+        model.tflite = model.tflite.as_deref().map(resolve);
         if models.iter().any(|x| x.name == model.name) {
             return Err(cfg(prefix(key_err(
                 "name",
@@ -230,17 +250,41 @@ fn validate_sampling(s: &Sampling) -> std::result::Result<(), KeyError> {
 fn device(
     d: &RawDevice,
     resolve: &dyn Fn(&Path) -> PathBuf,
+    dir: &Path,
 ) -> std::result::Result<Device, KeyError> {
     check_name(&d.name).map_err(|m| key_err("name", m))?;
-    let provider = Provider::parse(&d.provider).ok_or_else(|| {
-        key_err(
-            "provider",
-            format!(
-                "unknown execution provider {:?} (expected cpu, openvino, cuda or tensorrt)",
-                d.provider
-            ),
-        )
-    })?;
+    let kind = match d.runtime_kind.to_ascii_lowercase().as_str() {
+        "onnxruntime" | "ort" => RuntimeKind::Onnxruntime,
+        "litert" | "tflite" => RuntimeKind::Litert,
+        "external" => RuntimeKind::External,
+        other => {
+            return Err(key_err(
+                "runtime_kind",
+                format!(
+                    "unknown runtime kind {other:?} (expected onnxruntime, litert or external)"
+                ),
+            ))
+        }
+    };
+    let allowed = kind.providers();
+    let provider = Provider::parse(&d.provider)
+        .filter(|p| allowed.contains(p))
+        .ok_or_else(|| {
+            let names: Vec<_> = allowed.iter().map(|p| p.as_str()).collect();
+            let what = match kind {
+                RuntimeKind::Onnxruntime => "execution provider",
+                _ => "accelerator",
+            };
+            key_err(
+                "provider",
+                format!(
+                    "unknown {what} {:?} for runtime_kind = \"{kind}\" (expected {})",
+                    d.provider,
+                    names.join(", ")
+                ),
+            )
+        })?;
+    let external = external_runner(d, kind, resolve, dir)?;
     for (key, n) in [
         ("intra_threads", d.intra_threads),
         ("inter_threads", d.inter_threads),
@@ -283,6 +327,7 @@ fn device(
     }
     Ok(Device {
         name: d.name.clone(),
+        runtime_kind: kind,
         provider,
         intra_threads: d.intra_threads,
         inter_threads: d.inter_threads,
@@ -291,7 +336,73 @@ fn device(
         default: d.default,
         options,
         worker_timeout_seconds: d.worker_timeout_seconds,
+        external,
     })
+}
+
+/// The runner of an external device; the runner keys on any other device are errors.
+fn external_runner(
+    d: &RawDevice,
+    kind: RuntimeKind,
+    resolve: &dyn Fn(&Path) -> PathBuf,
+    dir: &Path,
+) -> std::result::Result<Option<ExternalRunner>, KeyError> {
+    if kind != RuntimeKind::External {
+        for (key, set) in [
+            ("command", d.command.is_some()),
+            ("model_format", d.model_format.is_some()),
+            ("timeout_s", d.timeout_s.is_some()),
+        ] {
+            if set {
+                return Err(key_err(
+                    key,
+                    format!(
+                        "only an external device takes `{key}` (set runtime_kind = \"external\")"
+                    ),
+                ));
+            }
+        }
+        return Ok(None);
+    }
+    if d.runtime.is_some() {
+        return Err(key_err(
+            "runtime",
+            "an external device runs `command`, not a runtime library",
+        ));
+    }
+    let mut command = match &d.command {
+        Some(c) if !c.is_empty() && !c[0].trim().is_empty() => c.clone(),
+        _ => {
+            return Err(key_err(
+                "command",
+                "an external device needs `command = [\"program\", \"arg\", ...]` (docs/EXTERNAL_RUNNERS.md)",
+            ))
+        }
+    };
+    if command[0].contains('/') {
+        command[0] = resolve(Path::new(&command[0])).display().to_string();
+    }
+    let model_format = match d.model_format.as_deref().map(str::to_ascii_lowercase) {
+        None => ModelFormat::Onnx,
+        Some(f) if f == "onnx" => ModelFormat::Onnx,
+        Some(f) if f == "tflite" => ModelFormat::Tflite,
+        Some(f) => {
+            return Err(key_err(
+                "model_format",
+                format!("unknown model format {f:?} (expected onnx or tflite)"),
+            ))
+        }
+    };
+    let timeout_s = d.timeout_s.unwrap_or(DEFAULT_RUNNER_TIMEOUT_S);
+    if !(timeout_s.is_finite() && timeout_s > 0.0) {
+        return Err(key_err("timeout_s", "must be a positive number of seconds"));
+    }
+    Ok(Some(ExternalRunner {
+        command,
+        workdir: dir.to_path_buf(),
+        model_format,
+        timeout_s,
+    }))
 }
 
 /// Validates a model entry; its file stays as written (the caller resolves it).
@@ -301,9 +412,18 @@ fn model(m: &ModelSpec) -> std::result::Result<Model, KeyError> {
         "" => ("preprocess".to_string(), e),
         _ => (format!("preprocess.{k}"), e),
     })?;
+    if let Some(t) = &m.tflite {
+        if ModelFormat::of_path(t) != ModelFormat::Tflite {
+            return Err(key_err(
+                "tflite",
+                format!("{} is not a .tflite file", t.display()),
+            ));
+        }
+    }
     Ok(Model {
         name: m.name.clone(),
         file: m.file.clone(),
+        tflite: m.tflite.clone(),
         input: m.input.clone(),
         accuracy: m.accuracy,
         preprocess,
@@ -406,6 +526,7 @@ impl From<Model> for ModelSpec {
         ModelSpec {
             name: m.name.clone(),
             file: m.file.clone(),
+            tflite: m.tflite.clone(),
             input: m.input.clone(),
             accuracy: m.accuracy,
             preprocess: PreprocessSpec {

@@ -100,3 +100,159 @@ fn samples_per_round_respects_budget_and_floor() {
     assert_eq!(s.samples_per_round(100.0), 40); // 4 s / 100 ms
     assert_eq!(s.samples_per_round(1000.0), 20); // floor
 }
+
+const RUNTIMES: &str = r#"
+[[device]]
+name = "cpu"
+[[device]]
+name = "lt"
+runtime_kind = "litert"
+provider = "gpu"
+runtime = "lib/libLiteRtRuntimeCApi.so"
+[[device]]
+name = "py"
+runtime_kind = "external"
+command = ["runners/x.py", "--fast"]
+model_format = "tflite"
+timeout_s = 5
+provider = "edgetpu"
+[[model]]
+name = "both"
+file = "m.onnx"
+tflite = "m.tflite"
+accuracy = false
+preprocess = { resize = 8, crop = 8 }
+[[model]]
+name = "onnx_only"
+file = "o.onnx"
+accuracy = false
+preprocess = { resize = 8, crop = 8 }
+[[model]]
+name = "tflite_only"
+file = "t.tflite"
+accuracy = false
+preprocess = { resize = 8, crop = 8, layout = "nhwc" }
+"#;
+
+#[test]
+fn runtime_kinds_parse_and_devices_run_the_models_of_their_format() {
+    let s = parse(RUNTIMES).unwrap();
+    let (cpu, lt, py) = (&s.devices[0], &s.devices[1], &s.devices[2]);
+    assert_eq!(cpu.runtime_kind, RuntimeKind::Onnxruntime);
+    assert_eq!(
+        (lt.runtime_kind, lt.provider),
+        (RuntimeKind::Litert, Provider::Gpu)
+    );
+    assert_eq!(lt.model_format(), ModelFormat::Tflite);
+    let x = py.external.as_ref().unwrap();
+    assert_eq!(x.command, vec!["/base/runners/x.py", "--fast"]);
+    assert_eq!((x.model_format, x.timeout_s), (ModelFormat::Tflite, 5.0));
+    assert_eq!(x.workdir, Path::new("/base"));
+    let names = |d: &str| -> Vec<String> {
+        s.select(&[d.into()], &[])
+            .unwrap()
+            .iter()
+            .map(|(_, m)| m.name.clone())
+            .collect()
+    };
+    assert_eq!(names("cpu"), vec!["both", "onnx_only"]);
+    assert_eq!(names("lt"), vec!["both", "tflite_only"]);
+    assert_eq!(names("py"), vec!["both", "tflite_only"]);
+    // A model one named device runs is fine; one that none of them runs is refused.
+    let two = s
+        .select(&["cpu".into(), "lt".into()], &["onnx_only".into()])
+        .unwrap();
+    assert_eq!(two.len(), 1);
+    let e = s
+        .select(&["lt".into()], &["onnx_only".into()])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("--model") && e.contains("no tflite file") && e.contains("tflite = "),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_tflite_alternative_takes_the_preprocessing_in_nhwc() {
+    let s = parse(RUNTIMES).unwrap();
+    let both = s.model("both").unwrap();
+    let on_lt = both.for_device(&s.devices[1]).unwrap();
+    assert_eq!(on_lt.file, Path::new("/base/m.tflite"));
+    assert_eq!(on_lt.preprocess.input_shape(), [1, 8, 8, 3]);
+    let on_cpu = both.for_device(&s.devices[0]).unwrap();
+    assert_eq!(on_cpu.file, Path::new("/base/m.onnx"));
+    assert_eq!(on_cpu.preprocess.input_shape(), [1, 3, 8, 8]);
+    // A TFLite-only model keeps the layout its entry says.
+    let t = s
+        .model("tflite_only")
+        .unwrap()
+        .for_device(&s.devices[1])
+        .unwrap();
+    assert_eq!(t.preprocess.input_shape(), [1, 8, 8, 3]);
+    assert!(s
+        .model("tflite_only")
+        .unwrap()
+        .for_device(&s.devices[0])
+        .is_err());
+}
+
+#[test]
+fn runtime_kind_keys_are_checked_by_name() {
+    for (from, to, key) in [
+        (
+            "provider = \"gpu\"",
+            "provider = \"cuda\"",
+            "device[1].provider",
+        ),
+        (
+            "runtime_kind = \"litert\"",
+            "runtime_kind = \"tf\"",
+            "device[1].runtime_kind",
+        ),
+        (
+            "model_format = \"tflite\"",
+            "model_format = \"pt\"",
+            "device[2].model_format",
+        ),
+        ("timeout_s = 5", "timeout_s = -1", "device[2].timeout_s"),
+        (
+            "command = [\"runners/x.py\", \"--fast\"]",
+            "command = []",
+            "device[2].command",
+        ),
+        (
+            "tflite = \"m.tflite\"",
+            "tflite = \"m.onnx\"",
+            "model[0].tflite",
+        ),
+    ] {
+        let e = parse(&RUNTIMES.replace(from, to)).unwrap_err().to_string();
+        assert!(e.contains(key), "{from} -> {to}: {e}");
+    }
+    let e = parse(&RUNTIMES.replace("name = \"cpu\"", "name = \"cpu\"\ntimeout_s = 3"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("device[0].timeout_s") && e.contains("only an external device"),
+        "{e}"
+    );
+    let e = parse(&RUNTIMES.replace(
+        "provider = \"edgetpu\"",
+        "provider = \"edgetpu\"\nruntime = \"x.so\"",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("device[2].runtime"), "{e}");
+}
+
+#[test]
+fn a_device_of_an_older_edgeperf_reads_as_onnxruntime() {
+    // Worker requests and base-commit suites written before runtime kinds existed.
+    let d: Device = serde_json::from_str(
+        r#"{"name":"cpu","provider":"cpu","intra_threads":1,"inter_threads":1,"runtime":null,"allow_fallback":false,"default":true,"options":{}}"#,
+    )
+    .unwrap();
+    assert_eq!(d.runtime_kind, RuntimeKind::Onnxruntime);
+    assert!(d.external.is_none());
+}

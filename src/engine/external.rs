@@ -1,0 +1,573 @@
+//! External runners: runtimes edgeperf cannot load (TensorRT engines, PyTorch,
+//! an Edge TPU, RKNN, ...) measured by a program that speaks a small versioned
+//! JSON-lines protocol on stdio (docs/EXTERNAL_RUNNERS.md).
+//!
+//! The worker process starts the runner (one per worker, so one per round),
+//! hands it the model, the options and each preprocessed input as a raw
+//! little-endian float32 file, and reads back the per-inference times the runner
+//! measured around its own inference call, and each image's top-k. Every reply is
+//! checked: a runner that times out, dies, writes a line that is not the reply
+//! asked for, or answers with the wrong number of values is an error naming the
+//! device and the runner's line.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::ort::ProviderOutcome;
+use crate::error::{Error, Result};
+use crate::preprocess::Layout;
+use crate::record::RuntimeInfo;
+use crate::suite::{Device, ExternalRunner, Model, Provider, RuntimeKind};
+
+/// The protocol version edgeperf speaks; a runner's hello must name it.
+pub const RUNNER_PROTOCOL: u64 = 1;
+/// Most timings asked for in one `time` request, so that `timeout_s` bounds the
+/// wait for any one reply whatever the sample count.
+pub const TIME_CHUNK: u32 = 50;
+/// Lines of the runner's stderr kept for error messages.
+const STDERR_TAIL: usize = 20;
+/// How much of a bad line an error message quotes.
+const QUOTE: usize = 120;
+
+/// A running runner process.
+struct Runner {
+    device: String,
+    /// The command as the user wrote it, for messages.
+    shown: String,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<std::io::Result<String>>,
+    stderr: Arc<Mutex<VecDeque<String>>>,
+    /// Lines read from the runner's stdout so far (the hello is line 1).
+    line_no: usize,
+    timeout: Duration,
+    timeout_s: f64,
+    runtime: RuntimeInfo,
+    /// Milliseconds from starting the runner to its hello line.
+    hello_ms: f64,
+    /// Where input files go (removed with the runner).
+    scratch: tempfile::TempDir,
+    sessions: usize,
+    next_id: usize,
+}
+
+/// The worker's runner (one per process, shared by a paired head and base).
+static RUNNER: Mutex<Option<Runner>> = Mutex::new(None);
+
+fn quote(line: &str) -> String {
+    let t = line.trim();
+    match t.char_indices().nth(QUOTE) {
+        Some((i, _)) => format!("{:?}...", &t[..i]),
+        None => format!("{t:?}"),
+    }
+}
+
+impl Runner {
+    fn error(&self, message: impl std::fmt::Display) -> Error {
+        Error::device(
+            &self.device,
+            format!("external runner {}: {message}", self.shown),
+        )
+    }
+
+    /// The last non-empty line the runner wrote on stderr, if any.
+    fn stderr_last(&self) -> Option<String> {
+        let tail = self.stderr.lock().ok()?;
+        tail.iter()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .map(|l| l.trim().to_string())
+    }
+
+    /// How the runner ended, after its stdout closed.
+    fn death(&mut self, waiting_for: &str) -> Error {
+        use std::os::unix::process::ExitStatusExt;
+        // stdout is closed; give the process a moment to be reaped.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(Some(s)) => break Some(s),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                _ => {
+                    let _ = self.child.kill();
+                    break self.child.wait().ok();
+                }
+            }
+        };
+        let how = match status {
+            Some(s) => match (s.signal(), s.code()) {
+                (Some(sig), _) => format!("was killed by signal {sig}"),
+                (None, Some(c)) => format!("exited with code {c}"),
+                _ => format!("ended ({s})"),
+            },
+            None => "ended".to_string(),
+        };
+        let line = self.line_no + 1;
+        let mut m = format!("{how} before line {line} (the reply to `{waiting_for}`)");
+        if let Some(last) = self.stderr_last() {
+            m += &format!("; its last stderr line: {}", quote(&last));
+        }
+        self.error(m)
+    }
+
+    /// The next stdout line, within the timeout.
+    fn read_line(&mut self, waiting_for: &str) -> Result<String> {
+        match self.lines.recv_timeout(self.timeout) {
+            Ok(Ok(line)) => {
+                self.line_no += 1;
+                Ok(line)
+            }
+            Ok(Err(e)) => {
+                self.line_no += 1;
+                Err(self.error(format!("line {} is not UTF-8 text: {e}", self.line_no)))
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                Err(self.error(format!(
+                    "sent no line {} (the reply to `{waiting_for}`) within {} s (the device's timeout_s); the runner was stopped",
+                    self.line_no + 1,
+                    self.timeout_s
+                )))
+            }
+            Err(RecvTimeoutError::Disconnected) => Err(self.death(waiting_for)),
+        }
+    }
+
+    /// The next line as a JSON object.
+    fn read_json(&mut self, waiting_for: &str) -> Result<(Value, String)> {
+        let line = self.read_line(waiting_for)?;
+        match serde_json::from_str::<Value>(&line) {
+            Ok(v) if v.is_object() => Ok((v, line)),
+            _ => Err(self.error(format!(
+                "line {} is not a JSON object (expected the reply to `{waiting_for}`; write logs to stderr, not stdout): {}",
+                self.line_no,
+                quote(&line)
+            ))),
+        }
+    }
+
+    /// Sends one request and returns its checked reply: the same `op`, `ok: true`.
+    fn request(&mut self, req: Value) -> Result<Value> {
+        let op = req["op"].as_str().unwrap_or("?").to_string();
+        let mut text = req.to_string();
+        text.push('\n');
+        let sent = match self.stdin.as_mut() {
+            Some(s) => s.write_all(text.as_bytes()).and_then(|_| s.flush()),
+            None => Err(std::io::Error::other("stdin closed")),
+        };
+        if sent.is_err() {
+            return Err(self.death(&op));
+        }
+        let (v, line) = self.read_json(&op)?;
+        if v.get("op").and_then(Value::as_str) != Some(op.as_str()) {
+            return Err(self.error(format!(
+                "line {} is not the reply to `{op}` (its \"op\" must be {op:?}): {}",
+                self.line_no,
+                quote(&line)
+            )));
+        }
+        match v.get("ok").and_then(Value::as_bool) {
+            Some(true) => Ok(v),
+            Some(false) => Err(self.error(format!(
+                "line {}: `{op}` failed: {}",
+                self.line_no,
+                v.get("error")
+                    .and_then(Value::as_str)
+                    .unwrap_or("(no \"error\" given)")
+            ))),
+            None => Err(self.error(format!(
+                "line {} has no boolean \"ok\": {}",
+                self.line_no,
+                quote(&line)
+            ))),
+        }
+    }
+
+    /// A reply field that breaks the protocol, as an error naming the line.
+    fn bad(&self, what: impl std::fmt::Display) -> Error {
+        self.error(format!("line {}: {what}", self.line_no))
+    }
+
+    fn start(device: &Device, runner: &ExternalRunner) -> Result<Runner> {
+        let shown = format!("`{}`", runner.command.join(" "));
+        let fail = |m: String| Error::device(&device.name, format!("external runner {shown}: {m}"));
+        let started = Instant::now();
+        let mut child = Command::new(&runner.command[0])
+            .args(&runner.command[1..])
+            .current_dir(&runner.workdir)
+            .env("EDGEPERF_RUNNER_PROTOCOL", RUNNER_PROTOCOL.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| fail(format!("cannot start it: {e}")))?;
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let stop = line.is_err();
+                if tx.send(line).is_err() || stop {
+                    break;
+                }
+            }
+        });
+        let tail = Arc::new(Mutex::new(VecDeque::new()));
+        let keep = Arc::clone(&tail);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(|l| l.ok()) {
+                if let Ok(mut t) = keep.lock() {
+                    if t.len() == STDERR_TAIL {
+                        t.pop_front();
+                    }
+                    t.push_back(line);
+                }
+            }
+        });
+        let scratch = crate::fs::temp_dir("edgeperf-runner-")?;
+        let mut r = Runner {
+            device: device.name.clone(),
+            shown,
+            stdin: child.stdin.take(),
+            child,
+            lines,
+            stderr: tail,
+            line_no: 0,
+            timeout: Duration::from_secs_f64(runner.timeout_s),
+            timeout_s: runner.timeout_s,
+            runtime: RuntimeInfo {
+                version: String::new(),
+                library: std::path::absolute(&runner.command[0])
+                    .unwrap_or_else(|_| PathBuf::from(&runner.command[0])),
+                kind: RuntimeKind::External,
+                sha256: None,
+            },
+            hello_ms: 0.0,
+            scratch,
+            sessions: 0,
+            next_id: 0,
+        };
+        let (hello, line) = r.read_json("hello")?;
+        r.hello_ms = started.elapsed().as_secs_f64() * 1e3;
+        match hello.get("edgeperf_runner").and_then(Value::as_u64) {
+            Some(RUNNER_PROTOCOL) => {}
+            Some(v) => {
+                return Err(r.bad(format!(
+                    "the runner speaks protocol {v}, this edgeperf speaks {RUNNER_PROTOCOL}"
+                )))
+            }
+            None => {
+                return Err(r.bad(format!(
+                    "expected the hello {{\"edgeperf_runner\": {RUNNER_PROTOCOL}, \"runtime\": ..., \"version\": ...}}, got {}",
+                    quote(&line)
+                )))
+            }
+        }
+        let field = |k: &str| hello.get(k).and_then(Value::as_str).map(str::to_string);
+        match (field("runtime"), field("version")) {
+            (Some(rt), Some(v)) if !rt.is_empty() => r.runtime.version = format!("{rt} {v}"),
+            _ => {
+                return Err(r.bad(
+                    "the hello needs string fields \"runtime\" and \"version\" (they are recorded)",
+                ))
+            }
+        }
+        Ok(r)
+    }
+
+    /// Writes `data` as raw little-endian float32 to `<scratch>/<name>.f32`.
+    fn write_input(&self, name: &str, data: &[f32]) -> Result<PathBuf> {
+        let path = self.scratch.path().join(format!("{name}.f32"));
+        let bytes: Vec<u8> = data.iter().flat_map(|x| x.to_le_bytes()).collect();
+        crate::fs::write(&path, &bytes)?;
+        Ok(path)
+    }
+
+    /// Says goodbye and waits briefly for the runner to exit; kills it otherwise.
+    fn shutdown(mut self) {
+        if let Some(mut s) = self.stdin.take() {
+            let _ = s.write_all(b"{\"op\":\"bye\"}\n");
+            drop(s);
+        }
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                _ => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Runs `f` on this worker's runner.
+fn with_runner<T>(f: impl FnOnce(&mut Runner) -> Result<T>) -> Result<T> {
+    let mut guard = RUNNER.lock().unwrap_or_else(|p| p.into_inner());
+    let r = guard
+        .as_mut()
+        .ok_or_else(|| Error::Usage("the external runner is not running".into()))?;
+    f(r)
+}
+
+/// One model loaded in the runner.
+pub struct ExternalSession {
+    id: String,
+    input_len: usize,
+    pub provider: ProviderOutcome,
+    /// What the runner says really ran (`detail`).
+    pub accelerator: String,
+    pub session_create_ms: f64,
+    /// Milliseconds from starting the runner to its hello (the runner's cold
+    /// start: interpreter, imports, library loading).
+    pub library_load_ms: f64,
+    pub runtime: RuntimeInfo,
+}
+
+impl Drop for ExternalSession {
+    fn drop(&mut self) {
+        let mut guard = RUNNER.lock().unwrap_or_else(|p| p.into_inner());
+        let last = match guard.as_mut() {
+            Some(r) => {
+                r.sessions = r.sessions.saturating_sub(1);
+                r.sessions == 0
+            }
+            None => false,
+        };
+        if last {
+            if let Some(r) = guard.take() {
+                r.shutdown();
+            }
+        }
+    }
+}
+
+impl ExternalSession {
+    /// Starts the device's runner if this worker has none yet, and loads `model`
+    /// (its file in the device's `model_format`) in it.
+    pub fn create(device: &Device, model: &Model) -> Result<ExternalSession> {
+        let spec = device
+            .external
+            .as_ref()
+            .ok_or_else(|| Error::device(&device.name, "an external device needs `command`"))?;
+        if !crate::fs::exists(&model.file) {
+            return Err(Error::model(
+                &model.file,
+                format!("model file not found (model {:?})", model.name),
+            ));
+        }
+        let mut guard = RUNNER.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            *guard = Some(Runner::start(device, spec)?);
+        }
+        let r = guard.as_mut().expect("set above");
+        r.next_id += 1;
+        let id = format!("m{}", r.next_id);
+        let shape = model.preprocess.input_shape();
+        let layout = match model.preprocess.layout() {
+            Layout::Nchw => "nchw",
+            Layout::Nhwc => "nhwc",
+        };
+        let started = Instant::now();
+        let reply = r.request(json!({
+            "op": "load",
+            "id": id,
+            "model": absolute(&model.file),
+            "format": spec.model_format.as_str(),
+            "input": { "name": model.input, "shape": shape, "layout": layout, "dtype": "float32" },
+            "accelerator": device.provider.as_str(),
+            "threads": { "intra": device.intra_threads, "inter": device.inter_threads },
+            "options": device.options,
+        }))?;
+        let roundtrip = started.elapsed().as_secs_f64() * 1e3;
+        let ran = match reply.get("accelerator").and_then(Value::as_str) {
+            Some(a) => Provider::parse(a).ok_or_else(|| {
+                let known: Vec<_> = Provider::ALL.iter().map(|p| p.as_str()).collect();
+                r.bad(format!(
+                    "unknown accelerator {a:?} (report one of {})",
+                    known.join(", ")
+                ))
+            })?,
+            None => {
+                return Err(
+                    r.bad("the `load` reply needs \"accelerator\": what really runs the model")
+                )
+            }
+        };
+        let detail = reply
+            .get("detail")
+            .and_then(Value::as_str)
+            .unwrap_or(ran.as_str())
+            .to_string();
+        let fallback_reason = if ran != device.provider {
+            let why = format!(
+                "the runner runs the model on {ran} ({detail}), not on the {} asked for",
+                device.provider
+            );
+            if !device.allow_fallback {
+                return Err(r.bad(format!(
+                    "{why} (no fallback: set allow_fallback = true for this device to permit it)"
+                )));
+            }
+            Some(why)
+        } else {
+            None
+        };
+        let session_create_ms = match reply.get("load_ms") {
+            None => roundtrip,
+            Some(v) => match v.as_f64() {
+                Some(ms) if ms.is_finite() && ms >= 0.0 => ms,
+                _ => {
+                    return Err(r.bad(format!(
+                        "\"load_ms\" must be a non-negative number, got {v}"
+                    )))
+                }
+            },
+        };
+        r.sessions += 1;
+        Ok(ExternalSession {
+            id,
+            input_len: shape.iter().product(),
+            provider: ProviderOutcome {
+                requested: device.provider,
+                ran,
+                fallback_reason,
+            },
+            accelerator: detail,
+            session_create_ms,
+            library_load_ms: r.hello_ms,
+            runtime: r.runtime.clone(),
+        })
+    }
+
+    fn check_len(&self, data: &[f32]) -> Result<()> {
+        if data.len() != self.input_len {
+            return with_runner(|r| {
+                Err(r.error(format!(
+                    "input has {} values, the model takes {}",
+                    data.len(),
+                    self.input_len
+                )))
+            });
+        }
+        Ok(())
+    }
+
+    /// Hands the runner the input every following `time` uses.
+    pub fn set_input(&mut self, data: &[f32]) -> Result<()> {
+        self.check_len(data)?;
+        let id = self.id.clone();
+        with_runner(|r| {
+            let path = r.write_input(&id, data)?;
+            r.request(json!({"op": "input", "id": id, "path": path}))?;
+            Ok(())
+        })
+    }
+
+    /// `n` inferences on the current input, timed by the runner around its own
+    /// inference call; asked for in chunks of at most [`TIME_CHUNK`].
+    pub fn time(&mut self, n: u32) -> Result<Vec<f64>> {
+        let mut out = Vec::with_capacity(n as usize);
+        while (out.len() as u32) < n {
+            let k = TIME_CHUNK.min(n - out.len() as u32);
+            let id = self.id.clone();
+            let ms = with_runner(|r| {
+                let reply = r.request(json!({"op": "time", "id": id, "n": k}))?;
+                let ms = reply.get("ms").and_then(Value::as_array).ok_or_else(|| {
+                    r.bad("the `time` reply needs \"ms\": [one number per inference]")
+                })?;
+                if ms.len() != k as usize {
+                    return Err(r.bad(format!(
+                        "asked for {k} timings, the runner sent {}",
+                        ms.len()
+                    )));
+                }
+                ms.iter()
+                    .map(|v| match v.as_f64() {
+                        Some(x) if x.is_finite() && x >= 0.0 => Ok(x),
+                        _ => Err(r.bad(format!(
+                            "timings must be non-negative milliseconds, got {v}"
+                        ))),
+                    })
+                    .collect::<Result<Vec<f64>>>()
+            })?;
+            out.extend(ms);
+        }
+        Ok(out)
+    }
+
+    /// The `k` best classes of `data` (best first), and how many classes the
+    /// model has. `data` replaces the current input.
+    pub fn classify(&mut self, data: &[f32], k: usize) -> Result<(Vec<u32>, usize)> {
+        self.check_len(data)?;
+        let id = self.id.clone();
+        with_runner(|r| {
+            let path = r.write_input(&format!("{id}-classify"), data)?;
+            let reply = r.request(json!({"op": "classify", "id": id, "path": path, "k": k}))?;
+            let classes = reply
+                .get("classes")
+                .and_then(Value::as_u64)
+                .filter(|&c| c > 0)
+                .ok_or_else(|| {
+                    r.bad(
+                        "the `classify` reply needs \"classes\": the length of the model's output",
+                    )
+                })? as usize;
+            let top = reply.get("top").and_then(Value::as_array).ok_or_else(|| {
+                r.bad("the `classify` reply needs \"top\": [class indices, best first]")
+            })?;
+            let want = k.min(classes);
+            if top.len() != want {
+                return Err(r.bad(format!(
+                    "asked for the top {want} classes, the runner sent {}",
+                    top.len()
+                )));
+            }
+            let mut out: Vec<u32> = Vec::with_capacity(want);
+            for v in top {
+                match v.as_u64() {
+                    Some(c) if (c as usize) < classes && !out.contains(&(c as u32)) => {
+                        out.push(c as u32)
+                    }
+                    _ => {
+                        return Err(r.bad(format!(
+                        "\"top\" must hold {want} distinct class indices below {classes}, got {v}"
+                    )))
+                    }
+                }
+            }
+            Ok((out, classes))
+        })
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    crate::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_are_quoted_short() {
+        assert_eq!(quote("  abc \n"), "\"abc\"");
+        let q = quote(&"x".repeat(500));
+        assert!(q.len() < 130 && q.ends_with("..."), "{q}");
+    }
+}
