@@ -79,9 +79,9 @@ Examples:
   edgeperf compare head.json --format markdown --out comment.md
   edgeperf compare head.json --format json --out compare-cpu.json
 
-A suspected latency regression is re-measured on this machine with base and head
-interleaved before it counts (budget: compare.confirm.budget_seconds per side,
-default 20 s). Exit codes: 0 = no regression, 1 = regression, 2 = error.")]
+Every path with a baseline is re-measured on this machine with base and head
+interleaved before a latency verdict counts (stopping at the first decisive look;
+budget: compare.confirm.budget_seconds per side, default 12 s). Exit codes: 0 = no regression, 1 = regression, 2 = error.")]
     Compare(CompareArgs),
     /// Manage baselines (accept a run as the new baseline).
     #[command(subcommand)]

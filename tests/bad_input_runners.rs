@@ -373,17 +373,29 @@ fn litert_error_with_model(bytes: &[u8], needles: &[&str]) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_arch = "x86_64"),
+    ignore = "set-up fetches LiteRT on x86_64 only"
+)]
 fn a_tflite_file_that_is_not_a_flatbuffer_names_the_file() {
     litert_error_with_model(&garbage(4096), &["not a TFLite model", "TFL3"]);
 }
 
 #[test]
+#[cfg_attr(
+    not(target_arch = "x86_64"),
+    ignore = "set-up fetches LiteRT on x86_64 only"
+)]
 fn an_onnx_file_given_as_tflite_is_refused() {
     let onnx = std::fs::read(common::assets().join("models/mobilenet_v2.onnx")).unwrap();
     litert_error_with_model(&onnx, &["not a TFLite model"]);
 }
 
 #[test]
+#[cfg_attr(
+    not(target_arch = "x86_64"),
+    ignore = "set-up fetches LiteRT on x86_64 only"
+)]
 fn a_truncated_tflite_is_an_error_not_a_crash() {
     let real = std::fs::read(real_tflite()).unwrap();
     for cut in [12, 5000, real.len() / 2] {
@@ -393,6 +405,10 @@ fn a_truncated_tflite_is_an_error_not_a_crash() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_arch = "x86_64"),
+    ignore = "set-up fetches LiteRT on x86_64 only"
+)]
 fn a_missing_tflite_names_the_file_and_the_model() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nowhere.tflite");
@@ -403,6 +419,10 @@ fn a_missing_tflite_names_the_file_and_the_model() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_arch = "x86_64"),
+    ignore = "set-up fetches LiteRT on x86_64 only"
+)]
 fn a_tflite_whose_input_does_not_fit_the_preprocessing_says_so() {
     let text = suite(&litert_device(""), &real_tflite(), false).replace("crop = 224", "crop = 200");
     expect_error(
@@ -417,6 +437,10 @@ fn a_tflite_whose_input_does_not_fit_the_preprocessing_says_so() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_arch = "x86_64"),
+    ignore = "set-up fetches LiteRT on x86_64 only"
+)]
 fn a_gpu_request_without_a_gpu_accelerator_is_refused() {
     expect_error(
         &suite(&litert_device("provider = \"gpu\""), &real_tflite(), false),
@@ -430,6 +454,10 @@ fn a_gpu_request_without_a_gpu_accelerator_is_refused() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_arch = "x86_64"),
+    ignore = "set-up fetches LiteRT on x86_64 only"
+)]
 fn a_gpu_fallback_that_is_allowed_runs_on_the_cpu_and_says_so() {
     let dev = litert_device("provider = \"gpu\"\nallow_fallback = true");
     let (dir, code, stdout, stderr) = run(&suite(&dev, &real_tflite(), false));
@@ -467,6 +495,10 @@ fn a_missing_litert_library_names_the_path() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_arch = "x86_64"),
+    ignore = "set-up fetches LiteRT on x86_64 only"
+)]
 fn an_onnx_runtime_library_given_as_litert_is_refused_by_symbol() {
     let dev = format!(
         "[[device]]\nname = \"litert-cpu\"\nruntime_kind = \"litert\"\nruntime = \"{}\"\n",
@@ -483,6 +515,10 @@ fn an_onnx_runtime_library_given_as_litert_is_refused_by_symbol() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_arch = "x86_64"),
+    ignore = "set-up fetches LiteRT on x86_64 only"
+)]
 fn a_model_without_a_tflite_file_is_skipped_by_default_and_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let text = suite(&litert_device(""), &real_tflite(), false)

@@ -163,7 +163,8 @@ impl Interleaver<'_> {
                     return Ok(p);
                 }
                 Err(unavailable(format!(
-                    "base runtime library not available: onnxruntime {} (sha256 {}) is neither at {} nor in the artifact store; install it on this runner or keep the artifact store between jobs",
+                    "base runtime library not available: {} {} (sha256 {}) is neither at {} nor in the artifact store; install it on this runner or keep the artifact store between jobs",
+                    base.runtime.kind.as_str(),
                     base.runtime.version,
                     short_hash(sha),
                     base.runtime.library.display()
@@ -171,15 +172,18 @@ impl Interleaver<'_> {
             }
             // A baseline from before libraries were hashed: its recorded path,
             // when the library there still reports the same version.
+            // (Only ONNX Runtime can be asked its version without a session.)
             None => candidates
                 .into_iter()
                 .find(|c| {
-                    crate::engine::ort::probe_version(c).ok().as_deref()
-                        == Some(base.runtime.version.as_str())
+                    base.runtime.kind.is_onnxruntime()
+                        && crate::engine::ort::probe_version(c).ok().as_deref()
+                            == Some(base.runtime.version.as_str())
                 })
                 .ok_or_else(|| {
                     unavailable(format!(
-                        "base runtime library not available: onnxruntime {} at {}",
+                        "base runtime library not available: {} {} at {}",
+                        base.runtime.kind.as_str(),
                         base.runtime.version,
                         base.runtime.library.display()
                     ))
@@ -351,9 +355,11 @@ fn across_processes(
     };
     (!same).then(|| {
         format!(
-            "base on onnxruntime {} ({}), head on onnxruntime {} ({})",
+            "base on {} {} ({}), head on {} {} ({})",
+            b.runtime.kind.as_str(),
             b.runtime.version,
             base.library.display(),
+            h.runtime.kind.as_str(),
             h.runtime.version,
             head.library.display()
         )
