@@ -344,10 +344,9 @@ pub fn judge_latency(
             );
             screened_only(Verdict::Inconclusive, reason, s)
         }
-        Remeasure::Unavailable(why) if !s.suspect => {
-            let reason = format!("{} (screen only; confirmation impossible: {why})", s.reason);
-            screened_only(s.verdict, reason, s)
-        }
+        // The base side could not be measured here: whatever the screen saw
+        // against a stored run (blind to this machine's latency levels), no
+        // verdict of "unchanged" or of a change is claimed.
         Remeasure::Unavailable(why) => {
             let reason = format!(
                 "{:+.1}% vs the baseline, unconfirmed: {why}",

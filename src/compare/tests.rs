@@ -106,13 +106,18 @@ fn without_a_measurement_a_suspect_is_inconclusive_never_a_pass() {
         let reason = &c.latency.unwrap().reason;
         assert!(reason.contains(want), "{reason}");
     }
-    // Not a suspect and no measurement: the screen's verdict stands, and says so.
+    // Not a suspect, but the base side could not be measured: a screen against a
+    // stored run is no proof of "unchanged" either.
     let same = one_path(9.0, None, HEAD_COMMIT);
     let s = screen_path(&same, &same.paths[0], &base, &rule);
     let r = Remeasure::Unavailable("no suite".into());
     let c = judge_path(&same, &same.paths[0], &base, &rule, s, &r);
-    assert_eq!(c.status, PathStatus::Unchanged);
-    assert!(c.latency.unwrap().reason.contains("screen only"));
+    assert_eq!(c.status, PathStatus::Inconclusive, "{c:?}");
+    assert!(c.latency.unwrap().reason.contains("unconfirmed: no suite"));
+    // With confirmation turned off by the user, the screen's verdict stands.
+    let s = screen_path(&same, &same.paths[0], &base, &rule);
+    let c = judge_path(&same, &same.paths[0], &base, &rule, s, &Remeasure::NotDone);
+    assert_eq!(c.status, PathStatus::Unchanged, "{c:?}");
 }
 
 #[test]
