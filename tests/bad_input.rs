@@ -590,6 +590,8 @@ bad_suite! {
         good_plus("[compare]\nlatency.max_round_cv = -0.1\n") => ["compare.latency.max_round_cv", "got -0.1"];
     suite_compare_unknown_latency_key:
         good_plus("[compare]\nlatency.treshold = 0.1\n") => ["compare.latency.treshold", "unknown field `treshold`"];
+    suite_compare_decide_confidence_below_confidence:
+        good_plus("[compare]\nlatency.decide_confidence = 0.9\n") => ["compare.latency.decide_confidence", "at least latency.confidence (0.95)"];
     suite_compare_alpha_one:
         good_plus("[compare]\naccuracy.alpha = 1\n") => ["compare.accuracy.alpha", "got 1"];
     suite_compare_top1_drop_over_100_points:

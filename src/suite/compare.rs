@@ -40,8 +40,15 @@ pub struct LatencyRule {
     pub min_change: f64,
     /// Quantile of each round's samples used for detection (0.10 = p10).
     pub quantile: f64,
-    /// Confidence of the interval on the change (two-sided).
+    /// Confidence of the interval on the change (two-sided): the interval
+    /// reported, and the one that must lie within ±`min_change` for "unchanged".
     pub confidence: f64,
+    /// Confidence of the interval that must exclude 0 for "regressed" or
+    /// "improved" at a look of a sequential confirmation. Higher than
+    /// `confidence` because a confirmation looks up to eight times (0.995 per
+    /// look bounds the chance of any false alarm at 8 x 0.25% = 2% per
+    /// direction; measured: under 1%, docs/DETECTION.md).
+    pub decide_confidence: f64,
     /// A run whose rounds' detection statistic spreads more than this (coefficient
     /// of variation across rounds) is too noisy to judge.
     pub max_round_cv: f64,
@@ -53,6 +60,7 @@ impl Default for LatencyRule {
             min_change: 0.03,
             quantile: 0.10,
             confidence: 0.95,
+            decide_confidence: 0.995,
             max_round_cv: 0.10,
         }
     }
@@ -193,6 +201,21 @@ impl CompareConfig {
             0.5,
             1.0,
         )?;
+        frac(
+            "compare.latency.decide_confidence",
+            self.latency.decide_confidence,
+            0.5,
+            1.0,
+        )?;
+        if self.latency.decide_confidence < self.latency.confidence {
+            return Err((
+                "compare.latency.decide_confidence".into(),
+                format!(
+                    "must be at least latency.confidence ({})",
+                    self.latency.confidence
+                ),
+            ));
+        }
         frac(
             "compare.latency.max_round_cv",
             self.latency.max_round_cv,
