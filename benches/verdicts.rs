@@ -10,6 +10,12 @@
 //!   cargo bench --bench verdicts                      # 40 rounds per kind (~10 min on 2 cores)
 //!   EDGEPERF_VERDICTS_ROUNDS=60 cargo bench --bench verdicts
 //!   EDGEPERF_VERDICTS_DATA=.edgeperf/verdicts/rounds.json cargo bench --bench verdicts  # re-judge
+//!   EDGEPERF_VERDICTS_ONLY="no change" EDGEPERF_VERDICTS_ROUNDS=100 \
+//!     EDGEPERF_VERDICTS_BUDGETS=6,12,18,24 cargo bench --bench verdicts  # budget trade-off
+//!
+//! `EDGEPERF_VERDICTS_ONLY` keeps the kinds whose name contains it;
+//! `EDGEPERF_VERDICTS_BUDGETS` re-judges every kind at each budget (seconds per
+//! side, with as many rounds as it holds) after the default rule's table.
 //!
 //! Measurement: the kinds take turns round by round (so the machine's drift
 //! spreads over all of them); each round is one confirmation round with the
@@ -145,6 +151,14 @@ fn kinds(suite: &Suite) -> Vec<Kind> {
     ]
 }
 
+/// The kinds `EDGEPERF_VERDICTS_ONLY` selects (all without it).
+fn selected(ks: Vec<Kind>) -> Vec<Kind> {
+    match std::env::var("EDGEPERF_VERDICTS_ONLY") {
+        Ok(only) => ks.into_iter().filter(|k| k.name.contains(&only)).collect(),
+        Err(_) => ks,
+    }
+}
+
 fn request(k: &Kind, round: u32, cfg: &CompareConfig, suite: &Suite) -> WorkerRequest {
     let mut sampling = confirmation_sampling(&suite.sampling, cfg.confirm.round_seconds);
     sampling.warmup = cfg.confirm.warmup;
@@ -177,7 +191,7 @@ fn measure_round(exe: &Path, k: &Kind, req: &WorkerRequest) -> RoundResult {
 fn collect(n: usize, suite: &Suite, cfg: &CompareConfig) -> Data {
     let exe = PathBuf::from("target/release/edgeperf");
     assert!(exe.exists(), "build first: cargo build --release");
-    let ks = kinds(suite);
+    let ks = selected(kinds(suite));
     let mut data: Vec<(String, Vec<RoundData>)> = ks
         .iter()
         .map(|k| (k.name.to_string(), Vec::new()))
@@ -313,14 +327,16 @@ fn main() {
     let expects: Vec<(&str, Option<Verdict>)> =
         kinds(&suite).iter().map(|k| (k.name, k.expect)).collect();
     println!(
-        "{} rounds per kind; rule: compare.confirm defaults (min {} rounds, looks every 2, at most {} rounds or {} s per side, {} s per side per round, blocks of {} ms), min change {:.0}%\n",
+        "{} rounds per kind; rule: compare.confirm defaults (min {} rounds, looks every 2, at most {} rounds or {} s per side, {} s per side per round, blocks of {} ms), min change {:.0}%, regressed/improved at {:.1}% per look, unchanged at {:.0}%\n",
         data.kinds.first().map(|k| k.1.len()).unwrap_or(0),
         cfg.confirm.min_rounds,
         cfg.confirm.rounds,
         cfg.confirm.budget_seconds,
         cfg.confirm.round_seconds,
         cfg.confirm.block_ms,
-        100.0 * cfg.latency.min_change
+        100.0 * cfg.latency.min_change,
+        100.0 * cfg.latency.decide_confidence,
+        100.0 * cfg.latency.confidence
     );
     println!("| change | median round ratio (all rounds) | regressed | improved | unchanged | inconclusive | rounds (median) | s per side (median / p90) | wall s (median) |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -370,5 +386,50 @@ fn main() {
             w.pct(w.inconclusive),
             expect
         );
+    }
+    budgets(&data, &cfg);
+}
+
+/// The same comparisons at other budgets per side (`EDGEPERF_VERDICTS_BUDGETS`):
+/// what more seconds buy in decided no-change paths, and what fewer cost.
+fn budgets(data: &Data, cfg: &CompareConfig) {
+    let Ok(list) = std::env::var("EDGEPERF_VERDICTS_BUDGETS") else {
+        return;
+    };
+    println!("\n| change | budget s per side (most rounds) | regressed | improved | unchanged | inconclusive | s per side (median) | wall s (median) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (name, rounds) in &data.kinds {
+        for b in list.split(',').filter_map(|b| b.trim().parse::<f64>().ok()) {
+            let mut c = cfg.clone();
+            c.confirm.budget_seconds = b;
+            c.confirm.rounds =
+                ((b / c.confirm.round_seconds).round() as u32).max(c.confirm.min_rounds);
+            if c.confirm.rounds as usize > rounds.len() {
+                eprintln!(
+                    "{name}: {b} s needs {} rounds, {} measured: skipped",
+                    c.confirm.rounds,
+                    rounds.len()
+                );
+                continue;
+            }
+            let mut t = Tally::default();
+            for s in 0..DRAWS {
+                let order: Vec<&RoundData> = permutation(rounds.len(), s as u64 + 1)
+                    .into_iter()
+                    .map(|i| &rounds[i])
+                    .collect();
+                t.add(sequential(&order, &c));
+            }
+            println!(
+                "| {name} | {b:.0} ({}) | {} | {} | {} | {} | {:.1} | {:.1} |",
+                c.confirm.rounds,
+                t.pct(t.regressed),
+                t.pct(t.improved),
+                t.pct(t.unchanged),
+                t.pct(t.inconclusive),
+                median(&t.secs),
+                median(&t.wall)
+            );
+        }
     }
 }

@@ -48,7 +48,9 @@ pub struct CompareArgs {
     /// Do not re-measure suspects; they are reported as inconclusive.
     #[arg(long)]
     pub no_confirm: bool,
-    /// Most seconds of measurement per side when confirming a path.
+    /// Most seconds of measurement per side when confirming a path (raises
+    /// compare.confirm.rounds to as many rounds as it holds). On a 2-core machine
+    /// ~30 s lets most unchanged paths be called unchanged (docs/DETECTION.md).
     #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
     pub confirm_budget: Option<f64>,
     /// Fail (exit 1) on a path whose base side cannot be measured here (its
@@ -77,6 +79,11 @@ fn thresholds(suite: Option<&Suite>, a: &CompareArgs) -> CompareConfig {
     }
     if let Some(b) = a.confirm_budget {
         cfg.confirm.budget_seconds = b;
+        // As many rounds as the budget holds, so a larger budget is really spent.
+        let fits = (b / cfg.confirm.round_seconds).ceil();
+        if fits.is_finite() && fits > cfg.confirm.rounds as f64 {
+            cfg.confirm.rounds = fits.min(1000.0) as u32;
+        }
     }
     if a.require_base {
         cfg.confirm.require_base = true;
