@@ -190,13 +190,35 @@ fn latency(c: &Comparison) -> &edgeperf::compare::LatencyResult {
     c.paths[0].latency.as_ref().expect("a latency verdict")
 }
 
+/// No change is never a regression or an improvement. At the default budget it
+/// is "unchanged" only when the interval of the measured comparison lies within
+/// ±3%; on this machine that takes more than 12 s per side about half of the time
+/// (docs/DETECTION.md), so "inconclusive", with the interval, is also right.
 #[test]
-fn nothing_changed_is_unchanged() {
+fn nothing_changed_is_never_a_verdict_of_change() {
     let r = Repo::new(&suite(&cpu_lines(1, &common::cpu_runtime())), false);
     let (code, c, text) = r.compare(&[], &[]);
     assert_eq!(code, 0, "{text}");
-    assert_eq!(latency(&c).verdict, Verdict::Unchanged, "{text}");
-    assert!(latency(&c).confirmation.is_some(), "{text}");
+    let l = latency(&c);
+    let conf = l
+        .confirmation
+        .as_ref()
+        .expect("an interleaved confirmation");
+    assert!(
+        conf.head.len() >= 6 && conf.base.len() == conf.head.len(),
+        "{text}"
+    );
+    match l.verdict {
+        Verdict::Unchanged => assert!(
+            conf.ci[0] > -0.03 && conf.ci[1] < 0.03,
+            "unchanged needs the interval within ±3%: {text}"
+        ),
+        Verdict::Inconclusive => assert!(
+            conf.ci[0] < 0.03 && conf.ci[1] > -0.03 || l.reason.contains("too noisy"),
+            "{text}"
+        ),
+        v => panic!("no change judged {v:?}: {text}"),
+    }
 }
 
 #[test]
