@@ -14,7 +14,7 @@ reports "edgetpu" only when the interpreter holds an Edge TPU custom op, else "c
 refuses that unless the device allows the fall back).
 
     [[device]]
-    name = "coral-usb"
+    name = "coral-tpu"
     runtime_kind = "external"
     command = ["python3", "scripts/runners/pycoral_runner.py"]
     model_format = "tflite"
