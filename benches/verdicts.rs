@@ -253,6 +253,19 @@ fn sequential(rounds: &[&RoundData], cfg: &CompareConfig) -> (Verdict, usize, f6
     (verdict, d.len(), secs, wall)
 }
 
+/// `DRAWS` sequential comparisons, each over a seeded random order of `rounds`.
+fn draws(rounds: &[RoundData], cfg: &CompareConfig) -> Tally {
+    let mut t = Tally::default();
+    for s in 0..DRAWS {
+        let order: Vec<&RoundData> = permutation(rounds.len(), s as u64 + 1)
+            .into_iter()
+            .map(|i| &rounds[i])
+            .collect();
+        t.add(sequential(&order, cfg));
+    }
+    t
+}
+
 /// A seeded permutation (xorshift, Fisher-Yates).
 fn permutation(n: usize, seed: u64) -> Vec<usize> {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
@@ -342,14 +355,7 @@ fn main() {
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (name, rounds) in &data.kinds {
         let truth = median(&rounds.iter().map(|r| r.d).collect::<Vec<_>>()).exp() - 1.0;
-        let mut t = Tally::default();
-        for s in 0..DRAWS {
-            let order: Vec<&RoundData> = permutation(rounds.len(), s as u64 + 1)
-                .into_iter()
-                .map(|i| &rounds[i])
-                .collect();
-            t.add(sequential(&order, &cfg));
-        }
+        let t = draws(rounds, &cfg);
         let mut secs = t.secs.clone();
         secs.sort_by(f64::total_cmp);
         let p90 = secs.get((secs.len() * 9) / 10).copied().unwrap_or(f64::NAN);
@@ -412,14 +418,7 @@ fn budgets(data: &Data, cfg: &CompareConfig) {
                 );
                 continue;
             }
-            let mut t = Tally::default();
-            for s in 0..DRAWS {
-                let order: Vec<&RoundData> = permutation(rounds.len(), s as u64 + 1)
-                    .into_iter()
-                    .map(|i| &rounds[i])
-                    .collect();
-                t.add(sequential(&order, &c));
-            }
+            let t = draws(rounds, &c);
             println!(
                 "| {name} | {b:.0} ({}) | {} | {} | {} | {} | {:.1} | {:.1} |",
                 c.confirm.rounds,

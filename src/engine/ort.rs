@@ -356,12 +356,7 @@ fn checked_input(session: &Session, model: &Model, shape: [usize; 4]) -> Result<
     let input_name = input.name().to_string();
     if let Some(dims) = input.dtype().tensor_shape() {
         let dims: Vec<i64> = dims.iter().copied().collect();
-        let ok = dims.len() == 4
-            && dims
-                .iter()
-                .zip(shape.iter())
-                .all(|(&d, &s)| d < 0 || d as usize == s);
-        if !ok {
+        if !super::session::input_fits(&dims, &shape) {
             return Err(Error::model(
                 file,
                 format!(

@@ -188,3 +188,13 @@ impl Session {
         }
     }
 }
+
+/// Whether a model input of `dims` (negative = dynamic) takes the 4-d tensor
+/// `shape` the preprocessing makes.
+pub(crate) fn input_fits(dims: &[i64], shape: &[usize]) -> bool {
+    dims.len() == 4
+        && dims
+            .iter()
+            .zip(shape)
+            .all(|(&d, &s)| d < 0 || d as usize == s)
+}

@@ -626,12 +626,7 @@ impl LitertSession {
         let (_, out_type) = tensor(l, m, false).map_err(|e| Error::model(file, e))?;
         let shape = model.preprocess.input_shape();
         let dims = in_type.dims();
-        let fits = dims.len() == 4
-            && dims
-                .iter()
-                .zip(shape.iter())
-                .all(|(&d, &s)| d < 0 || d as usize == s);
-        if !fits {
+        if !crate::engine::session::input_fits(&dims, &shape) {
             return Err(Error::model(
                 file,
                 format!(
