@@ -194,31 +194,49 @@ fn latency(c: &Comparison) -> &edgeperf::compare::LatencyResult {
 /// is "unchanged" only when the interval of the measured comparison lies within
 /// ±3%; on this machine that takes more than 12 s per side about half of the time
 /// (docs/DETECTION.md), so "inconclusive", with the interval, is also right.
+///
+/// The rule's false-alarm rate is not zero (0-0.5% measured quiet, more while other
+/// jobs load the machine): a verdict of change is measured once more, and a bias
+/// (a change verdict twice running, ~1 in 40,000 by chance) fails the test.
 #[test]
 fn nothing_changed_is_never_a_verdict_of_change() {
     let r = Repo::new(&suite(&cpu_lines(1, &common::cpu_runtime())), false);
-    let (code, c, text) = r.compare(&[], &[]);
-    assert_eq!(code, 0, "{text}");
-    let l = latency(&c);
-    let conf = l
-        .confirmation
-        .as_ref()
-        .expect("an interleaved confirmation");
-    assert!(
-        conf.head.len() >= 6 && conf.base.len() == conf.head.len(),
-        "{text}"
-    );
-    match l.verdict {
-        Verdict::Unchanged => assert!(
-            conf.ci[0] > -0.03 && conf.ci[1] < 0.03,
-            "unchanged needs the interval within ±3%: {text}"
-        ),
-        Verdict::Inconclusive => assert!(
-            conf.ci[0] < 0.03 && conf.ci[1] > -0.03 || l.reason.contains("too noisy"),
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let (code, c, text) = r.compare(&[], &[]);
+        let l = latency(&c);
+        let conf = l
+            .confirmation
+            .as_ref()
+            .expect("an interleaved confirmation");
+        assert!(
+            conf.head.len() >= 6 && conf.base.len() == conf.head.len(),
             "{text}"
-        ),
-        v => panic!("no change judged {v:?}: {text}"),
+        );
+        match l.verdict {
+            Verdict::Unchanged => {
+                assert!(
+                    conf.ci[0] > -0.03 && conf.ci[1] < 0.03,
+                    "unchanged needs the interval within ±3%: {text}"
+                );
+                assert_eq!(code, 0, "{text}");
+                return;
+            }
+            Verdict::Inconclusive => {
+                assert!(
+                    conf.ci[0] < 0.03 && conf.ci[1] > -0.03 || l.reason.contains("too noisy"),
+                    "{text}"
+                );
+                assert_eq!(code, 0, "{text}");
+                return;
+            }
+            v => {
+                eprintln!("no change judged {v:?} (measuring once more):\n{text}");
+                seen.push(text);
+            }
+        }
     }
+    panic!("no change judged a change twice:\n{}", seen.join("\n"));
 }
 
 #[test]
