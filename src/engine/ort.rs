@@ -190,15 +190,7 @@ impl PathSession {
     /// against the preprocessing. Never falls back to CPU silently.
     pub fn create(device: &Device, model: &Model) -> Result<PathSession> {
         let file = &model.file;
-        if !crate::fs::exists(file) {
-            return Err(Error::model(
-                file,
-                format!(
-                    "model file not found (model {:?}; run scripts/setup.sh for the default suite)",
-                    model.name
-                ),
-            ));
-        }
+        super::session::require_model_file(model)?;
         if let Some(p) = crate::store::lfs::pointer_at(file) {
             return Err(Error::model(
                 file,

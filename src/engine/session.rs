@@ -198,3 +198,17 @@ pub(crate) fn input_fits(dims: &[i64], shape: &[usize]) -> bool {
             .zip(shape)
             .all(|(&d, &s)| d < 0 || d as usize == s)
 }
+
+/// The model's file exists, or an error naming it and the model.
+pub(crate) fn require_model_file(model: &crate::suite::Model) -> Result<()> {
+    if crate::fs::exists(&model.file) {
+        return Ok(());
+    }
+    Err(Error::model(
+        &model.file,
+        format!(
+            "model file not found (model {:?}; run scripts/setup.sh for the default suite)",
+            model.name
+        ),
+    ))
+}

@@ -532,15 +532,7 @@ impl LitertSession {
             .get()
             .ok_or_else(|| Error::device(&device.name, "no LiteRT library is loaded yet"))?;
         let file = &model.file;
-        if !crate::fs::exists(file) {
-            return Err(Error::model(
-                file,
-                format!(
-                    "model file not found (model {:?}; run scripts/setup.sh for the default suite)",
-                    model.name
-                ),
-            ));
-        }
+        crate::engine::session::require_model_file(model)?;
         check_flatbuffer(file)?;
         let (hw, provider) = plan(device, &l.accelerators)?;
         let started = Instant::now();
