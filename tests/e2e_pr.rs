@@ -159,10 +159,6 @@ name = "mobilenet_v2"
 file = "models/mobilenet_v2.onnx"
 input = "input"
 preprocess = {{ resize = 256, crop = 224, interpolation = "bilinear", divisor = 255, mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225] }}
-
-[compare.confirm]
-budget_seconds = 12
-rounds = 10
 "#,
         ds = assets.join("data/imagenet-samples").display(),
         rt = common::cpu_runtime().display(),
@@ -588,12 +584,13 @@ fn pull_request_loop_end_to_end() {
         "[{step}] {}",
         latency_numbers(p)
     );
-    // Sequential looks: it may stop at any look from min_rounds (6) up to rounds (10),
-    // always with as many base rounds as head rounds (each round is one base/head pair).
+    // Sequential looks (compare.confirm defaults): a decision from min_rounds (6) up
+    // to rounds (20), always with as many base rounds as head rounds (each round is
+    // one base/head pair).
     assert_eq!(conf.base.len(), conf.head.len(), "[{step}] paired rounds");
     assert!(
-        (6..=10).contains(&conf.head.len()),
-        "[{step}] between compare.confirm.min_rounds = 6 and rounds = 10, got {}",
+        (6..=20).contains(&conf.head.len()),
+        "[{step}] between compare.confirm.min_rounds = 6 and rounds = 20, got {}",
         conf.head.len()
     );
     // Identical outputs: accuracy must not move.
