@@ -110,6 +110,10 @@ pub struct RoundResult {
     pub device: String,
     pub model: String,
     pub model_file: String,
+    /// SHA-256 of the model file: left empty by the worker and filled by the
+    /// parent, which hashes each file once per run (as `runtime.sha256`), not once
+    /// per round (a 100 MB model costs ~0.5 s to hash).
+    #[serde(default)]
     pub model_sha256: String,
     pub runtime: RuntimeInfo,
     pub provider: ProviderOutcome,

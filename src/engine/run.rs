@@ -51,11 +51,14 @@ pub fn run_suite(
         .iter()
         .map(|(d, m)| path_spec(d, m, runtime))
         .collect::<Result<Vec<_>>>()?;
-    // Which library build ran, whatever its path: hashed once per library.
-    let mut library_sha = std::collections::BTreeMap::new();
+    // Which library build and which model bytes ran, whatever their paths:
+    // each file hashed once per run, here rather than in every round's worker.
+    let mut sha = std::collections::BTreeMap::new();
     for s in &specs {
-        if !library_sha.contains_key(&s.library) && crate::fs::exists(&s.library) {
-            library_sha.insert(s.library.clone(), crate::fs::sha256_file(&s.library)?);
+        for f in [&s.library, &s.model.file] {
+            if !sha.contains_key(f) && crate::fs::exists(f) {
+                sha.insert(f.clone(), crate::fs::sha256_file(f)?);
+            }
         }
     }
     let needs_dataset = paths.iter().any(|(_, m)| m.accuracy);
@@ -112,7 +115,8 @@ pub fn run_suite(
                     lockstep: false,
                 };
                 let mut r = spawn_round(&exe, &req)?;
-                r.runtime.sha256 = library_sha.get(&spec.library).cloned();
+                r.runtime.sha256 = sha.get(&spec.library).cloned();
+                r.model_sha256 = sha.get(&spec.model.file).cloned().unwrap_or_default();
                 results[i].push(r);
                 done += 1;
                 record.paths = assemble(paths, &results);
