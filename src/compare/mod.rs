@@ -456,7 +456,7 @@ fn judge_resources(
         |rs: &[crate::record::Round]| rs.iter().filter_map(|r| r.peak_rss_mb).collect::<Vec<_>>();
     let cold = |rs: &[crate::record::Round]| {
         rs.iter()
-            .map(|r| r.cold_start_ms.session_create + r.cold_start_ms.first_inference)
+            .map(|r| r.cold_start_ms.reported_ms())
             .collect::<Vec<_>>()
     };
     [

@@ -137,6 +137,14 @@ pub struct ColdStart {
     pub first_inference: f64,
 }
 
+impl ColdStart {
+    /// The cold start edgeperf reports and judges: session creation + first
+    /// inference (library load is once per process, apart).
+    pub fn reported_ms(&self) -> f64 {
+        self.session_create + self.first_inference
+    }
+}
+
 /// One round: a fresh process and session, warm-up, then timed inferences.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Round {

@@ -33,11 +33,6 @@ pub fn columns(memory: bool) -> Vec<(&'static str, Align)> {
     c
 }
 
-/// Cold start as the run table shows it: session creation + first inference.
-pub fn cold_start_ms(p: &PathRecord) -> f64 {
-    p.cold_start_ms.session_create + p.cold_start_ms.first_inference
-}
-
 /// One row of the run table, as displayed (with the memory cell when `memory`).
 pub fn row(p: &PathRecord, memory: bool) -> Vec<String> {
     let ep = if p.provider_ran == p.provider_requested {
@@ -63,7 +58,7 @@ pub fn row(p: &PathRecord, memory: bool) -> Vec<String> {
         format!("{:.2}", p.latency_ms.p90),
         format!("{:.2}", p.latency_ms.p99),
         format!("{:.1}", p.fps),
-        format!("{:.0}", cold_start_ms(p)),
+        format!("{:.0}", p.cold_start_ms.reported_ms()),
     ];
     if memory {
         r.push(

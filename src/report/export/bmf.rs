@@ -111,10 +111,8 @@ pub fn run_path(p: &PathRecord) -> BTreeMap<String, Metric> {
     put(
         &mut m,
         "cold-start",
-        crate::report::run::cold_start_ms(p),
-        round_range(p, |r| {
-            r.cold_start_ms.session_create + r.cold_start_ms.first_inference
-        }),
+        p.cold_start_ms.reported_ms(),
+        round_range(p, |r| r.cold_start_ms.reported_ms()),
     );
     if let Some(mb) = p.peak_rss_mb {
         put(

@@ -173,7 +173,7 @@ impl Exporter for Csv {
                     num(Some(p.latency_ms.p99)),
                     num(Some(p.latency_ms.mean)),
                     num(Some(p.fps)),
-                    num(Some(crate::report::run::cold_start_ms(p))),
+                    num(Some(p.cold_start_ms.reported_ms())),
                     num(p.peak_rss_mb),
                     num(a.map(|a| a.top1)),
                     num(a.map(|a| a.top5)),
