@@ -80,6 +80,11 @@ fn ms(x: f64) -> String {
     }
 }
 
+/// A whole number (ms of cold start, MiB of memory), or "-".
+fn whole(x: Option<f64>) -> String {
+    x.map(|v| format!("{v:.0}")).unwrap_or_else(|| "-".into())
+}
+
 fn pct(x: Option<f64>) -> String {
     x.map(|v| format!("{:.1}%", v * 100.0))
         .unwrap_or_else(|| "-".into())
@@ -413,18 +418,10 @@ pub fn index(input: &SiteInput<'_>) -> String {
                 .unwrap_or_else(|| "-".into()),
             pct(e.top1),
             pct(e.top5),
-            e.cold_start_ms
-                .map(|c| format!("{c:.0}"))
-                .unwrap_or_else(|| "-".into()),
+            whole(e.cold_start_ms),
         );
         if memory {
-            let _ = write!(
-                s,
-                "<td>{}</td>",
-                e.peak_rss_mb
-                    .map(|m| format!("{m:.0}"))
-                    .unwrap_or_else(|| "-".into())
-            );
+            let _ = write!(s, "<td>{}</td>", whole(e.peak_rss_mb));
         }
         let _ = writeln!(
             s,
@@ -912,18 +909,10 @@ fn table_section(input: &SiteInput<'_>, h: &PathHistory) -> String {
             ms(e.p99),
             pct(e.top1),
             pct(e.top5),
-            e.cold_start_ms
-                .map(|c| format!("{c:.0}"))
-                .unwrap_or_else(|| "-".into())
+            whole(e.cold_start_ms)
         );
         if memory {
-            let _ = write!(
-                s,
-                "<td>{}</td>",
-                e.peak_rss_mb
-                    .map(|m| format!("{m:.0}"))
-                    .unwrap_or_else(|| "-".into())
-            );
+            let _ = write!(s, "<td>{}</td>", whole(e.peak_rss_mb));
         }
         let _ = writeln!(
             s,
