@@ -162,20 +162,25 @@ impl ArtifactStore {
 }
 
 /// Keeps the models and runtime libraries a run used, so that later comparisons
-/// find them as a base side. A file that changed since the run is skipped. Returns
-/// one warning per file that could not be stored (the store is a cache: failing to
-/// fill it never fails a command).
+/// find them as a base side. A file that changed since the run is skipped; a file
+/// already stored is only marked used (not hashed again). Returns one warning per
+/// file that could not be stored (the store is a cache: failing to fill it never
+/// fails a command).
 pub fn keep_run(store: &ArtifactStore, run: &crate::record::RunRecord) -> Vec<String> {
     let mut warnings = Vec::new();
     for p in &run.paths {
         let model = PathBuf::from(&p.model_file);
-        if crate::fs::sha256_file(&model).ok().as_deref() == Some(p.model_sha256.as_str()) {
+        if store.model(&p.model_sha256).is_none()
+            && crate::fs::sha256_file(&model).ok().as_deref() == Some(p.model_sha256.as_str())
+        {
             if let Err(e) = store.put_model(&model, &p.model_sha256) {
                 warnings.push(e.one_line());
             }
         }
         if let Some(sha) = &p.runtime.sha256 {
-            if crate::fs::sha256_file(&p.runtime.library).ok().as_deref() == Some(sha.as_str()) {
+            if store.runtime(sha).is_none()
+                && crate::fs::sha256_file(&p.runtime.library).ok().as_deref() == Some(sha.as_str())
+            {
                 if let Err(e) = store.put_runtime(&p.runtime.library, sha) {
                     warnings.push(e.one_line());
                 }
