@@ -15,4 +15,4 @@ scripts/install-chromium.sh
 
 # Integration tests measure real latency and interleave real models: one test at a
 # time, so they do not slow each other down on a small machine.
-cargo test --release --locked -- --test-threads=1 "$@"
+cargo test --release --locked --no-fail-fast -- --test-threads=1 "$@"

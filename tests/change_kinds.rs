@@ -7,8 +7,11 @@
 //! model.
 //!
 //! A latency verdict on a shared machine can come out inconclusive when the
-//! machine is too noisy (that never passes a regression); each test measures
-//! again once in that case.
+//! machine is too noisy (that never passes a regression, and is never a wrong
+//! verdict). A test that expects a change gives the confirmation more rounds
+//! than the default ([`LONGER`]) and measures again, at most twice, when the
+//! verdict still came out inconclusive; the no-change test keeps the shipped
+//! defaults and measures again when the machine was too noisy.
 
 mod common;
 
@@ -46,9 +49,26 @@ struct Repo {
     artifacts: PathBuf,
 }
 
+/// Confirmation settings of the tests that expect a change: up to 40 rounds
+/// (24 s per side) instead of 20 (12 s). A clear change still stops at the first
+/// decisive look (~10 rounds); on a loaded CI machine 20 rounds of a +11% model
+/// were seen to end at +7.5% [+2.1, +12.8] with 3 of the 20 ratios below zero,
+/// which at 99.5% per look is not yet a decision.
+const LONGER: &str = "[compare]\nconfirm.rounds = 40\nconfirm.budget_seconds = 24\n";
+
 /// The suite of the test repository: one device (`device_lines`), mobilenet_v2
-/// from `models/m.onnx`, short runs (the verdict comes from the confirmation).
+/// from `models/m.onnx`, short runs (the verdict comes from the confirmation),
+/// compare settings at their defaults.
 fn suite(device_lines: &str) -> String {
+    suite_with(device_lines, "")
+}
+
+/// [`suite`] with the longer confirmation of [`LONGER`].
+fn change_suite(device_lines: &str) -> String {
+    suite_with(device_lines, LONGER)
+}
+
+fn suite_with(device_lines: &str, compare: &str) -> String {
     let a = common::assets();
     format!(
         r#"schema_version = 1
@@ -69,7 +89,7 @@ name = "m"
 file = "models/m.onnx"
 accuracy = false
 preprocess = {{ resize = 256, crop = 224, interpolation = "bilinear", divisor = 255, mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225] }}
-"#,
+{compare}"#,
         ds = a.join("data/imagenet-samples").display()
     )
 }
@@ -152,11 +172,19 @@ impl Repo {
         git(&self.path, &["commit", "-qm", "change", "--allow-empty"]);
     }
 
-    /// Measures the branch and compares it against main; measures once more when
-    /// the machine was too noisy for a decisive latency verdict.
-    fn compare(&self, extra: &[&str], env: &[(&str, &str)]) -> (i32, Comparison, String) {
+    /// Measures the branch and compares it against main. Measures again when the
+    /// latency verdict came out inconclusive: up to three attempts when the test
+    /// expects a change (`want_change`), else once more and only when the machine
+    /// was too noisy (an inconclusive no-change is a right answer).
+    fn compare(
+        &self,
+        want_change: bool,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> (i32, Comparison, String) {
         let mut last = None;
-        for attempt in 0..2 {
+        let attempts = if want_change { 3 } else { 2 };
+        for attempt in 0..attempts {
             self.ok(&["run", "--out", "head.json"]);
             let mut args = vec![
                 "compare",
@@ -174,11 +202,12 @@ impl Repo {
             let c = edgeperf::store::load_comparison(&self.path.join("cmp.json")).unwrap();
             let text = edgeperf::report::compare::text(&c, false);
             eprintln!("attempt {attempt}:\n{text}");
-            let noisy = c.paths[0].latency.as_ref().is_some_and(|l| {
-                l.verdict == Verdict::Inconclusive && l.reason.contains("too noisy")
+            let again = c.paths[0].latency.as_ref().is_some_and(|l| {
+                l.verdict == Verdict::Inconclusive
+                    && (want_change || l.reason.contains("too noisy"))
             });
             last = Some((code, c, text));
-            if !noisy {
+            if !again {
                 break;
             }
         }
@@ -203,7 +232,7 @@ fn nothing_changed_is_never_a_verdict_of_change() {
     let r = Repo::new(&suite(&cpu_lines(1, &common::cpu_runtime())), false);
     let mut seen = Vec::new();
     for _ in 0..2 {
-        let (code, c, text) = r.compare(&[], &[]);
+        let (code, c, text) = r.compare(false, &[], &[]);
         let l = latency(&c);
         let conf = l
             .confirmation
@@ -241,11 +270,11 @@ fn nothing_changed_is_never_a_verdict_of_change() {
 
 #[test]
 fn a_slower_committed_model_is_a_regression() {
-    let r = Repo::new(&suite(&cpu_lines(1, &common::cpu_runtime())), false);
+    let r = Repo::new(&change_suite(&cpu_lines(1, &common::cpu_runtime())), false);
     r.change(|p| {
         std::fs::copy(model("mobilenet_v2_slow11.onnx"), p.join("models/m.onnx")).unwrap();
     });
-    let (code, c, text) = r.compare(&[], &[]);
+    let (code, c, text) = r.compare(true, &[], &[]);
     assert_eq!(code, 1, "{text}");
     assert_eq!(c.paths[0].status, PathStatus::Regressed, "{text}");
     assert!(latency(&c).change > 0.05, "{text}");
@@ -253,15 +282,15 @@ fn a_slower_committed_model_is_a_regression() {
 
 #[test]
 fn halving_the_threads_is_a_regression_measured_with_each_sides_threads() {
-    let r = Repo::new(&suite(&cpu_lines(2, &common::cpu_runtime())), false);
+    let r = Repo::new(&change_suite(&cpu_lines(2, &common::cpu_runtime())), false);
     r.change(|p| {
         std::fs::write(
             p.join("edgeperf.toml"),
-            suite(&cpu_lines(1, &common::cpu_runtime())),
+            change_suite(&cpu_lines(1, &common::cpu_runtime())),
         )
         .unwrap();
     });
-    let (code, c, text) = r.compare(&[], &[]);
+    let (code, c, text) = r.compare(true, &[], &[]);
     assert_eq!(code, 1, "{text}");
     assert_eq!(latency(&c).verdict, Verdict::Regressed, "{text}");
     assert!(
@@ -272,17 +301,39 @@ fn halving_the_threads_is_a_regression_measured_with_each_sides_threads() {
 
 #[test]
 fn doubling_the_threads_is_an_improvement() {
-    let r = Repo::new(&suite(&cpu_lines(1, &common::cpu_runtime())), false);
+    let r = Repo::new(&change_suite(&cpu_lines(1, &common::cpu_runtime())), false);
     r.change(|p| {
         std::fs::write(
             p.join("edgeperf.toml"),
-            suite(&cpu_lines(2, &common::cpu_runtime())),
+            change_suite(&cpu_lines(2, &common::cpu_runtime())),
         )
         .unwrap();
     });
-    let (code, c, text) = r.compare(&[], &[]);
-    assert_eq!(code, 0, "{text}");
+    let (code, c, text) = r.compare(true, &[], &[]);
     assert_eq!(latency(&c).verdict, Verdict::Improved, "{text}");
+    // A second intra-op thread also takes memory (its stack and malloc arena):
+    // +6..+10 MiB measured here, past the +8 MiB memory gate on some machines. That
+    // is a true regression of memory, so the path may fail on it, and on nothing else.
+    let p = &c.paths[0];
+    let regressed: Vec<_> = p
+        .resources
+        .iter()
+        .filter(|j| j.verdict == Verdict::Regressed)
+        .collect();
+    for j in &regressed {
+        assert_eq!(
+            j.what, "memory",
+            "only memory may rise with a thread: {text}"
+        );
+        assert!(j.head > j.base, "{text}");
+    }
+    let (want_status, want_code) = if regressed.is_empty() {
+        (PathStatus::Improved, 0)
+    } else {
+        (PathStatus::Regressed, 1)
+    };
+    assert_eq!(p.status, want_status, "{text}");
+    assert_eq!(code, want_code, "{text}");
 }
 
 #[test]
@@ -293,9 +344,9 @@ fn a_provider_option_change_is_measured_with_each_sides_options() {
             openvino_runtime().display()
         )
     };
-    let r = Repo::new(&suite(&ov(2)), false);
-    r.change(|p| std::fs::write(p.join("edgeperf.toml"), suite(&ov(1))).unwrap());
-    let (code, c, text) = r.compare(&[], &[]);
+    let r = Repo::new(&change_suite(&ov(2)), false);
+    r.change(|p| std::fs::write(p.join("edgeperf.toml"), change_suite(&ov(1))).unwrap());
+    let (code, c, text) = r.compare(true, &[], &[]);
     assert_eq!(code, 1, "{text}");
     assert_eq!(latency(&c).verdict, Verdict::Regressed, "{text}");
 }
@@ -310,7 +361,7 @@ fn a_runtime_change_is_judged_across_processes_on_both_libraries() {
         )
         .unwrap();
     });
-    let (_, c, text) = r.compare(&[], &[]);
+    let (_, c, text) = r.compare(false, &[], &[]);
     let conf = latency(&c).confirmation.as_ref().expect("a confirmation");
     let across = conf
         .pairing
@@ -328,11 +379,11 @@ fn a_runtime_change_is_judged_across_processes_on_both_libraries() {
 
 #[test]
 fn an_untracked_slower_model_is_found_through_the_artifact_store() {
-    let r = Repo::new(&suite(&cpu_lines(1, &common::cpu_runtime())), true);
+    let r = Repo::new(&change_suite(&cpu_lines(1, &common::cpu_runtime())), true);
     r.change(|p| {
         std::fs::copy(model("mobilenet_v2_slow11.onnx"), p.join("models/m.onnx")).unwrap();
     });
-    let (code, c, text) = r.compare(&[], &[]);
+    let (code, c, text) = r.compare(true, &[], &[]);
     assert_eq!(code, 1, "{text}");
     assert_eq!(latency(&c).verdict, Verdict::Regressed, "{text}");
     // Without the store the base model cannot be had: inconclusive, saying why,

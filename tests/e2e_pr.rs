@@ -208,16 +208,16 @@ fn measure(step: &str, repo: &Path, file: &str, commit: &str) -> RunRecord {
 /// the expected exit code, then the comparison (its table printed for humans).
 fn compare(step: &str, repo: &Path, run: &str, want_exit: i32) -> Comparison {
     // An *inconclusive* verdict (the machine was too noisy to decide either way, which
-    // never fails a build) is re-measured once, as a person would; any other mismatch
-    // fails at once.
-    for attempt in 0..2 {
-        let c = compare_once(step, repo, run, want_exit, attempt == 1);
+    // never fails a build) is re-measured, at most twice, as a person would; any other
+    // mismatch fails at once.
+    for attempt in 0..3 {
+        let c = compare_once(step, repo, run, want_exit, attempt == 2);
         if let Some(c) = c {
             return c;
         }
         eprintln!("[{step}] NOTE: compare was inconclusive; measuring once more");
     }
-    unreachable!("the second attempt panics on a mismatch")
+    unreachable!("the last attempt panics on a mismatch")
 }
 
 fn compare_once(
