@@ -305,6 +305,10 @@ impl Interleaver<'_> {
             };
             let r = self.round(&req, &base_side, across.is_some())?;
             let (d, pa, pb, ta, tb) = round_statistic(&r, q)?;
+            if let Some(b) = &r.paired {
+                m.base_cold_ms.push(b.cold_start_ms.reported_ms());
+                m.head_cold_ms.push(r.round.cold_start_ms.reported_ms());
+            }
             m.log_ratios.push(d);
             m.base.push(pa);
             m.head.push(pb);

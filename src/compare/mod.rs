@@ -159,6 +159,10 @@ pub struct Interleaved {
     /// Seconds of measurement per side.
     pub seconds_per_side: f64,
     pub pairing: latency::Pairing,
+    /// Each round's cold start per side (session creation + first inference), ms;
+    /// the base session is created first in even rounds, second in odd ones.
+    pub base_cold_ms: Vec<f64>,
+    pub head_cold_ms: Vec<f64>,
 }
 
 /// What the caller could do about confirming a path.
@@ -422,7 +426,7 @@ pub fn judge_path(
         }
         _ => None,
     };
-    let resources = judge_resources(p, base, rule);
+    let resources = judge_resources(p, base, rule, remeasure);
     let mut verdicts = vec![Some(latency.verdict), accuracy.as_ref().map(|a| a.verdict)];
     // A resource counts when it is decisive; an inconclusive one is only reported.
     verdicts.extend(
@@ -446,11 +450,14 @@ pub fn judge_path(
     }
 }
 
-/// Memory and cold start of the run's rounds against the baseline's.
+/// Memory of the run's rounds against the baseline's; cold start from the
+/// confirmation's paired rounds when there were some, else against the
+/// baseline's rounds without claiming a change ([`resources::unpaired`]).
 fn judge_resources(
     p: &PathRecord,
     base: &Baseline,
     rule: &CompareConfig,
+    remeasure: &Remeasure,
 ) -> Vec<resources::ResourceJudgement> {
     let rss =
         |rs: &[crate::record::Round]| rs.iter().filter_map(|r| r.peak_rss_mb).collect::<Vec<_>>();
@@ -467,13 +474,24 @@ fn judge_resources(
             &rss(&p.rounds),
             &rule.memory,
         ),
-        resources::judge(
-            "cold start",
-            "ms",
-            &cold(&base.rounds),
-            &cold(&p.rounds),
-            &rule.cold_start,
-        ),
+        match remeasure {
+            Remeasure::Measured(m) if !m.head_cold_ms.is_empty() => resources::judge_paired(
+                "cold start",
+                "ms",
+                &m.base_cold_ms,
+                &m.head_cold_ms,
+                &rule.cold_start,
+                rule.latency.confidence,
+            ),
+            _ => resources::judge(
+                "cold start",
+                "ms",
+                &cold(&base.rounds),
+                &cold(&p.rounds),
+                &rule.cold_start,
+            )
+            .map(resources::unpaired),
+        },
     ]
     .into_iter()
     .flatten()

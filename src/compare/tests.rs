@@ -238,3 +238,60 @@ fn path_overrides_change_only_their_path() {
     assert_eq!(rule_for(&cfg, "cpu", "m").latency.min_change, 0.10);
     assert_eq!(rule_for(&cfg, "cpu", "other").latency.min_change, 0.03);
 }
+
+#[test]
+fn cold_start_is_judged_in_the_confirmations_paired_rounds() {
+    let base = base_of(&one_path(9.0, None, BASE_COMMIT));
+    let mut head = one_path(9.0, None, HEAD_COMMIT);
+    // The head run started 80% slower than the baseline's run: another time, maybe
+    // another machine state; alone it is never a verdict of change.
+    for r in &mut head.paths[0].rounds {
+        r.cold_start_ms.session_create *= 1.8;
+        r.cold_start_ms.first_inference *= 1.8;
+    }
+    let rule = CompareConfig::default();
+    let cold = |c: &PathComparison| {
+        c.resources
+            .iter()
+            .find(|j| j.what == "cold start")
+            .cloned()
+            .expect("a cold start judgement")
+    };
+    let s = screen_path(&head, &head.paths[0], &base, &rule);
+    let c = judge_path(&head, &head.paths[0], &base, &rule, s, &Remeasure::NotDone);
+    assert_eq!(cold(&c).verdict, Verdict::Inconclusive, "{c:?}");
+    assert_eq!(c.status, PathStatus::Unchanged, "{c:?}");
+    // Paired rounds where both sides start alike (the first session of each
+    // round 30 ms slower): unchanged, whatever the runs said.
+    let mut m = interleaved(1.0);
+    m.base_cold_ms = (0..10)
+        .map(|k| if k % 2 == 0 { 130.0 } else { 100.0 })
+        .collect();
+    m.head_cold_ms = (0..10)
+        .map(|k| if k % 2 == 0 { 100.0 } else { 130.0 })
+        .collect();
+    let s = screen_path(&head, &head.paths[0], &base, &rule);
+    let c = judge_path(
+        &head,
+        &head.paths[0],
+        &base,
+        &rule,
+        s,
+        &Remeasure::Measured(m.clone()),
+    );
+    assert_eq!(cold(&c).verdict, Verdict::Unchanged, "{c:?}");
+    assert_eq!(c.status, PathStatus::Unchanged, "{c:?}");
+    // The head session 50% slower to start in every round: a regression.
+    m.head_cold_ms.iter_mut().for_each(|x| *x *= 1.5);
+    let s = screen_path(&head, &head.paths[0], &base, &rule);
+    let c = judge_path(
+        &head,
+        &head.paths[0],
+        &base,
+        &rule,
+        s,
+        &Remeasure::Measured(m),
+    );
+    assert_eq!(cold(&c).verdict, Verdict::Regressed, "{c:?}");
+    assert_eq!(c.status, PathStatus::Regressed, "{c:?}");
+}
