@@ -71,27 +71,59 @@ pub fn judge(
         head.len()
     );
     let limits = format!("±{:.0}% and ±{floor:.0} {unit}", m * 100.0);
-    let (verdict, reason) = if past(h - b) && h > b && lo_h > hi_b {
-        (Verdict::Regressed, format!("{values}: past {limits}"))
+    let verdict = if past(h - b) && h > b && lo_h > hi_b {
+        Verdict::Regressed
     } else if past(h - b) && h < b && hi_h < lo_b {
-        (Verdict::Improved, format!("{values}: past {limits}"))
+        Verdict::Improved
     } else if head.iter().all(|&x| within(x)) {
-        (Verdict::Unchanged, format!("{values}: within {limits}"))
+        Verdict::Unchanged
     } else {
-        (
-            Verdict::Inconclusive,
-            format!("{values}: the rounds spread across {limits}"),
-        )
+        Verdict::Inconclusive
     };
-    Some(ResourceJudgement {
-        what: what.into(),
-        unit: unit.into(),
-        verdict,
+    let sides = Sides {
+        what,
+        unit,
         base: b,
         head: h,
         change,
-        reason,
-    })
+    };
+    Some(sides.judged(verdict, &values, &limits, "the rounds spread across"))
+}
+
+/// What both rules report about a resource, whatever they decided.
+struct Sides<'a> {
+    what: &'a str,
+    unit: &'a str,
+    base: f64,
+    head: f64,
+    change: f64,
+}
+
+impl Sides<'_> {
+    /// The judgement with its reason: `values`, then past / within `limits`, or
+    /// `undecided` and the limits when inconclusive.
+    fn judged(
+        self,
+        verdict: Verdict,
+        values: &str,
+        limits: &str,
+        undecided: &str,
+    ) -> ResourceJudgement {
+        let reason = match verdict {
+            Verdict::Regressed | Verdict::Improved => format!("{values}: past {limits}"),
+            Verdict::Unchanged => format!("{values}: within {limits}"),
+            Verdict::Inconclusive => format!("{values}: {undecided} {limits}"),
+        };
+        ResourceJudgement {
+            what: self.what.into(),
+            unit: self.unit.into(),
+            verdict,
+            base: self.base,
+            head: self.head,
+            change: self.change,
+            reason,
+        }
+    }
 }
 
 /// Judges a resource measured in the rounds of an interleaved confirmation:
@@ -150,27 +182,28 @@ pub fn judge_paired(
     );
     let limits = format!("±{:.0}% and ±{floor:.0} {unit}", m * 100.0);
     let enough = pairs >= 3;
-    let (verdict, reason) = if enough && past && change > 0.0 && lo > 0.0 {
-        (Verdict::Regressed, format!("{values}: past {limits}"))
+    let verdict = if enough && past && change > 0.0 && lo > 0.0 {
+        Verdict::Regressed
     } else if enough && past && change < 0.0 && hi < 0.0 {
-        (Verdict::Improved, format!("{values}: past {limits}"))
+        Verdict::Improved
     } else if !past {
-        (Verdict::Unchanged, format!("{values}: within {limits}"))
+        Verdict::Unchanged
     } else {
-        (
-            Verdict::Inconclusive,
-            format!("{values}: past {limits} but the pairs of rounds disagree"),
-        )
+        Verdict::Inconclusive
     };
-    Some(ResourceJudgement {
-        what: what.into(),
-        unit: unit.into(),
-        verdict,
+    let sides = Sides {
+        what,
+        unit,
         base: b,
         head: h,
         change,
-        reason,
-    })
+    };
+    Some(sides.judged(
+        verdict,
+        &values,
+        &limits,
+        "the pairs of rounds disagree, past",
+    ))
 }
 
 /// A judgement made only against a run from another time (no paired rounds):

@@ -257,8 +257,11 @@ fn cold_start_is_judged_in_the_confirmations_paired_rounds() {
             .cloned()
             .expect("a cold start judgement")
     };
-    let s = screen_path(&head, &head.paths[0], &base, &rule);
-    let c = judge_path(&head, &head.paths[0], &base, &rule, s, &Remeasure::NotDone);
+    let judge = |r: Remeasure| {
+        let s = screen_path(&head, &head.paths[0], &base, &rule);
+        judge_path(&head, &head.paths[0], &base, &rule, s, &r)
+    };
+    let c = judge(Remeasure::NotDone);
     assert_eq!(cold(&c).verdict, Verdict::Inconclusive, "{c:?}");
     assert_eq!(c.status, PathStatus::Unchanged, "{c:?}");
     // Paired rounds where both sides start alike (the first session of each
@@ -270,28 +273,12 @@ fn cold_start_is_judged_in_the_confirmations_paired_rounds() {
     m.head_cold_ms = (0..10)
         .map(|k| if k % 2 == 0 { 100.0 } else { 130.0 })
         .collect();
-    let s = screen_path(&head, &head.paths[0], &base, &rule);
-    let c = judge_path(
-        &head,
-        &head.paths[0],
-        &base,
-        &rule,
-        s,
-        &Remeasure::Measured(m.clone()),
-    );
+    let c = judge(Remeasure::Measured(m.clone()));
     assert_eq!(cold(&c).verdict, Verdict::Unchanged, "{c:?}");
     assert_eq!(c.status, PathStatus::Unchanged, "{c:?}");
     // The head session 50% slower to start in every round: a regression.
     m.head_cold_ms.iter_mut().for_each(|x| *x *= 1.5);
-    let s = screen_path(&head, &head.paths[0], &base, &rule);
-    let c = judge_path(
-        &head,
-        &head.paths[0],
-        &base,
-        &rule,
-        s,
-        &Remeasure::Measured(m),
-    );
+    let c = judge(Remeasure::Measured(m));
     assert_eq!(cold(&c).verdict, Verdict::Regressed, "{c:?}");
     assert_eq!(c.status, PathStatus::Regressed, "{c:?}");
 }
