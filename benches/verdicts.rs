@@ -31,7 +31,7 @@ use std::time::Instant;
 use edgeperf::compare::latency::{block_log_ratio, is_look, judge_log_ratios, Verdict};
 use edgeperf::engine::measure::confirmation_sampling;
 use edgeperf::engine::run::path_spec;
-use edgeperf::engine::{Pairing, PathSpec, RoundResult, WorkerRequest, WORKER_PROTOCOL};
+use edgeperf::engine::{Alternation, PathSpec, RoundResult, WorkerRequest, WORKER_PROTOCOL};
 use edgeperf::suite::{CompareConfig, Suite};
 use serde::{Deserialize, Serialize};
 
@@ -185,7 +185,7 @@ fn request(k: &Kind, round: u32, cfg: &CompareConfig, suite: &Suite) -> WorkerRe
         dataset: suite.dataset.clone(),
         head: k.head.clone(),
         paired: Some(k.base.clone()),
-        pairing: Pairing {
+        pairing: Alternation {
             block_ms: cfg.confirm.block_ms,
             base_first: round.is_multiple_of(2),
         },

@@ -31,7 +31,7 @@ use std::path::PathBuf;
 use edgeperf::compare::latency::{judge_interleaved, screen, Verdict};
 use edgeperf::engine::run::path_spec;
 use edgeperf::engine::spawn::spawn_round;
-use edgeperf::engine::{Pairing, WorkerRequest, WORKER_PROTOCOL};
+use edgeperf::engine::{Alternation, WorkerRequest, WORKER_PROTOCOL};
 use edgeperf::stats;
 use edgeperf::suite::{LatencyRule, Sampling, Suite};
 use serde::{Deserialize, Serialize};
@@ -108,9 +108,9 @@ fn collect(n: usize) -> Data {
                     base.clone()
                 },
                 paired: Some(base.clone()),
-                pairing: Pairing {
+                pairing: Alternation {
                     base_first: i % 2 == 0,
-                    ..Pairing::default()
+                    ..Alternation::default()
                 },
                 lockstep: false,
             };

@@ -21,11 +21,11 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::compare::latency::{block_log_ratio, decisive, is_look, Pairing as Paired};
+use crate::compare::latency::{block_log_ratio, decisive, is_look, ProcessPairing};
 use crate::compare::{short_hash, Interleaved};
 use crate::engine::measure::confirmation_sampling;
 use crate::engine::spawn::spawn_round;
-use crate::engine::{Pairing, PathSpec, RoundResult, WorkerRequest, WORKER_PROTOCOL};
+use crate::engine::{Alternation, PathSpec, RoundResult, WorkerRequest, WORKER_PROTOCOL};
 use crate::error::{Error, Result};
 use crate::record::baseline::Baseline;
 use crate::record::PathRecord;
@@ -274,7 +274,7 @@ impl Interleaver<'_> {
         let mut sampling = confirmation_sampling(&self.suite.sampling, c.round_seconds);
         sampling.warmup = c.warmup;
         let mut m = Interleaved {
-            pairing: Paired {
+            pairing: ProcessPairing {
                 across_processes: across.clone(),
                 rounds: 0,
             },
@@ -297,7 +297,7 @@ impl Interleaver<'_> {
                 dataset: self.suite.dataset.clone(),
                 head: head.clone(),
                 paired: Some(base_side.clone()),
-                pairing: Pairing {
+                pairing: Alternation {
                     block_ms: c.block_ms,
                     base_first: i % 2 == 0,
                 },

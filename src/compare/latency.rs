@@ -88,7 +88,7 @@ pub struct Confirmation {
     pub seconds_per_side: f64,
     /// How the two sides were paired.
     #[serde(default)]
-    pub pairing: Pairing,
+    pub pairing: ProcessPairing,
 }
 
 fn logs(v: &[f64]) -> Option<Vec<f64>> {
@@ -188,9 +188,10 @@ pub fn median_interval_ranks(n: usize, confidence: f64) -> Option<usize> {
     best
 }
 
-/// How a confirmation paired its two sides.
+/// How a confirmation paired its two sides: in one worker process, or in two
+/// driven in lockstep (the JSON field stays `pairing`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-pub struct Pairing {
+pub struct ProcessPairing {
     /// `None`: both sides in one worker process (same runtime library);
     /// `Some(why)`: two worker processes in lockstep, because the runtime library
     /// differs (`why` names both).
@@ -294,7 +295,7 @@ pub fn judge_log_ratios(d: &[f64], rule: &LatencyRule, seconds_per_side: f64) ->
         verdict,
         reason,
         seconds_per_side,
-        pairing: Pairing::default(),
+        pairing: ProcessPairing::default(),
     };
     let nan = |reason: String| {
         mk(

@@ -158,7 +158,7 @@ pub struct Interleaved {
     pub log_ratios: Vec<f64>,
     /// Seconds of measurement per side.
     pub seconds_per_side: f64,
-    pub pairing: latency::Pairing,
+    pub pairing: latency::ProcessPairing,
     /// Each round's cold start per side (session creation + first inference), ms;
     /// the base session is created first in even rounds, second in odd ones.
     pub base_cold_ms: Vec<f64>,

@@ -4,7 +4,7 @@
 //! pass over the dataset.
 //!
 //! Two sides (a confirmation's base and head) are timed in alternating blocks
-//! of about [`Pairing::block_ms`] each (A B B A ...), inside one process when they
+//! of about [`Alternation::block_ms`] each (A B B A ...), inside one process when they
 //! share a runtime library ([`run_round`]), or across two lockstep processes when
 //! they do not ([`run_lockstep`], driven by `engine::lockstep`).
 //!
@@ -17,7 +17,7 @@ use std::io::{BufRead, Write};
 use std::time::Instant;
 
 use super::protocol::{
-    LockstepCommand, LockstepEvent, Pairing, PathSpec, RoundResult, WorkerReply, WorkerRequest,
+    Alternation, LockstepCommand, LockstepEvent, PathSpec, RoundResult, WorkerReply, WorkerRequest,
     WORKER_PROTOCOL,
 };
 use super::session::{Infer, Session};
@@ -213,7 +213,7 @@ fn input_name(ds: Option<&Dataset>) -> Result<String> {
 /// Block pairs a round of `sampling` holds for blocks of `len` inferences: its
 /// time budget per side over the block duration, and no more than `samples`
 /// inferences per side; at least one.
-pub fn block_pairs(sampling: &Sampling, pairing: &Pairing, len: u32) -> u32 {
+pub fn block_pairs(sampling: &Sampling, pairing: &Alternation, len: u32) -> u32 {
     let per_side_ms = sampling.max_seconds * 1e3 / sampling.rounds.max(1) as f64;
     let by_time = (per_side_ms / pairing.block_ms).round();
     let by_samples = (sampling.samples as f64 / len.max(1) as f64).ceil();
@@ -228,7 +228,7 @@ fn alternate(
     a: &mut Warm,
     b: &mut Warm,
     sampling: &Sampling,
-    pairing: &Pairing,
+    pairing: &Alternation,
 ) -> Result<(Vec<f64>, Vec<f64>, u32)> {
     // One block length for both sides (the slower side's), so block j of each
     // covers the same number of inferences and the per-block medians compare.

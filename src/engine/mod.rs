@@ -16,4 +16,6 @@ pub mod run;
 pub mod session;
 pub mod spawn;
 
-pub use protocol::{Pairing, PathSpec, RoundResult, WorkerReply, WorkerRequest, WORKER_PROTOCOL};
+pub use protocol::{
+    Alternation, PathSpec, RoundResult, WorkerReply, WorkerRequest, WORKER_PROTOCOL,
+};

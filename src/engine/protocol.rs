@@ -45,7 +45,7 @@ pub struct WorkerRequest {
     pub paired: Option<PathSpec>,
     /// How the timed inferences are grouped when two sides alternate.
     #[serde(default)]
-    pub pairing: Pairing,
+    pub pairing: Alternation,
     /// Lockstep mode: after its warm-up the worker answers timing commands on
     /// stdin one JSON line at a time (see [`LockstepCommand`]), so that two worker
     /// processes on different runtime libraries can alternate in blocks.
@@ -53,9 +53,9 @@ pub struct WorkerRequest {
     pub lockstep: bool,
 }
 
-/// How two sides alternate.
+/// How the two sides of a paired round alternate: in blocks, which side first.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Pairing {
+pub struct Alternation {
     /// Target duration of one block of inferences, milliseconds: a block holds
     /// as many inferences as fit (at least one), so slow and fast models alike
     /// alternate a few times per second.
@@ -65,16 +65,16 @@ pub struct Pairing {
     pub base_first: bool,
 }
 
-impl Default for Pairing {
+impl Default for Alternation {
     fn default() -> Self {
-        Pairing {
+        Alternation {
             block_ms: 150.0,
             base_first: true,
         }
     }
 }
 
-impl Pairing {
+impl Alternation {
     /// Inferences per block for a side whose inference takes `est_ms`.
     pub fn block_len(&self, est_ms: f64) -> u32 {
         if !(est_ms.is_finite() && est_ms > 0.0) {
@@ -177,7 +177,7 @@ preprocess = { resize = 256, crop = 224, interpolation = "bicubic", divisor = 1,
             dataset: s.dataset.clone(),
             head: side.clone(),
             paired: Some(side),
-            pairing: Pairing::default(),
+            pairing: Alternation::default(),
             lockstep: false,
         };
         let json = serde_json::to_string(&req).unwrap();
