@@ -28,7 +28,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use edgeperf::compare::latency::{block_log_ratio, is_look, judge_log_ratios, Verdict};
+use edgeperf::compare::latency::{block_log_ratio, is_look, judge_log_ratios};
+use edgeperf::compare::Verdict;
 use edgeperf::engine::measure::confirmation_sampling;
 use edgeperf::engine::run::path_spec;
 use edgeperf::engine::{Alternation, PathSpec, RoundResult, WorkerRequest, WORKER_PROTOCOL};

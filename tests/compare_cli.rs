@@ -13,7 +13,8 @@ mod fixtures;
 
 use std::path::{Path, PathBuf};
 
-use edgeperf::compare::latency::{judge_interleaved, screen, Verdict};
+use edgeperf::compare::latency::{judge_interleaved, screen};
+use edgeperf::compare::Verdict;
 use edgeperf::compare::{round_stats, Comparison, PathStatus};
 use edgeperf::record::baseline::{Baseline, HistoryEntry};
 use edgeperf::record::RunRecord;

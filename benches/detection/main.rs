@@ -28,7 +28,8 @@ mod rank;
 
 use std::path::PathBuf;
 
-use edgeperf::compare::latency::{judge_interleaved, screen, Verdict};
+use edgeperf::compare::latency::{judge_interleaved, screen};
+use edgeperf::compare::Verdict;
 use edgeperf::engine::run::path_spec;
 use edgeperf::engine::spawn::spawn_round;
 use edgeperf::engine::{Alternation, WorkerRequest, WORKER_PROTOCOL};

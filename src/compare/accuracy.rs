@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::compare::latency::Verdict;
+use super::types::Verdict;
 use crate::record::accuracy::Accuracy;
 use crate::stats;
 

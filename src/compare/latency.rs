@@ -22,32 +22,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::types::{null_as_nan, Verdict};
 use crate::stats;
 use crate::suite::LatencyRule;
 
 /// Floor on the round-to-round sd of ln(statistic): 2%, a little above the 1.7%
 /// measured between adjacent runs of the same model on this machine kind.
 pub const ROUND_SD_FLOOR: f64 = 0.02;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    Regressed,
-    Improved,
-    Unchanged,
-    Inconclusive,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Regressed => "regressed",
-            Verdict::Improved => "improved",
-            Verdict::Unchanged => "unchanged",
-            Verdict::Inconclusive => "inconclusive",
-        }
-    }
-}
 
 /// The screen of a head run against a stored baseline.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -76,11 +57,11 @@ pub struct Confirmation {
     #[serde(default)]
     pub log_ratios: Vec<f64>,
     /// exp(median ln(head/base)) - 1.
-    #[serde(deserialize_with = "crate::compare::null_as_nan::f64")]
+    #[serde(deserialize_with = "null_as_nan::f64")]
     pub change: f64,
-    #[serde(deserialize_with = "crate::compare::null_as_nan::pair")]
+    #[serde(deserialize_with = "null_as_nan::pair")]
     pub ci: [f64; 2],
-    #[serde(deserialize_with = "crate::compare::null_as_nan::f64")]
+    #[serde(deserialize_with = "null_as_nan::f64")]
     pub p_value: f64,
     pub verdict: Verdict,
     pub reason: String,

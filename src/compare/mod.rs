@@ -19,12 +19,14 @@ mod guards;
 pub use guards::short_hash;
 pub mod latency;
 pub mod resources;
+mod types;
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-pub use latency::Verdict;
+use types::null_as_nan;
+pub use types::Verdict;
 
 use crate::error::Result;
 use crate::record::baseline::Baseline;
@@ -44,21 +46,6 @@ pub struct Side {
     pub provider_ran: Provider,
     pub runtime_version: String,
     pub commit: Option<String>,
-}
-
-/// serde_json writes non-finite floats (an unknown change) as `null`; read `null`
-/// back as NaN so a comparison always loads again (`report github`).
-pub(crate) mod null_as_nan {
-    use serde::{Deserialize, Deserializer};
-
-    pub fn f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
-    }
-
-    pub fn pair<'de, D: Deserializer<'de>>(d: D) -> Result<[f64; 2], D::Error> {
-        let [a, b] = <[Option<f64>; 2]>::deserialize(d)?;
-        Ok([a.unwrap_or(f64::NAN), b.unwrap_or(f64::NAN)])
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

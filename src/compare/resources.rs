@@ -20,7 +20,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::latency::Verdict;
+use super::types::Verdict;
 use crate::stats;
 use crate::suite::ResourceRule;
 

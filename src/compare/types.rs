@@ -1,0 +1,42 @@
+//! What every verdict of the comparator shares: the [`Verdict`] itself and the
+//! serde helper that reads an unknown value back as NaN. A leaf: it imports no
+//! other file of `compare/`, so each of them can use it without a cycle.
+
+use serde::{Deserialize, Serialize};
+
+/// What a comparison concluded about one quantity of a path (latency, accuracy,
+/// memory, cold start).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Regressed,
+    Improved,
+    Unchanged,
+    Inconclusive,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Regressed => "regressed",
+            Verdict::Improved => "improved",
+            Verdict::Unchanged => "unchanged",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+/// serde_json writes non-finite floats (an unknown change) as `null`; read `null`
+/// back as NaN so a comparison always loads again (`report github`).
+pub mod null_as_nan {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+
+    pub fn pair<'de, D: Deserializer<'de>>(d: D) -> Result<[f64; 2], D::Error> {
+        let [a, b] = <[Option<f64>; 2]>::deserialize(d)?;
+        Ok([a.unwrap_or(f64::NAN), b.unwrap_or(f64::NAN)])
+    }
+}
