@@ -309,49 +309,76 @@ pub fn judge_log_ratios(d: &[f64], rule: &LatencyRule, seconds_per_side: f64) ->
     let pos = d.iter().filter(|x| **x > 0.0).count() as u64;
     let neg = d.iter().filter(|x| **x < 0.0).count() as u64;
     let p = (2.0 * stats::binomial_half_cdf(pos + neg, pos.min(neg))).min(1.0);
-    let m = rule.min_change;
-    let pct = |x: f64| format!("{:+.1}%", x * 100.0);
-    let span = format!(
-        "{} [{} .. {}] over {n} interleaved rounds",
-        pct(change),
-        pct(ci[0]),
-        pct(ci[1])
-    );
-    let noisy = spread > rule.max_round_cv;
-    let (verdict, reason) = if decide.is_some_and(|c| c[0] > 0.0) && change >= m {
-        (
-            Verdict::Regressed,
-            format!("confirmed by interleaving: {span}"),
-        )
-    } else if decide.is_some_and(|c| c[1] < 0.0) && change <= -m {
-        (
-            Verdict::Improved,
-            format!("confirmed by interleaving: {span}"),
-        )
-    } else if noisy {
-        (
-            Verdict::Inconclusive,
-            format!(
-                "machine too noisy to judge: interleaved ratios spread {:.1}% > {:.1}% ({span})",
-                spread * 100.0,
-                rule.max_round_cv * 100.0
-            ),
-        )
-    } else if ci[0] > -m && ci[1] < m {
-        (
-            Verdict::Unchanged,
-            format!("interleaved: {span}, within ±{:.0}%", m * 100.0),
-        )
-    } else {
-        (
-            Verdict::Inconclusive,
-            format!(
-                "interleaving cannot rule out a ±{:.0}% change: {span}",
-                m * 100.0
-            ),
-        )
+    let rounds = Rounds {
+        n,
+        change,
+        ci,
+        decide,
+        spread,
     };
+    let (verdict, reason) = rounds.verdict(rule);
     mk(verdict, reason, change, ci, p)
+}
+
+/// What [`judge_log_ratios`] found in the rounds, before the verdict.
+struct Rounds {
+    n: usize,
+    /// exp(median) - 1 and its interval at `rule.confidence`.
+    change: f64,
+    ci: [f64; 2],
+    /// The interval at `rule.decide_confidence`, when `n` reaches it.
+    decide: Option<[f64; 2]>,
+    /// Robust spread of the log-ratios (1.4826 MAD).
+    spread: f64,
+}
+
+impl Rounds {
+    /// The verdict and its reason, by the rule [`judge_log_ratios`] states.
+    fn verdict(&self, rule: &LatencyRule) -> (Verdict, String) {
+        let (n, change, ci) = (self.n, self.change, self.ci);
+        let m = rule.min_change;
+        let pct = |x: f64| format!("{:+.1}%", x * 100.0);
+        let span = format!(
+            "{} [{} .. {}] over {n} interleaved rounds",
+            pct(change),
+            pct(ci[0]),
+            pct(ci[1])
+        );
+        let noisy = self.spread > rule.max_round_cv;
+        if self.decide.is_some_and(|c| c[0] > 0.0) && change >= m {
+            (
+                Verdict::Regressed,
+                format!("confirmed by interleaving: {span}"),
+            )
+        } else if self.decide.is_some_and(|c| c[1] < 0.0) && change <= -m {
+            (
+                Verdict::Improved,
+                format!("confirmed by interleaving: {span}"),
+            )
+        } else if noisy {
+            (
+                Verdict::Inconclusive,
+                format!(
+                    "machine too noisy to judge: interleaved ratios spread {:.1}% > {:.1}% ({span})",
+                    self.spread * 100.0,
+                    rule.max_round_cv * 100.0
+                ),
+            )
+        } else if ci[0] > -m && ci[1] < m {
+            (
+                Verdict::Unchanged,
+                format!("interleaved: {span}, within ±{:.0}%", m * 100.0),
+            )
+        } else {
+            (
+                Verdict::Inconclusive,
+                format!(
+                    "interleaving cannot rule out a ±{:.0}% change: {span}",
+                    m * 100.0
+                ),
+            )
+        }
+    }
 }
 
 /// Whether a sequential confirmation can stop: its verdict at this look is
