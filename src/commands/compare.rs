@@ -123,12 +123,8 @@ pub fn judge_run(
         let rule = compare::rule_for(cfg, &p.device, &p.model);
         let screened = compare::screen_path(run, p, &base, &rule);
         let remeasure = match (&mut interleaver, screened.needs_confirmation) {
-            (Some(i), true) => match i.measure(p, &base, &rule) {
-                Ok(m) => Remeasure::Measured(m),
-                // Ctrl-C ends the comparison; anything else leaves the path unconfirmed.
-                Err(e @ Error::Interrupted { .. }) => return Err(e),
-                Err(e) => Remeasure::Unavailable(e.one_line()),
-            },
+            // Ctrl-C ends the comparison; anything else leaves the path unconfirmed.
+            (Some(i), true) => i.remeasure(p, &base, &rule)?,
             _ => Remeasure::NotDone,
         };
         paths.push(compare::judge_path(
@@ -154,20 +150,14 @@ pub fn run(a: CompareArgs) -> Result<i32> {
     let cfg = thresholds(suite.as_ref(), &a);
     let source = baseline_source(suite.as_ref(), &a)?;
     let interactive = std::io::stderr().is_terminal();
+    let progress = Box::new(move |m: &str| {
+        if interactive {
+            eprint!("\r\x1b[2K{m}");
+        }
+    });
+    // The merge-base already resolved for the baselines makes the base side too.
     let mut interleaver = match &suite {
-        Some(s) => Some(Interleaver {
-            suite: s,
-            exe: crate::engine::run::current_exe()?,
-            // The merge-base already resolved for the baselines makes the base side too.
-            base_tree: source.tree(),
-            scratch: s.dir().join(".edgeperf").join("confirm"),
-            artifacts: crate::store::artifacts::ArtifactStore::from_env(),
-            progress: Box::new(move |m: &str| {
-                if interactive {
-                    eprint!("\r\x1b[2K{m}");
-                }
-            }),
-        }),
+        Some(s) => Some(Interleaver::new(s, source.tree(), progress)?),
         None => None,
     };
     let c = judge_run(

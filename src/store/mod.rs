@@ -1,9 +1,12 @@
 //! Where edgeperf keeps and finds its documents: run records and comparisons on
 //! disk, baselines in a directory or at a commit ([`baselines`]), files at other
-//! commits ([`git`]). Every read names its file in errors (through `crate::fs`);
+//! commits ([`git`]), Git LFS objects ([`lfs`]), models and runtime libraries by
+//! sha256 ([`artifacts`]), and from all of these the base side of a confirmation
+//! ([`base_side`]). Every read names its file in errors (through `crate::fs`);
 //! every write is atomic.
 
 pub mod artifacts;
+pub mod base_side;
 pub mod baselines;
 pub mod git;
 pub mod lfs;
