@@ -28,7 +28,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use edgeperf::compare::latency::{block_log_ratio, is_look, judge_log_ratios};
+use edgeperf::compare::sequential::{RoundStatistic, Sequential};
 use edgeperf::compare::Verdict;
 use edgeperf::engine::measure::confirmation_sampling;
 use edgeperf::engine::run::path_spec;
@@ -217,15 +217,14 @@ fn collect(n: usize, suite: &Suite, cfg: &CompareConfig) -> Data {
             let t = Instant::now();
             let r = measure_round(&exe, k, &request(k, i as u32, cfg, suite));
             let base = r.paired.as_ref().expect("paired samples");
-            let d = block_log_ratio(
+            let s = RoundStatistic::of_round(
                 &base.samples_ms,
                 &r.round.samples_ms,
                 r.block.unwrap_or(1) as usize,
+                cfg.latency.quantile,
             )
             .expect("block pairs");
-            let secs = (base.samples_ms.iter().sum::<f64>()
-                + r.round.samples_ms.iter().sum::<f64>())
-                / 2e3;
+            let (d, secs) = (s.log_ratio, (s.base_seconds + s.head_seconds) / 2.0);
             data[j].1.push(RoundData {
                 d,
                 secs,
@@ -247,26 +246,31 @@ fn collect(n: usize, suite: &Suite, cfg: &CompareConfig) -> Data {
     Data { kinds: data }
 }
 
-/// One sequential comparison over `rounds` in order: (verdict, rounds used,
-/// measurement seconds per side, wall seconds).
+/// One sequential comparison over `rounds` in order, by the rule `compare`
+/// uses (`compare::sequential`): (verdict, rounds used, measurement seconds per
+/// side, wall seconds). A stored round keeps the mean seconds of its two sides,
+/// which stands for both here (the rule's budget counts the larger side).
 fn sequential(rounds: &[&RoundData], cfg: &CompareConfig) -> (Verdict, usize, f64, f64) {
-    let c = &cfg.confirm;
-    let (mut d, mut secs, mut wall) = (Vec::new(), 0.0, 0.0);
-    let mut verdict = Verdict::Inconclusive;
-    for r in rounds.iter().take(c.rounds as usize) {
-        d.push(r.d);
-        secs += r.secs;
+    let mut seq = Sequential::new(&cfg.latency, &cfg.confirm);
+    let (mut verdict, mut wall) = (Verdict::Inconclusive, 0.0);
+    for r in rounds {
+        seq.push(RoundStatistic {
+            log_ratio: r.d,
+            base_stat: f64::NAN,
+            head_stat: f64::NAN,
+            base_seconds: r.secs,
+            head_seconds: r.secs,
+        });
         wall += r.wall;
-        let n = d.len();
-        let out = secs >= c.budget_seconds;
-        if is_look(n, c.min_rounds as usize, c.rounds as usize) || out {
-            verdict = judge_log_ratios(&d, &cfg.latency, secs).verdict;
-            if verdict != Verdict::Inconclusive || out {
-                break;
-            }
+        let decision = seq.decision();
+        if let Some(v) = decision.verdict {
+            verdict = v;
+        }
+        if decision.stop.is_some() {
+            break;
         }
     }
-    (verdict, d.len(), secs, wall)
+    (verdict, seq.rounds().len(), seq.seconds_per_side(), wall)
 }
 
 /// `DRAWS` sequential comparisons, each over a seeded random order of `rounds`.

@@ -1,6 +1,6 @@
 //! Confirmation: a path's base and head re-measured on this machine, each side
 //! exactly as its commit defines it, in alternating blocks, round after round
-//! until the interval on the change is decisive:
+//! until the sequential rule stops. This file only orchestrates:
 //!
 //! * the sides come from the store (`store::base_side`: the base commit's suite,
 //!   model bytes and runtime library; the head as the run measured it); a side
@@ -9,14 +9,13 @@
 //!   on the same runtime library, else two worker processes in lockstep
 //!   (`engine::lockstep`); either way the sides alternate in blocks of
 //!   `confirm.block_ms`, so the machine's changing latency level hits both alike;
-//! * after `confirm.min_rounds` rounds, then every two, the sign-test interval
-//!   of the median round ratio is checked (`compare::latency::judge_log_ratios`);
-//!   the confirmation stops as soon as it is decisive, or at `confirm.rounds` /
-//!   `confirm.budget_seconds` per side.
+//! * each round's statistic goes to the sequential rule
+//!   (`compare::sequential::Sequential`), which says when to stop.
 
 use std::path::{Path, PathBuf};
 
-use crate::compare::latency::{block_log_ratio, decisive, is_look};
+use crate::compare::latency::ProcessPairing;
+use crate::compare::sequential::{RoundStatistic, Sequential};
 use crate::compare::{Interleaved, Remeasure};
 use crate::engine::measure::confirmation_sampling;
 use crate::engine::spawn::spawn_round;
@@ -130,8 +129,7 @@ impl<'a> Interleaver<'a> {
         Ok(Remeasure::Measured(m))
     }
 
-    /// Rounds of both sides until the interval is decisive: one statistic per
-    /// round (the median over its block pairs of the head/base log-ratio).
+    /// Rounds of both sides, each handed to the sequential rule, until it stops.
     fn rounds(
         &mut self,
         path: &PathRecord,
@@ -141,9 +139,8 @@ impl<'a> Interleaver<'a> {
         let c = &cfg.confirm;
         let mut sampling = confirmation_sampling(&self.suite.sampling, c.round_seconds);
         sampling.warmup = c.warmup;
-        let mut m = Interleaved::default();
-        let (mut secs_a, mut secs_b) = (0.0, 0.0);
-        let q = cfg.latency.quantile;
+        let mut seq = Sequential::new(&cfg.latency, c);
+        let (mut base_cold_ms, mut head_cold_ms) = (Vec::new(), Vec::new());
         for i in 0..c.rounds {
             (self.progress)(&format!(
                 "confirming {}/{}: round {}",
@@ -166,28 +163,28 @@ impl<'a> Interleaver<'a> {
                 lockstep: false,
             };
             let r = self.round(&req, sides)?;
-            let (d, pa, pb, ta, tb) = round_statistic(&r, q)?;
+            seq.push(round_statistic(&r, i, cfg.latency.quantile)?);
             if let Some(b) = &r.paired {
-                m.base_cold_ms.push(b.cold_start_ms.reported_ms());
-                m.head_cold_ms.push(r.round.cold_start_ms.reported_ms());
+                base_cold_ms.push(b.cold_start_ms.reported_ms());
+                head_cold_ms.push(r.round.cold_start_ms.reported_ms());
             }
-            m.log_ratios.push(d);
-            m.base.push(pa);
-            m.head.push(pb);
-            secs_a += ta;
-            secs_b += tb;
-            m.seconds_per_side = (secs_a + secs_b) / 2.0;
-            let n = m.log_ratios.len();
-            m.pairing.rounds = n;
-            let out_of_budget = secs_a.max(secs_b) >= c.budget_seconds;
-            if is_look(n, c.min_rounds as usize, c.rounds as usize) || out_of_budget {
-                let verdict = crate::compare::judge_measured(&m, &cfg.latency);
-                if decisive(&verdict) || out_of_budget {
-                    break;
-                }
+            if seq.decision().stop.is_some() {
+                break;
             }
         }
-        Ok(m)
+        let rounds = seq.rounds();
+        Ok(Interleaved {
+            base: rounds.iter().map(|r| r.base_stat).collect(),
+            head: rounds.iter().map(|r| r.head_stat).collect(),
+            log_ratios: seq.log_ratios(),
+            seconds_per_side: seq.seconds_per_side(),
+            pairing: ProcessPairing {
+                across_processes: None,
+                rounds: rounds.len(),
+            },
+            base_cold_ms,
+            head_cold_ms,
+        })
     }
 
     /// One round: both sessions in one worker, or two workers in lockstep.
@@ -235,24 +232,21 @@ fn across_processes(
     })
 }
 
-/// (log-ratio statistic, base p10, head p10, base seconds, head seconds) of a
-/// paired round.
-fn round_statistic(r: &RoundResult, q: f64) -> Result<(f64, f64, f64, f64, f64)> {
+/// The statistic of paired round `round` from the worker's samples.
+fn round_statistic(r: &RoundResult, round: u32, quantile: f64) -> Result<RoundStatistic> {
+    let failed = |message: &str| Error::Worker {
+        device: r.device.clone(),
+        model: r.model.clone(),
+        round,
+        message: message.into(),
+    };
     let base = r
         .paired
         .as_ref()
-        .ok_or_else(|| Error::Usage("the worker returned no paired samples".into()))?;
-    let (a, b) = (&base.samples_ms, &r.round.samples_ms);
+        .ok_or_else(|| failed("the worker returned no paired samples"))?;
     let block = r.block.unwrap_or(1) as usize;
-    let d = block_log_ratio(a, b, block)
-        .ok_or_else(|| Error::Usage("a confirmation round took no whole block pair".into()))?;
-    let p = |s: &[f64]| {
-        let mut s = s.to_vec();
-        s.sort_by(f64::total_cmp);
-        crate::stats::quantile(&s, q).unwrap_or(f64::NAN)
-    };
-    let secs = |s: &[f64]| s.iter().sum::<f64>() / 1e3;
-    Ok((d, p(a), p(b), secs(a), secs(b)))
+    RoundStatistic::of_round(&base.samples_ms, &r.round.samples_ms, block, quantile)
+        .ok_or_else(|| failed("a confirmation round took no whole block pair"))
 }
 
 #[cfg(test)]

@@ -206,13 +206,6 @@ pub fn block_log_ratio(base: &[f64], head: &[f64], block: usize) -> Option<f64> 
     stats::median(&d)
 }
 
-/// The looks of a sequential confirmation: after `min_rounds`, then every two
-/// rounds up to `max_rounds`. At each look the sign-test interval of the median
-/// round ratio (at the rule's confidence) decides, or the confirmation goes on.
-pub fn is_look(n: usize, min_rounds: usize, max_rounds: usize) -> bool {
-    n >= min_rounds && (n == max_rounds || (n - min_rounds).is_multiple_of(2))
-}
-
 /// Judges interleaved rounds given as per-round p10s: `base[k]` and `head[k]`
 /// were measured in the same worker process (alternating blocks), so their
 /// ratio is free of the process's level. See [`judge_log_ratios`].
@@ -379,12 +372,6 @@ impl Rounds {
             )
         }
     }
-}
-
-/// Whether a sequential confirmation can stop: its verdict at this look is
-/// decisive (regressed, improved or unchanged).
-pub fn decisive(c: &Confirmation) -> bool {
-    c.verdict != Verdict::Inconclusive
 }
 
 #[cfg(test)]

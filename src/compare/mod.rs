@@ -19,6 +19,7 @@ mod guards;
 pub use guards::short_hash;
 pub mod latency;
 pub mod resources;
+pub mod sequential;
 mod types;
 
 use std::path::Path;
