@@ -13,8 +13,7 @@
 mod fixtures;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use edgeperf::commands::compare::judge_run;
-use edgeperf::compare::PathStatus;
+use edgeperf::compare::{judge_run, PathStatus, Remeasure};
 use edgeperf::record::RunRecord;
 use edgeperf::store::baselines::Source;
 use edgeperf::suite::{CompareConfig, Provider};
@@ -63,7 +62,15 @@ fn bench_compare(c: &mut Criterion) {
     g.bench_function("100_paths", |b| {
         b.iter(|| {
             let run = edgeperf::store::load_run(&head_file).unwrap();
-            let cmp = judge_run(&run, "head.json", &source, &cfg, None).unwrap();
+            let cmp = judge_run(
+                &run,
+                "head.json",
+                &source.label(),
+                &cfg,
+                |p| source.load(&p.device, &p.model),
+                |_, _, _| Ok(Remeasure::NotDone),
+            )
+            .unwrap();
             assert_eq!(cmp.paths.len(), PATHS);
             assert!(cmp.paths.iter().all(|p| p.status != PathStatus::New));
             edgeperf::report::compare::markdown(std::slice::from_ref(&cmp), &[])

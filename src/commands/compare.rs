@@ -10,9 +10,8 @@ use clap::Args;
 
 use super::confirm::Interleaver;
 use super::output::{emit, Color};
-use crate::compare::{self, Comparison, Remeasure};
+use crate::compare::{self, Remeasure};
 use crate::error::{Error, Result, EXIT_OK, EXIT_REGRESSION};
-use crate::record::RunRecord;
 use crate::report::export::{exporter, Format, Options};
 use crate::store::baselines::Source;
 use crate::store::git::GitTree;
@@ -106,34 +105,6 @@ fn baseline_source(suite: Option<&Suite>, a: &CompareArgs) -> Result<Source> {
     }
 }
 
-/// Judges every path of `run`: screen, re-measure when asked and possible, judge.
-pub fn judge_run(
-    run: &RunRecord,
-    run_file: &str,
-    source: &Source,
-    cfg: &CompareConfig,
-    mut interleaver: Option<&mut Interleaver<'_>>,
-) -> Result<Comparison> {
-    let mut paths = Vec::new();
-    for p in &run.paths {
-        let Some(base) = source.load(&p.device, &p.model)? else {
-            paths.push(compare::new_path(run, p));
-            continue;
-        };
-        let rule = compare::rule_for(cfg, &p.device, &p.model);
-        let screened = compare::screen_path(run, p, &base, &rule);
-        let remeasure = match (&mut interleaver, screened.needs_confirmation) {
-            // Ctrl-C ends the comparison; anything else leaves the path unconfirmed.
-            (Some(i), true) => i.remeasure(p, &base, &rule)?,
-            _ => Remeasure::NotDone,
-        };
-        paths.push(compare::judge_path(
-            run, p, &base, &rule, screened, &remeasure,
-        ));
-    }
-    Ok(compare::summarise(run, run_file, &source.label(), paths))
-}
-
 pub fn run(a: CompareArgs) -> Result<i32> {
     let run = crate::store::load_run(&a.run)?;
     if !run.complete {
@@ -160,12 +131,16 @@ pub fn run(a: CompareArgs) -> Result<i32> {
         Some(s) => Some(Interleaver::new(s, source.tree(), progress)?),
         None => None,
     };
-    let c = judge_run(
+    let c = compare::judge_run(
         &run,
         &a.run.display().to_string(),
-        &source,
+        &source.label(),
         &cfg,
-        interleaver.as_mut(),
+        |p| source.load(&p.device, &p.model),
+        |p, base, rule| match interleaver.as_mut() {
+            Some(i) => i.remeasure(p, base, rule),
+            None => Ok(Remeasure::NotDone),
+        },
     );
     if interactive {
         eprint!("\r\x1b[2K");

@@ -13,6 +13,9 @@
 //!    outcome as a [`Remeasure`] to [`judge_path`], which adds the accuracy verdict
 //!    (paired McNemar) and the path's status;
 //! 4. [`summarise`] makes the [`Comparison`].
+//!
+//! [`judge_run`] is that flow over a whole run, with the loading of baselines
+//! and the re-measurement passed in by the caller.
 
 pub mod accuracy;
 mod guards;
@@ -498,6 +501,37 @@ pub fn status(guards: &[String], verdicts: &[Option<Verdict>]) -> PathStatus {
     } else {
         PathStatus::Unchanged
     }
+}
+
+/// Judges every path of `run`: new without a baseline, else screened,
+/// re-measured when the rule asks, and judged. `baseline` loads a path's
+/// baseline (`None`: the path is new); `remeasure` confirms a path the rule
+/// asks to (base and head interleaved, or why not). Pure itself: what it reads
+/// or measures comes through these two; an error from either ends the judging.
+pub fn judge_run(
+    run: &RunRecord,
+    run_file: &str,
+    baselines: &str,
+    cfg: &CompareConfig,
+    mut baseline: impl FnMut(&PathRecord) -> Result<Option<Baseline>>,
+    mut remeasure: impl FnMut(&PathRecord, &Baseline, &CompareConfig) -> Result<Remeasure>,
+) -> Result<Comparison> {
+    let mut paths = Vec::new();
+    for p in &run.paths {
+        let Some(base) = baseline(p)? else {
+            paths.push(new_path(run, p));
+            continue;
+        };
+        let rule = rule_for(cfg, &p.device, &p.model);
+        let screened = screen_path(run, p, &base, &rule);
+        let measured = if screened.needs_confirmation {
+            remeasure(p, &base, &rule)?
+        } else {
+            Remeasure::NotDone
+        };
+        paths.push(judge_path(run, p, &base, &rule, screened, &measured));
+    }
+    Ok(summarise(run, run_file, baselines, paths))
 }
 
 /// The comparison of a run made of its paths' verdicts.

@@ -282,3 +282,43 @@ fn cold_start_is_judged_in_the_confirmations_paired_rounds() {
     assert_eq!(cold(&c).verdict, Verdict::Regressed, "{c:?}");
     assert_eq!(c.status, PathStatus::Regressed, "{c:?}");
 }
+
+#[test]
+fn judge_run_confirms_only_the_paths_the_rule_asks_for_and_stops_on_an_error() {
+    // Two paths: "m" has a baseline and is confirmed (slower, measured +6%);
+    // "n" has none and is new, never re-measured.
+    let mut head = one_path(9.0, None, HEAD_COMMIT);
+    let mut n = head.paths[0].clone();
+    n.model = "n".into();
+    head.paths.push(n);
+    let base = base_of(&one_path(9.0, None, BASE_COMMIT));
+    let rule = CompareConfig::default();
+    let load = |p: &PathRecord| Ok((p.model == "m").then(|| base.clone()));
+    let mut asked = Vec::new();
+    let c = judge_run(&head, "head.json", "baselines", &rule, load, |p, _, _| {
+        asked.push(p.model.clone());
+        Ok(Remeasure::Measured(interleaved(1.06)))
+    })
+    .unwrap();
+    assert_eq!(asked, vec!["m"]);
+    let status: Vec<_> = c.paths.iter().map(|p| p.status).collect();
+    assert_eq!(status, vec![PathStatus::Regressed, PathStatus::New]);
+    assert_eq!((c.regressions, c.run.as_str()), (1, "head.json"));
+    // With confirmation off nothing is re-measured.
+    let mut off = rule.clone();
+    off.confirm.enabled = false;
+    let c = judge_run(&head, "head.json", "baselines", &off, load, |_, _, _| {
+        panic!("re-measured with confirmation off")
+    })
+    .unwrap();
+    assert_eq!(c.paths.len(), 2);
+    // An error from either side ends the judging (e.g. Ctrl-C while confirming).
+    let stop = |_: &PathRecord, _: &Baseline, _: &CompareConfig| -> Result<Remeasure> {
+        Err(crate::Error::Interrupted {
+            signal: 2,
+            message: "confirming".into(),
+        })
+    };
+    let e = judge_run(&head, "head.json", "baselines", &rule, load, stop).unwrap_err();
+    assert!(matches!(e, crate::Error::Interrupted { .. }), "{e}");
+}
