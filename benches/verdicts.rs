@@ -68,103 +68,101 @@ fn kinds(suite: &Suite) -> Vec<Kind> {
     let ov = suite.device("openvino-cpu").expect("openvino-cpu device");
     let model = suite.model("mobilenet_v2").expect("mobilenet_v2");
     let a = path_spec(cpu, model, None).expect("cpu runtime");
-    let with_model = |file: &str| {
-        let mut s = a.clone();
-        s.model.file = PathBuf::from(file);
-        assert!(
-            s.model.file.exists(),
-            "run scripts/setup-assets.sh: {file} is missing"
-        );
-        s
-    };
+    let ov_a = path_spec(ov, model, None).expect("openvino runtime");
+    let slow5 = with_model(&a, ".edgeperf/models/mobilenet_v2_slow5.onnx");
+    let slow11 = with_model(&a, ".edgeperf/models/mobilenet_v2_slow11.onnx");
     let threads = |n: usize| {
         let mut s = a.clone();
         s.device.intra_threads = n;
         s
     };
     let ov_threads = |n: &str| {
-        let mut s = path_spec(ov, model, None).expect("openvino runtime");
+        let mut s = ov_a.clone();
         s.device.options.insert("num_of_threads".into(), n.into());
         s
     };
-    let runtime_b = {
-        let mut s = a.clone();
-        s.library = ov.runtime.clone().expect("openvino-cpu names its library");
-        s
-    };
+    let mut runtime_b = a.clone();
+    runtime_b.library = ov.runtime.clone().expect("openvino-cpu names its library");
+    use Verdict::{Improved, Regressed};
     vec![
-        Kind {
-            name: "no change",
-            base: a.clone(),
-            head: a.clone(),
-            lockstep: false,
-            expect: None,
-        },
-        Kind {
-            name: "no change, model bytes copied to another file",
-            base: a.clone(),
-            head: {
-                // As when the base model comes from a git blob or the artifact store.
-                let copy = PathBuf::from(".edgeperf/verdicts/mobilenet_v2-copy.onnx");
-                std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
-                std::fs::copy(&a.model.file, &copy).expect("copy the model");
-                let mut s = a.clone();
-                s.model.file = copy;
-                s
-            },
-            lockstep: false,
-            expect: None,
-        },
-        Kind {
-            name: "no change, across processes",
-            base: a.clone(),
-            head: a.clone(),
-            lockstep: true,
-            expect: None,
-        },
-        Kind {
-            name: "model +5%",
-            base: a.clone(),
-            head: with_model(".edgeperf/models/mobilenet_v2_slow5.onnx"),
-            lockstep: false,
-            expect: Some(Verdict::Regressed),
-        },
-        Kind {
-            name: "model +11%",
-            base: a.clone(),
-            head: with_model(".edgeperf/models/mobilenet_v2_slow11.onnx"),
-            lockstep: false,
-            expect: Some(Verdict::Regressed),
-        },
-        Kind {
-            name: "threads 2 -> 1",
-            base: threads(2),
-            head: threads(1),
-            lockstep: false,
-            expect: Some(Verdict::Regressed),
-        },
-        Kind {
-            name: "threads 1 -> 2",
-            base: threads(1),
-            head: threads(2),
-            lockstep: false,
-            expect: Some(Verdict::Improved),
-        },
-        Kind {
-            name: "OpenVINO num_of_threads 2 -> 1",
-            base: ov_threads("2"),
-            head: ov_threads("1"),
-            lockstep: false,
-            expect: Some(Verdict::Regressed),
-        },
-        Kind {
-            name: "runtime 1.31.1 -> 1.24.1",
-            base: a.clone(),
-            head: runtime_b,
-            lockstep: true,
-            expect: None,
-        },
+        kind("no change", a.clone(), a.clone(), false, None),
+        kind(
+            "no change, model bytes copied to another file",
+            a.clone(),
+            model_copy(&a),
+            false,
+            None,
+        ),
+        kind(
+            "no change, across processes",
+            a.clone(),
+            a.clone(),
+            true,
+            None,
+        ),
+        kind("model +5%", a.clone(), slow5, false, Some(Regressed)),
+        kind("model +11%", a.clone(), slow11, false, Some(Regressed)),
+        kind(
+            "threads 2 -> 1",
+            threads(2),
+            threads(1),
+            false,
+            Some(Regressed),
+        ),
+        kind(
+            "threads 1 -> 2",
+            threads(1),
+            threads(2),
+            false,
+            Some(Improved),
+        ),
+        kind(
+            "OpenVINO num_of_threads 2 -> 1",
+            ov_threads("2"),
+            ov_threads("1"),
+            false,
+            Some(Regressed),
+        ),
+        kind("runtime 1.31.1 -> 1.24.1", a.clone(), runtime_b, true, None),
     ]
+}
+
+fn kind(
+    name: &'static str,
+    base: PathSpec,
+    head: PathSpec,
+    lockstep: bool,
+    expect: Option<Verdict>,
+) -> Kind {
+    Kind {
+        name,
+        base,
+        head,
+        lockstep,
+        expect,
+    }
+}
+
+/// `a` with the model file `file` (which must be there).
+fn with_model(a: &PathSpec, file: &str) -> PathSpec {
+    let mut s = a.clone();
+    s.model.file = PathBuf::from(file);
+    assert!(
+        s.model.file.exists(),
+        "run scripts/setup-assets.sh: {file} is missing"
+    );
+    s
+}
+
+/// `a` with its model bytes copied to another file, as when the base model
+/// comes from a git blob or the artifact store.
+fn model_copy(a: &PathSpec) -> PathSpec {
+    let copy = PathBuf::from(".edgeperf/verdicts/mobilenet_v2-copy.onnx");
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    std::fs::copy(&a.model.file, &copy).expect("copy the model");
+    let mut s = a.clone();
+    s.model.file = copy;
+    s
 }
 
 /// The kinds `EDGEPERF_VERDICTS_ONLY` selects (all without it).
