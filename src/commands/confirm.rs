@@ -28,12 +28,16 @@ use crate::store::base_side::{self, BaseSideFinder, RuntimeLibraries, Side, Side
 use crate::store::git::GitTree;
 use crate::suite::{CompareConfig, Device, RuntimeKind, Suite};
 
+/// Confirms the paths of one suite: finds each path's two sides and measures
+/// them in paired rounds.
 pub struct Interleaver<'a> {
-    pub suite: &'a Suite,
-    pub exe: PathBuf,
+    suite: &'a Suite,
+    /// This executable, started as the measurement worker.
+    exe: PathBuf,
     /// Where the base side's files are found.
-    pub base: BaseSideFinder<'a>,
-    pub progress: Box<dyn FnMut(&str) + 'a>,
+    base: BaseSideFinder<'a>,
+    /// Told what is being measured ("confirming cpu/m: round 3").
+    progress: Box<dyn FnMut(&str) + 'a>,
 }
 
 /// The engine's answers about runtime libraries, for the store's lookup.
