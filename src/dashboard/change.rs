@@ -2,6 +2,7 @@
 //! of the index's cells and the page's header) and what changed around it
 //! between neighbouring baselines (runtime, provider, threads, model file).
 
+use super::format::{runtime, runtime_name};
 use super::input::SiteInput;
 use crate::compare::short_hash;
 use crate::history::PathHistory;
@@ -85,11 +86,19 @@ pub fn change(input: &SiteInput<'_>, h: &PathHistory) -> Change {
 /// What changed around a path between two baselines, each as a short phrase.
 pub fn setting_changes(prev: &HistoryEntry, e: &HistoryEntry) -> Vec<String> {
     let mut out = Vec::new();
-    if prev.runtime_version != e.runtime_version {
+    let (a, b) = (prev.runtime_kind, e.runtime_kind);
+    let versions_differ = prev.runtime_version != e.runtime_version;
+    if a == b && versions_differ {
         out.push(format!(
-            "onnxruntime {} → {}",
-            prev.runtime_version, e.runtime_version
+            "{} {} → {}",
+            runtime_name(e),
+            prev.runtime_version,
+            e.runtime_version
         ));
+    } else if a != b && (versions_differ || (a.is_some() && b.is_some())) {
+        // Another runtime, or a new version where one kind is unknown (a line
+        // older than the kind is not taken to be a change of kind on its own).
+        out.push(format!("{} → {}", runtime(prev), runtime(e)));
     }
     if prev.provider_ran != e.provider_ran {
         out.push(format!(
@@ -131,7 +140,7 @@ pub fn annotations(entries: &[HistoryEntry]) -> Vec<(usize, String)> {
 mod tests {
     use super::*;
     use crate::fixtures::dashboard_path;
-    use crate::suite::{CompareConfig, PathOverride};
+    use crate::suite::{CompareConfig, PathOverride, RuntimeKind};
 
     fn site<'a>(hs: &'a [PathHistory], compare: &'a CompareConfig) -> SiteInput<'a> {
         SiteInput {
@@ -203,5 +212,40 @@ mod tests {
         assert!(notes[1].1.contains("provider cpu → openvino"), "{notes:?}");
         assert!(notes[1].1.contains("threads 1/1 → 2/1"), "{notes:?}");
         assert_eq!(notes[2].1, "model file abababababab → cdcdcdcdcdcd");
+    }
+
+    #[test]
+    fn a_runtime_change_names_both_runtimes_and_an_unknown_kind_is_no_change() {
+        use crate::suite::RuntimeKind::{Litert, Onnxruntime};
+        let entries = crate::fixtures::dashboard_path("npu", "m", 2, 9.0, None).entries;
+        let note = |a: (Option<RuntimeKind>, &str), b: (Option<RuntimeKind>, &str)| {
+            let (mut prev, mut e) = (entries[0].clone(), entries[1].clone());
+            (prev.runtime_kind, prev.runtime_version) = (a.0, a.1.into());
+            (e.runtime_kind, e.runtime_version) = (b.0, b.1.into());
+            setting_changes(&prev, &e)
+        };
+        let ort = Some(Onnxruntime);
+        assert_eq!(
+            note((ort, "1.31.1"), (Some(Litert), "1.4.0")),
+            ["onnxruntime 1.31.1 → litert 1.4.0"]
+        );
+        assert_eq!(
+            note((ort, "1.31.1"), (Some(Litert), "1.31.1")),
+            ["onnxruntime 1.31.1 → litert 1.31.1"]
+        );
+        assert_eq!(
+            note((Some(Litert), "1.3.0"), (Some(Litert), "1.4.0")),
+            ["litert 1.3.0 → 1.4.0"]
+        );
+        // A line older than the kind, then the same version with its kind: no change.
+        assert!(note((None, "1.31.1"), (ort, "1.31.1")).is_empty());
+        assert_eq!(
+            note((None, "1.24.1"), (ort, "1.31.1")),
+            ["unknown runtime 1.24.1 → onnxruntime 1.31.1"]
+        );
+        assert_eq!(
+            note((None, "1.24.1"), (None, "1.31.1")),
+            ["unknown runtime 1.24.1 → 1.31.1"]
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! the dashboard.
 
 use crate::record::baseline::HistoryEntry;
+use crate::suite::RuntimeKind;
 
 /// Milliseconds with two decimals, or "-".
 pub fn ms(x: f64) -> String {
@@ -62,6 +63,23 @@ pub fn threads(e: &HistoryEntry) -> String {
     e.threads
         .map(|t| format!("{}/{}", t.intra, t.inter))
         .unwrap_or_else(|| "-".into())
+}
+
+/// The runtime's name: its kind (`onnxruntime`, `litert`, `external`), or
+/// "unknown runtime" for a line written before the kind was recorded (it may
+/// come from any runtime).
+pub fn runtime_name(e: &HistoryEntry) -> &'static str {
+    e.runtime_kind
+        .map_or("unknown runtime", RuntimeKind::as_str)
+}
+
+/// The runtime and its version: "onnxruntime 1.31.1", "litert 1.4.0",
+/// "external onnxruntime 1.31.1" (an external runner's version names the
+/// runtime it drives), "unknown runtime 1.31.1".
+pub fn runtime(e: &HistoryEntry) -> String {
+    format!("{} {}", runtime_name(e), e.runtime_version)
+        .trim_end()
+        .to_string()
 }
 
 /// The lower edge of the latency band: the pooled p10, or the median round p10

@@ -5,7 +5,7 @@
 use maud::{html, Markup};
 
 use super::change::change;
-use super::format::{commit_or_none, ms, pct, threads, when};
+use super::format::{commit_or_none, ms, pct, runtime, threads, when};
 use super::input::SiteInput;
 use super::layout::page;
 use super::path_charts::{accuracy_section, latency_section, resource_sections, PageCharts};
@@ -52,7 +52,7 @@ fn header(input: &SiteInput<'_>, h: &PathHistory, name: &str) -> Markup {
                     (ms(e.p50)) " ms, p90 " (ms(e.p90)) " ms, p99 " (ms(e.p99)) " ms, top-1 "
                     (pct(e.top1)) ", top-5 " (pct(e.top5))
                     @if let Some(c) = e.cold_start_ms { ", cold start " (format_args!("{c:.0}")) " ms" }
-                    " · onnxruntime " (e.runtime_version) " · " (e.provider_ran.as_str())
+                    " · " (runtime(e)) " · " (e.provider_ran.as_str())
                     " · threads " (threads(e)) " · change against the previous baseline: "
                     span class={ "chg " (ch.class) } {
                         (if ch.text.is_empty() { "none" } else { &ch.text })
@@ -87,7 +87,7 @@ fn notes_section(h: &PathHistory, notes: &[(usize, String)]) -> Markup {
 mod tests {
     use super::*;
     use crate::fixtures::{dashboard_path, fake_commit};
-    use crate::suite::CompareConfig;
+    use crate::suite::{CompareConfig, Provider, RuntimeKind};
 
     const REPO: &str = "https://github.com/o/r";
 
@@ -156,5 +156,85 @@ mod tests {
         // A latency-only model says so instead of an empty accuracy chart.
         assert!(!page.contains(r#"id="accuracy""#));
         assert!(page.contains("latency-only model"));
+    }
+
+    /// `h` measured by `kind` at `version` on `provider`, every entry.
+    fn on_runtime(
+        mut h: PathHistory,
+        kind: Option<RuntimeKind>,
+        version: &str,
+        provider: Provider,
+    ) -> PathHistory {
+        for e in &mut h.entries {
+            (e.runtime_kind, e.runtime_version) = (kind, version.into());
+            e.provider_ran = provider;
+        }
+        h
+    }
+
+    #[test]
+    fn litert_and_external_runner_paths_are_labelled_with_their_runtime() {
+        let cfg = CompareConfig::default();
+        let hs = [
+            on_runtime(
+                dashboard_path("coral", "m", 4, 5.0, Some(0.75)),
+                Some(RuntimeKind::External),
+                "edgetpu 16.0",
+                Provider::Npu,
+            ),
+            on_runtime(
+                dashboard_path("cpu", "m", 4, 9.0, Some(0.75)),
+                Some(RuntimeKind::Onnxruntime),
+                "1.31.1",
+                Provider::Cpu,
+            ),
+            on_runtime(
+                dashboard_path("npu", "m", 4, 3.0, Some(0.75)),
+                Some(RuntimeKind::Litert),
+                "1.4.0",
+                Provider::Npu,
+            ),
+            on_runtime(
+                dashboard_path("old", "m", 4, 7.0, Some(0.75)),
+                None,
+                "1.31.1",
+                Provider::Cpu,
+            ),
+        ];
+        let input = site(&hs, &cfg, Some(REPO));
+        let labels = [
+            "external edgetpu 16.0",
+            "onnxruntime 1.31.1",
+            "litert 1.4.0",
+            "unknown runtime 1.31.1",
+        ];
+        for (h, label) in hs.iter().zip(labels) {
+            let page = path_page(&input, h);
+            let provider = h.entries[0].provider_ran;
+            // The header, every latency tooltip and every row of the baselines table.
+            assert!(
+                page.contains(&format!(" · {label} · {provider} · threads 1/1 · ")),
+                "{label}: {page}"
+            );
+            let tips = format!("{label} · {provider} · threads 1/1</title>");
+            assert_eq!(svg(&page, "latency").matches(&tips).count(), 4, "{label}");
+            let table = &page[page.find(r#"<table class="entries">"#).unwrap()..];
+            assert_eq!(
+                table
+                    .matches(&format!(r#"<td class="l">{label}</td>"#))
+                    .count(),
+                4,
+                "{label}"
+            );
+            assert!(table.contains(r#"<th class="l">runtime</th>"#));
+            // The model on every device names each device's runtime.
+            for other in labels {
+                assert!(page.contains(&format!(r#"<td class="l">{other}</td>"#)));
+            }
+        }
+        // Only the ONNX Runtime path names onnxruntime in its own rows.
+        let npu = path_page(&input, &hs[2]);
+        let own = &npu[npu.find(r#"<table class="entries">"#).unwrap()..];
+        assert!(!own.contains("onnxruntime"), "{own}");
     }
 }

@@ -6,7 +6,7 @@ use maud::{html, Markup};
 
 use super::change::annotations;
 use super::chart::{Band, Marker, Point, Series, TimeChart, MAX_POINTS};
-use super::format::{band_low, commit_or_none, ms, pct, threads, when};
+use super::format::{band_low, commit_or_none, ms, pct, runtime, threads, when};
 use super::input::SiteInput;
 use super::layout::legend;
 use super::urls::commit_url;
@@ -135,8 +135,8 @@ fn tooltip(e: &HistoryEntry) -> String {
         t += &format!("\n{}", extra.join(" · "));
     }
     t += &format!(
-        "\nonnxruntime {} · {} · threads {}",
-        e.runtime_version,
+        "\n{} · {} · threads {}",
+        runtime(e),
         e.provider_ran,
         threads(e)
     );

@@ -4,7 +4,7 @@
 use maud::{html, Markup};
 
 use super::bars::{bars, Bar};
-use super::format::{band_low, ms, ms_per_image, pct, threads, when, whole};
+use super::format::{band_low, ms, ms_per_image, pct, runtime, threads, when, whole};
 use super::input::SiteInput;
 use super::layout::commit_cell;
 use super::urls::slug;
@@ -37,7 +37,7 @@ pub fn devices_section(input: &SiteInput<'_>, h: &PathHistory) -> Markup {
                         tr {
                             th class="l" { "device" } th { "ms per image" } th { "FPS" }
                             th { "p50 ms" } th { "p90 ms" } th { "top-1" } th { "top-5" }
-                            th class="l" { "provider" } th class="l" { "onnxruntime" }
+                            th class="l" { "provider" } th class="l" { "runtime" }
                             th class="l" { "accepted" }
                         }
                     }
@@ -101,7 +101,7 @@ fn device_row(o: &PathHistory, e: &HistoryEntry) -> Markup {
             td { (format_args!("{:.1}", 1000.0 / ms_per_image(e))) }
             td { (ms(e.p50)) } td { (ms(e.p90)) } td { (pct(e.top1)) } td { (pct(e.top5)) }
             td class="l" { (e.provider_ran.as_str()) }
-            td class="l" { (e.runtime_version) }
+            td class="l" { (runtime(e)) }
             td class="l" { (when(e)) }
         }
     }
@@ -135,7 +135,7 @@ pub fn table_section(input: &SiteInput<'_>, h: &PathHistory) -> Markup {
                             th { "p10 ms" } th { "p50 ms" } th { "p90 ms" } th { "p99 ms" }
                             th { "top-1" } th { "top-5" } th { "cold ms" }
                             @if memory { th { "peak MB" } }
-                            th class="l" { "onnxruntime" } th class="l" { "provider" }
+                            th class="l" { "runtime" } th class="l" { "provider" }
                             th class="l" { "threads" } th class="l" {}
                         }
                     }
@@ -169,7 +169,7 @@ fn entry_row(input: &SiteInput<'_>, h: &PathHistory, i: usize, memory: bool) -> 
             td { (ms(band_low(e))) } td { (ms(e.p50)) } td { (ms(e.p90)) } td { (ms(e.p99)) }
             td { (pct(e.top1)) } td { (pct(e.top5)) } td { (whole(e.cold_start_ms)) }
             @if memory { td { (whole(e.peak_rss_mb)) } }
-            td class="l" { (e.runtime_version) }
+            td class="l" { (runtime(e)) }
             td class="l" { (e.provider_ran.as_str()) }
             td class="l" { (threads(e)) }
             td class="l" { (flags.join(", ")) }
