@@ -2,11 +2,13 @@
 //! setting changes), accuracy, cold start and peak memory over the accepted
 //! baselines, each a section with its legend. Built with maud.
 
+use std::fmt::Write;
+
 use maud::{html, Markup};
 
 use super::change::annotations;
 use super::chart::{Band, Marker, Point, Series, TimeChart, MAX_POINTS};
-use super::format::{band_low, commit_or_none, ms, pct, runtime, threads, when};
+use super::format::{band_low, commit_or_none, ms, pct, runtime_name, threads, when};
 use super::input::SiteInput;
 use super::layout::legend;
 use super::urls::commit_url;
@@ -21,7 +23,8 @@ pub struct PageCharts<'a> {
     /// Per entry, the date label of the x axis, and the axis title.
     pub x_labels: Vec<String>,
     pub x_title: String,
-    /// Per entry, its commit's page (when the repository is known).
+    /// Per entry, its commit's page (when the repository is known), for the
+    /// entries a chart draws as points ([`MAX_POINTS`]); `None` before them.
     pub hrefs: Vec<Option<String>>,
     /// Entries where a setting changed: (index, what changed).
     pub notes: Vec<(usize, String)>,
@@ -38,9 +41,12 @@ impl<'a> PageCharts<'a> {
             hrefs: h
                 .entries
                 .iter()
-                .map(|e| {
+                .enumerate()
+                .map(|(i, e)| {
+                    let drawn = i >= first_point(h.entries.len());
                     e.commit
                         .as_deref()
+                        .filter(|_| drawn)
                         .and_then(|c| commit_url(input.repo_url, c))
                 })
                 .collect(),
@@ -52,11 +58,11 @@ impl<'a> PageCharts<'a> {
         &self.history.entries
     }
 
-    /// One point per entry, linked to its commit; a tooltip (`title`) only for
-    /// the baselines a chart draws as points (the page's weight grows with the
-    /// history: docs/PERFORMANCE.md).
+    /// One point per entry, linked to its commit; a link and a tooltip
+    /// (`title`) only for the baselines a chart draws as points (the page's
+    /// weight grows with the history: docs/PERFORMANCE.md).
     fn points(&self, title: impl Fn(&HistoryEntry) -> String) -> Vec<Point> {
-        let first_point = self.entries().len().saturating_sub(MAX_POINTS);
+        let first_point = first_point(self.entries().len());
         self.entries()
             .iter()
             .zip(&self.hrefs)
@@ -106,6 +112,12 @@ impl<'a> PageCharts<'a> {
     }
 }
 
+/// The first of `n` entries that a chart draws as a point: the newest
+/// [`MAX_POINTS`] are.
+fn first_point(n: usize) -> usize {
+    n.saturating_sub(MAX_POINTS)
+}
+
 /// "when · commit", the first line of every tooltip.
 fn head_line(e: &HistoryEntry) -> String {
     format!("{} · {}", when(e), commit_or_none(e))
@@ -113,33 +125,32 @@ fn head_line(e: &HistoryEntry) -> String {
 
 /// The tooltip of a baseline on the latency chart: when, which commit, every value.
 fn tooltip(e: &HistoryEntry) -> String {
-    let mut t = format!(
-        "{}\np50 {} ms (p10 {} – p90 {}), p99 {} ms",
-        head_line(e),
+    let mut t = String::with_capacity(200);
+    let _ = write!(
+        t,
+        "{} · {}\np50 {} ms (p10 {} – p90 {}), p99 {} ms",
+        when(e),
+        commit_or_none(e),
         ms(e.p50),
         ms(band_low(e)),
         ms(e.p90),
         ms(e.p99)
     );
     if e.top1.is_some() || e.top5.is_some() {
-        t += &format!("\ntop-1 {} · top-5 {}", pct(e.top1), pct(e.top5));
+        let _ = write!(t, "\ntop-1 {} · top-5 {}", pct(e.top1), pct(e.top5));
     }
-    let mut extra = Vec::new();
-    if let Some(c) = e.cold_start_ms {
-        extra.push(format!("cold start {c:.0} ms"));
+    match (e.cold_start_ms, e.peak_rss_mb) {
+        (Some(c), Some(m)) => write!(t, "\ncold start {c:.0} ms · peak memory {m:.0} MB"),
+        (Some(c), None) => write!(t, "\ncold start {c:.0} ms"),
+        (None, Some(m)) => write!(t, "\npeak memory {m:.0} MB"),
+        (None, None) => Ok(()),
     }
-    if let Some(m) = e.peak_rss_mb {
-        extra.push(format!("peak memory {m:.0} MB"));
+    .ok();
+    let _ = write!(t, "\n{}", runtime_name(e));
+    if !e.runtime_version.is_empty() {
+        let _ = write!(t, " {}", e.runtime_version);
     }
-    if !extra.is_empty() {
-        t += &format!("\n{}", extra.join(" · "));
-    }
-    t += &format!(
-        "\n{} · {} · threads {}",
-        runtime(e),
-        e.provider_ran,
-        threads(e)
-    );
+    let _ = write!(t, " · {} · threads {}", e.provider_ran, threads(e));
     t
 }
 
