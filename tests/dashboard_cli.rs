@@ -137,6 +137,67 @@ fn commit_links_come_from_the_flag_github_actions_or_the_origin_remote() {
     assert!(!html.contains("ghe.example.com"));
 }
 
+/// Issue 15: the runtime was written as "onnxruntime" on every page. A run
+/// with an ONNX Runtime, a LiteRT and an external-runner path, accepted as
+/// baselines, keeps each path's runtime kind in its history line, and the
+/// dashboard names each runtime; a line from before the kind was recorded
+/// shows it as unknown.
+#[test]
+fn litert_and_external_runner_paths_are_labelled_with_their_runtime() {
+    use edgeperf::suite::{Provider, RuntimeKind};
+    use fixtures::{path_record, run_record, synth_rounds, write_json, HEAD_COMMIT};
+    let d = tempfile::tempdir().unwrap();
+    let rounds = synth_rounds(9.0, 3, 60);
+    let mut litert = path_record("npu", "mobilenet_v2", Provider::Npu, &rounds, None);
+    litert.runtime.kind = RuntimeKind::Litert;
+    litert.runtime.version = "1.4.0".into();
+    let mut external = path_record("coral", "mobilenet_v2", Provider::Npu, &rounds, None);
+    external.runtime.kind = RuntimeKind::External;
+    external.runtime.version = "edgetpu 16.0".into();
+    let ort = path_record("cpu", "mobilenet_v2", Provider::Cpu, &rounds, None);
+    let run = run_record(vec![external, ort, litert], HEAD_COMMIT, true);
+    write_json(&d.path().join("run.json"), &run);
+    let (code, _, err) = edgeperf(&["baseline", "accept", "run.json"], d.path(), &[]);
+    assert_eq!(code, 0, "{err}");
+    let line = read(&d.path().join("baselines/npu/mobilenet_v2.history.jsonl"));
+    assert!(line.contains(r#""runtime_kind":"litert""#), "{line}");
+    // A path whose only line predates the kind.
+    let mut old = dashboard_history(1, 9.0, None);
+    old[0].runtime_kind = None;
+    write_history(
+        &d.path().join("baselines"),
+        "rpi4",
+        "mobilenet_v2",
+        &history_lines(&old),
+    );
+    let (code, _, err) = edgeperf(&["dashboard", "--out", "site"], d.path(), &[]);
+    assert_eq!(code, 0, "{err}");
+    for (device, label, provider) in [
+        ("npu", "litert 1.4.0", "npu"),
+        ("coral", "external edgetpu 16.0", "npu"),
+        ("cpu", "onnxruntime 1.31.1", "cpu"),
+        ("rpi4", "unknown runtime 1.31.1", "cpu"),
+    ] {
+        let page = read(
+            &d.path()
+                .join(format!("site/paths/{device}/mobilenet_v2.html")),
+        );
+        assert!(
+            page.contains(&format!(" · {label} · {provider} · threads ")),
+            "{device}: {page}"
+        );
+        assert!(page.contains(&format!("\n{label} · {provider} · threads ")));
+        let own = &page[page.find(r#"<table class="entries">"#).unwrap()..];
+        assert!(
+            own.contains(&format!(r#"<td class="l">{label}</td>"#)),
+            "{own}"
+        );
+        if device != "cpu" {
+            assert!(!own.contains("onnxruntime"), "{device}: {own}");
+        }
+    }
+}
+
 #[test]
 fn bad_input_is_one_line_naming_the_file_and_nothing_is_written() {
     let d = tempfile::tempdir().unwrap();

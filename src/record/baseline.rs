@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::accuracy::Accuracy;
 use super::{GitInfo, Host, LatencySummary, PathRecord, Round, RunRecord, RuntimeInfo, Threads};
 use crate::error::{Error, Result};
-use crate::suite::Provider;
+use crate::suite::{Provider, RuntimeKind};
 
 pub const BASELINE_SCHEMA_VERSION: u32 = 1;
 
@@ -81,6 +81,11 @@ pub struct HistoryEntry {
     /// measurement when it records one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_rss_mb: Option<f64>,
+    /// Which runtime measured it (`onnxruntime`, `litert`, `external`; its
+    /// version is `runtime_version`). `None`, shown as unknown, for lines
+    /// written before it was recorded: such a line may come from any runtime.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_kind: Option<RuntimeKind>,
 }
 
 impl Baseline {
@@ -151,6 +156,7 @@ impl Baseline {
                     .filter_map(|r| r.peak_rss_mb)
                     .collect::<Vec<_>>(),
             ),
+            runtime_kind: Some(self.runtime.kind),
         }
     }
 
@@ -264,10 +270,34 @@ mod tests {
             (e.p10, e.mean, e.threads, e.cold_start_ms, e.peak_rss_mb),
             (None, None, None, None, None)
         );
+        assert_eq!(e.runtime_kind, None, "an older line's runtime is unknown");
         assert_eq!(e.to_line().unwrap(), old);
         let with_memory = old.replace("}", r#","peak_rss_mb":212.5}"#);
         let (entries, _) = parse_history(Path::new("h"), &with_memory).unwrap();
         assert_eq!(entries[0].peak_rss_mb, Some(212.5));
+    }
+
+    #[test]
+    fn a_history_line_keeps_the_runtime_kind_of_its_baseline() {
+        let rounds = vec![vec![9.0; 20]; 3];
+        let p = fixtures::path_record("cpu", "m", Provider::Cpu, &rounds, None);
+        let run = fixtures::run_record(vec![p.clone()], fixtures::HEAD_COMMIT, true);
+        let mut b = Baseline::from_path(&run, &p);
+        assert_eq!(
+            b.history_entry().runtime_kind,
+            Some(RuntimeKind::Onnxruntime)
+        );
+        b.runtime.kind = RuntimeKind::Litert;
+        b.runtime.version = "1.4.0".into();
+        let h = b.history_entry();
+        assert_eq!(
+            (h.runtime_kind, h.runtime_version.as_str()),
+            (Some(RuntimeKind::Litert), "1.4.0")
+        );
+        let line = h.to_line().unwrap();
+        assert!(line.ends_with(r#","runtime_kind":"litert"}"#), "{line}");
+        let (back, _) = parse_history(Path::new("h"), &line).unwrap();
+        assert_eq!(back[0].runtime_kind, Some(RuntimeKind::Litert));
     }
 
     #[test]
