@@ -22,7 +22,7 @@ fn suite_paths() -> Option<Suite> {
     let file = std::env::var_os("EDGEPERF_SUITE")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("edgeperf.toml"));
-    match Suite::load(&file) {
+    match edgeperf::store::load_suite(&file) {
         Ok(s) => Some(s),
         Err(e) => {
             eprintln!("edgeperf bench: skipped: {}", e.one_line());

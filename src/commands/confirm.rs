@@ -422,7 +422,7 @@ mod tests {
         let oid = commit_all(&repo);
         crate::fs::write_atomic(&d.path().join("models/m.onnx"), b"v2").unwrap();
         crate::fs::write_atomic(&d.path().join("edgeperf.toml"), head_suite.as_bytes()).unwrap();
-        let suite = Suite::load(&d.path().join("edgeperf.toml")).unwrap();
+        let suite = crate::store::load_suite(&d.path().join("edgeperf.toml")).unwrap();
         (d, oid, suite)
     }
 
@@ -524,7 +524,7 @@ mod tests {
         crate::fs::write_atomic(&d.path().join("models/m.onnx"), pointer.as_bytes()).unwrap();
         crate::fs::write_atomic(&d.path().join("lib.so"), b"library").unwrap();
         let c = commit_all(&repo);
-        let suite = Suite::load(&d.path().join("edgeperf.toml")).unwrap();
+        let suite = crate::store::load_suite(&d.path().join("edgeperf.toml")).unwrap();
         let i = interleaver(&suite, d.path());
         let b = baseline(&oid, &c.to_string(), d.path());
         let e = i.base_side(&path(), &b).unwrap_err().one_line();

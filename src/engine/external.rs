@@ -22,9 +22,8 @@ use serde_json::{json, Value};
 
 use super::ort::ProviderOutcome;
 use crate::error::{Error, Result};
-use crate::preprocess::Layout;
 use crate::record::RuntimeInfo;
-use crate::suite::{Device, ExternalRunner, Model, Provider, RuntimeKind};
+use crate::suite::{Device, ExternalRunner, Layout, Model, Provider, RuntimeKind};
 
 /// The protocol version edgeperf speaks; a runner's hello must name it.
 pub const RUNNER_PROTOCOL: u64 = 1;

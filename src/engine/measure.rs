@@ -32,7 +32,8 @@ pub fn timing_input(dataset: Option<&Dataset>, model: &Model) -> Result<(Vec<f32
     if let Some(ds) = dataset {
         let samples = crate::dataset::scan(ds)?;
         let first = &samples[0];
-        return Ok((model.preprocess.load(&first.path)?, first.rel.clone()));
+        let input = crate::preprocess::load(&model.preprocess, &first.path)?;
+        return Ok((input, first.rel.clone()));
     }
     let n: usize = model.preprocess.input_shape().iter().product();
     let mut x = 0x2545_f491_4f6c_dd1du64;
@@ -324,7 +325,7 @@ pub fn accuracy_pass(ds: &Dataset, model: &Model, session: &mut Session) -> Resu
     let samples = crate::dataset::scan(ds)?;
     let mut outcomes = Vec::with_capacity(samples.len());
     for s in &samples {
-        let x = model.preprocess.load(&s.path)?;
+        let x = crate::preprocess::load(&model.preprocess, &s.path)?;
         let (top5, classes) = session.classify(&x, 5)?;
         if classes != ds.num_classes as usize {
             return Err(Error::model(

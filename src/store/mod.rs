@@ -1,7 +1,7 @@
-//! Where edgeperf keeps and finds its documents: run records and comparisons on
-//! disk, baselines in a directory or at a commit ([`baselines`]), files at other
-//! commits ([`git`]). Every read names its file in errors (through `crate::fs`);
-//! every write is atomic.
+//! Where edgeperf keeps and finds its documents: the suite, run records and
+//! comparisons on disk, baselines in a directory or at a commit ([`baselines`]),
+//! files at other commits ([`git`]). Every read names its file in errors (through
+//! `crate::fs`); every write is atomic.
 
 pub mod artifacts;
 pub mod baselines;
@@ -15,6 +15,14 @@ use serde::Serialize;
 use crate::compare::Comparison;
 use crate::error::Result;
 use crate::record::RunRecord;
+use crate::suite::Suite;
+
+/// Reads and validates a suite file; its relative paths resolve against its
+/// directory.
+pub fn load_suite(path: &Path) -> Result<Suite> {
+    let text = crate::fs::read_to_string(path)?;
+    Suite::parse(path, &text, crate::fs::parent_dir(path))
+}
 
 /// Reads a run record (`edgeperf run --out`).
 pub fn load_run(path: &Path) -> Result<RunRecord> {
