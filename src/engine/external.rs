@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::ort::ProviderOutcome;
+use super::backend::{Backend, ProviderOutcome};
 use crate::error::{Error, Result};
 use crate::record::RuntimeInfo;
 use crate::suite::{Device, ExternalRunner, Layout, Model, Provider, RuntimeKind};
@@ -552,6 +552,33 @@ impl ExternalSession {
             }
             Ok((out, classes))
         })
+    }
+}
+
+impl Backend for ExternalSession {
+    fn set_input(&mut self, data: &[f32]) -> Result<()> {
+        ExternalSession::set_input(self, data)
+    }
+    fn time(&mut self, n: u32) -> Result<Vec<f64>> {
+        ExternalSession::time(self, n)
+    }
+    fn classify(&mut self, data: &[f32], k: usize) -> Result<(Vec<u32>, usize)> {
+        ExternalSession::classify(self, data, k)
+    }
+    fn provider(&self) -> &ProviderOutcome {
+        &self.provider
+    }
+    fn accelerator(&self) -> Option<String> {
+        Some(self.accelerator.clone())
+    }
+    fn session_create_ms(&self) -> f64 {
+        self.session_create_ms
+    }
+    fn library_load_ms(&self) -> Option<f64> {
+        Some(self.library_load_ms)
+    }
+    fn runtime(&self) -> &RuntimeInfo {
+        &self.runtime
     }
 }
 

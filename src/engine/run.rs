@@ -221,7 +221,7 @@ pub fn path_record(device: &Device, rs: &[RoundResult]) -> Option<PathRecord> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::ort::ProviderOutcome;
+    use crate::engine::backend::ProviderOutcome;
     use crate::suite::Provider;
 
     fn round(cold_ms: f64, samples: Vec<f64>, acc: bool) -> RoundResult {
