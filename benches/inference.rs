@@ -1,5 +1,5 @@
 //! Criterion benchmarks: one per device x model path of the suite, timing the same
-//! unit of work `edgeperf run` times (`Session::time`: one inference on a pre-set
+//! unit of work `edgeperf run` times (`Backend::time`: one inference on a pre-set
 //! input, one image at a time; ONNX Runtime, LiteRT or an external runner).
 //!
 //!   cargo bench --bench inference                       # default devices of edgeperf.toml
@@ -15,14 +15,14 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use edgeperf::engine::run::path_spec;
-use edgeperf::engine::session::{load_runtime, Session};
+use edgeperf::engine::session::{self, load_runtime};
 use edgeperf::suite::{RuntimeKind, Suite};
 
 fn suite_paths() -> Option<Suite> {
     let file = std::env::var_os("EDGEPERF_SUITE")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("edgeperf.toml"));
-    match Suite::load(&file) {
+    match edgeperf::store::load_suite(&file) {
         Ok(s) => Some(s),
         Err(e) => {
             eprintln!("edgeperf bench: skipped: {}", e.one_line());
@@ -77,7 +77,7 @@ fn bench_paths(c: &mut Criterion) {
             return;
         }
         loaded.push((kind, spec.library.clone()));
-        let mut session = match Session::create(&spec) {
+        let mut session = match session::create(&spec) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!(

@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
+use edgeperf::engine::backend::Backend;
 use edgeperf::engine::ort::{library_for, load, PathSession};
-use edgeperf::suite::Suite;
 
 const BLOCKS: usize = 20;
 const PER_BLOCK: u32 = 200;
@@ -28,7 +28,7 @@ fn main() {
         .unwrap_or_else(|| PathBuf::from("edgeperf.toml"));
     let device_name = std::env::var("EDGEPERF_DEVICE").unwrap_or_else(|_| "cpu".into());
     let model_name = std::env::var("EDGEPERF_MODEL").unwrap_or_else(|_| "mobilenet_v2".into());
-    let suite = match Suite::load(&suite_file) {
+    let suite = match edgeperf::store::load_suite(&suite_file) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("overhead bench skipped: {}", e.one_line());
@@ -66,8 +66,10 @@ fn main() {
         if bare_first {
             bare_block(&mut s, &mut b);
         }
-        let a =
-            edgeperf::engine::measure::time_inferences(&mut s, PER_BLOCK).expect("edgeperf loop");
+        // edgeperf's loop as a worker runs it: through the backend seam.
+        let a = (&mut s as &mut dyn Backend)
+            .time(PER_BLOCK)
+            .expect("edgeperf loop");
         if !bare_first {
             bare_block(&mut s, &mut b);
         }

@@ -336,7 +336,7 @@ fn median(v: &[f64]) -> f64 {
 }
 
 fn main() {
-    let suite = Suite::load(Path::new("edgeperf.toml")).expect("edgeperf.toml");
+    let suite = edgeperf::store::load_suite(Path::new("edgeperf.toml")).expect("edgeperf.toml");
     let cfg = CompareConfig::default();
     let data: Data = match std::env::var_os("EDGEPERF_VERDICTS_DATA") {
         Some(f) => {

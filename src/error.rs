@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use crate::fs::FsError;
 #[cfg(feature = "github")]
 use crate::github::GithubError;
-use crate::preprocess::PreprocessError;
 
 /// Exit code for "no regression / success".
 pub const EXIT_OK: i32 = 0;
@@ -40,9 +39,14 @@ pub enum Error {
     /// The dataset folder cannot be used.
     #[error("{}: {message}", path.display())]
     Dataset { path: PathBuf, message: String },
-    /// An input image could not be used.
-    #[error(transparent)]
-    Preprocess(#[from] PreprocessError),
+    /// An input image could not be read, decoded or preprocessed (`verb`).
+    #[error("cannot {verb} image {}: {source}", path.display())]
+    Image {
+        verb: &'static str,
+        path: PathBuf,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The runtime library (ONNX Runtime, LiteRT) cannot be found, loaded or used.
     #[error("{}: {message}", library.display())]
     Runtime { library: PathBuf, message: String },

@@ -34,7 +34,7 @@ use edgeperf::engine::run::path_spec;
 use edgeperf::engine::spawn::spawn_round;
 use edgeperf::engine::{Alternation, WorkerRequest, WORKER_PROTOCOL};
 use edgeperf::stats;
-use edgeperf::suite::{LatencyRule, Sampling, Suite};
+use edgeperf::suite::{LatencyRule, Sampling};
 use serde::{Deserialize, Serialize};
 
 use bootstrap::Rng;
@@ -71,7 +71,8 @@ fn p(v: &[f64], q: f64) -> f64 {
 }
 
 fn collect(n: usize) -> Data {
-    let suite = Suite::load(&PathBuf::from("edgeperf.toml")).expect("edgeperf.toml");
+    let suite =
+        edgeperf::store::load_suite(&PathBuf::from("edgeperf.toml")).expect("edgeperf.toml");
     let device = suite.device("cpu").expect("cpu device");
     let model = suite.model("mobilenet_v2").expect("mobilenet_v2");
     let slow = PathBuf::from(".edgeperf/models/mobilenet_v2_slow5.onnx");

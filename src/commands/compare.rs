@@ -114,7 +114,7 @@ pub fn run(a: CompareArgs) -> Result<i32> {
         ));
     }
     let suite = if crate::fs::exists(&a.suite) {
-        Some(Suite::load(&a.suite)?)
+        Some(crate::store::load_suite(&a.suite)?)
     } else {
         None
     };

@@ -7,7 +7,7 @@ use clap::Args;
 
 use crate::dashboard::{render, repo_url_from_github, repo_web_url, SiteInput};
 use crate::error::{Result, EXIT_OK};
-use crate::suite::{CompareConfig, Suite};
+use crate::suite::CompareConfig;
 
 #[derive(Debug, Args)]
 pub struct DashboardArgs {
@@ -63,7 +63,7 @@ pub fn write_site(a: &DashboardArgs) -> Result<Written> {
         eprintln!("warning: {w}");
     }
     let compare = if crate::fs::exists(&a.suite) {
-        Suite::load(&a.suite)?.compare
+        crate::store::load_suite(&a.suite)?.compare
     } else {
         CompareConfig::default()
     };

@@ -8,7 +8,6 @@ use super::output::print_out;
 use crate::error::{Result, EXIT_OK};
 use crate::report::env::{DeviceRuntime, EnvReport, SuiteSummary};
 use crate::report::export::{exporter, Format, Options};
-use crate::suite::Suite;
 
 #[derive(Debug, Args)]
 pub struct EnvArgs {
@@ -26,7 +25,7 @@ pub struct EnvArgs {
 
 pub fn run(a: EnvArgs) -> Result<i32> {
     let suite = if crate::fs::exists(&a.suite) {
-        Some(Suite::load(&a.suite)?)
+        Some(crate::store::load_suite(&a.suite)?)
     } else {
         None
     };

@@ -9,7 +9,6 @@ use super::output::print_out;
 use crate::error::{Error, Result, EXIT_OK};
 use crate::record::RunRecord;
 use crate::report::export::{exporter, Format, Options};
-use crate::suite::Suite;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -52,7 +51,7 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
 }
 
 pub fn run(a: RunArgs) -> Result<i32> {
-    let suite = Suite::load(&a.suite)?;
+    let suite = crate::store::load_suite(&a.suite)?;
     let paths = suite.select(&a.devices, &a.models)?;
     if paths.is_empty() {
         let why = if a.devices.is_empty() {

@@ -20,11 +20,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::ort::ProviderOutcome;
+use super::backend::{Backend, ProviderOutcome};
 use crate::error::{Error, Result};
-use crate::preprocess::Layout;
 use crate::record::RuntimeInfo;
-use crate::suite::{Device, ExternalRunner, Model, Provider, RuntimeKind};
+use crate::suite::{Device, ExternalRunner, Layout, Model, Provider, RuntimeKind};
 
 /// The protocol version edgeperf speaks; a runner's hello must name it.
 pub const RUNNER_PROTOCOL: u64 = 1;
@@ -198,42 +197,16 @@ impl Runner {
         self.error(format!("line {}: {what}", self.line_no))
     }
 
+    /// Starts the device's runner and checks its hello line.
     fn start(device: &Device, runner: &ExternalRunner) -> Result<Runner> {
         let shown = format!("`{}`", runner.command.join(" "));
-        let fail = |m: String| Error::device(&device.name, format!("external runner {shown}: {m}"));
         let started = Instant::now();
-        let mut child = Command::new(&runner.command[0])
-            .args(&runner.command[1..])
-            .current_dir(&runner.workdir)
-            .env("EDGEPERF_RUNNER_PROTOCOL", RUNNER_PROTOCOL.to_string())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| fail(format!("cannot start it: {e}")))?;
-        let stdout = child.stdout.take().expect("piped stdout");
-        let stderr = child.stderr.take().expect("piped stderr");
-        let (tx, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let stop = line.is_err();
-                if tx.send(line).is_err() || stop {
-                    break;
-                }
-            }
-        });
-        let tail = Arc::new(Mutex::new(VecDeque::new()));
-        let keep = Arc::clone(&tail);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(|l| l.ok()) {
-                if let Ok(mut t) = keep.lock() {
-                    if t.len() == STDERR_TAIL {
-                        t.pop_front();
-                    }
-                    t.push_back(line);
-                }
-            }
-        });
+        let (mut child, lines, stderr) = spawn(runner).map_err(|e| {
+            Error::device(
+                &device.name,
+                format!("external runner {shown}: cannot start it: {e}"),
+            )
+        })?;
         let scratch = crate::fs::temp_dir("edgeperf-runner-")?;
         let mut r = Runner {
             device: device.name.clone(),
@@ -241,7 +214,7 @@ impl Runner {
             stdin: child.stdin.take(),
             child,
             lines,
-            stderr: tail,
+            stderr,
             line_no: 0,
             timeout: Duration::from_secs_f64(runner.timeout_s),
             timeout_s: runner.timeout_s,
@@ -257,17 +230,24 @@ impl Runner {
             sessions: 0,
             next_id: 0,
         };
-        let (hello, line) = r.read_json("hello")?;
-        r.hello_ms = started.elapsed().as_secs_f64() * 1e3;
+        r.hello(started)?;
+        Ok(r)
+    }
+
+    /// Reads the runner's first line (its cold start ends there, counted from
+    /// `started`): the protocol it speaks and its runtime.
+    fn hello(&mut self, started: Instant) -> Result<()> {
+        let (hello, line) = self.read_json("hello")?;
+        self.hello_ms = started.elapsed().as_secs_f64() * 1e3;
         match hello.get("edgeperf_runner").and_then(Value::as_u64) {
             Some(RUNNER_PROTOCOL) => {}
             Some(v) => {
-                return Err(r.bad(format!(
+                return Err(self.bad(format!(
                     "the runner speaks protocol {v}, this edgeperf speaks {RUNNER_PROTOCOL}"
                 )))
             }
             None => {
-                return Err(r.bad(format!(
+                return Err(self.bad(format!(
                     "expected the hello {{\"edgeperf_runner\": {RUNNER_PROTOCOL}, \"runtime\": ..., \"version\": ...}}, got {}",
                     quote(&line)
                 )))
@@ -275,14 +255,66 @@ impl Runner {
         }
         let field = |k: &str| hello.get(k).and_then(Value::as_str).map(str::to_string);
         match (field("runtime"), field("version")) {
-            (Some(rt), Some(v)) if !rt.is_empty() => r.runtime.version = format!("{rt} {v}"),
+            (Some(rt), Some(v)) if !rt.is_empty() => self.runtime.version = format!("{rt} {v}"),
             _ => {
-                return Err(r.bad(
+                return Err(self.bad(
                     "the hello needs string fields \"runtime\" and \"version\" (they are recorded)",
                 ))
             }
         }
-        Ok(r)
+        Ok(())
+    }
+
+    /// What runs the model, from a `load` reply: the provider, the runner's
+    /// words for it, and why it is not the one asked for (only with
+    /// `allow_fallback`; otherwise that is an error).
+    fn ran_on(&self, reply: &Value, device: &Device) -> Result<(Provider, String, Option<String>)> {
+        let ran = match reply.get("accelerator").and_then(Value::as_str) {
+            Some(a) => Provider::parse(a).ok_or_else(|| {
+                let known: Vec<_> = Provider::ALL.iter().map(|p| p.as_str()).collect();
+                self.bad(format!(
+                    "unknown accelerator {a:?} (report one of {})",
+                    known.join(", ")
+                ))
+            })?,
+            None => {
+                return Err(
+                    self.bad("the `load` reply needs \"accelerator\": what really runs the model")
+                )
+            }
+        };
+        let detail = reply
+            .get("detail")
+            .and_then(Value::as_str)
+            .unwrap_or(ran.as_str())
+            .to_string();
+        if ran == device.provider {
+            return Ok((ran, detail, None));
+        }
+        let why = format!(
+            "the runner runs the model on {ran} ({detail}), not on the {} asked for",
+            device.provider
+        );
+        if !device.allow_fallback {
+            return Err(self.bad(format!(
+                "{why} (no fallback: set allow_fallback = true for this device to permit it)"
+            )));
+        }
+        Ok((ran, detail, Some(why)))
+    }
+
+    /// The session's creation time: the runner's `load_ms`, else the request's
+    /// round trip.
+    fn load_ms(&self, reply: &Value, roundtrip: f64) -> Result<f64> {
+        match reply.get("load_ms") {
+            None => Ok(roundtrip),
+            Some(v) => match v.as_f64() {
+                Some(ms) if ms.is_finite() && ms >= 0.0 => Ok(ms),
+                _ => Err(self.bad(format!(
+                    "\"load_ms\" must be a non-negative number, got {v}"
+                ))),
+            },
+        }
     }
 
     /// Writes `data` as raw little-endian float32 to `<scratch>/<name>.f32`.
@@ -314,6 +346,49 @@ impl Runner {
             }
         }
     }
+}
+
+/// The runner's stdout lines and the tail of its stderr, each read by a thread.
+type Pipes = (
+    Child,
+    Receiver<std::io::Result<String>>,
+    Arc<Mutex<VecDeque<String>>>,
+);
+
+/// Starts the runner process with piped stdio.
+fn spawn(runner: &ExternalRunner) -> std::io::Result<Pipes> {
+    let mut child = Command::new(&runner.command[0])
+        .args(&runner.command[1..])
+        .current_dir(&runner.workdir)
+        .env("EDGEPERF_RUNNER_PROTOCOL", RUNNER_PROTOCOL.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let stderr = child.stderr.take().expect("piped stderr");
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let stop = line.is_err();
+            if tx.send(line).is_err() || stop {
+                break;
+            }
+        }
+    });
+    let tail = Arc::new(Mutex::new(VecDeque::new()));
+    let keep = Arc::clone(&tail);
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(|l| l.ok()) {
+            if let Ok(mut t) = keep.lock() {
+                if t.len() == STDERR_TAIL {
+                    t.pop_front();
+                }
+                t.push_back(line);
+            }
+        }
+    });
+    Ok((child, lines, tail))
 }
 
 /// Runs `f` on this worker's runner.
@@ -395,50 +470,8 @@ impl ExternalSession {
             "options": device.options,
         }))?;
         let roundtrip = started.elapsed().as_secs_f64() * 1e3;
-        let ran = match reply.get("accelerator").and_then(Value::as_str) {
-            Some(a) => Provider::parse(a).ok_or_else(|| {
-                let known: Vec<_> = Provider::ALL.iter().map(|p| p.as_str()).collect();
-                r.bad(format!(
-                    "unknown accelerator {a:?} (report one of {})",
-                    known.join(", ")
-                ))
-            })?,
-            None => {
-                return Err(
-                    r.bad("the `load` reply needs \"accelerator\": what really runs the model")
-                )
-            }
-        };
-        let detail = reply
-            .get("detail")
-            .and_then(Value::as_str)
-            .unwrap_or(ran.as_str())
-            .to_string();
-        let fallback_reason = if ran != device.provider {
-            let why = format!(
-                "the runner runs the model on {ran} ({detail}), not on the {} asked for",
-                device.provider
-            );
-            if !device.allow_fallback {
-                return Err(r.bad(format!(
-                    "{why} (no fallback: set allow_fallback = true for this device to permit it)"
-                )));
-            }
-            Some(why)
-        } else {
-            None
-        };
-        let session_create_ms = match reply.get("load_ms") {
-            None => roundtrip,
-            Some(v) => match v.as_f64() {
-                Some(ms) if ms.is_finite() && ms >= 0.0 => ms,
-                _ => {
-                    return Err(r.bad(format!(
-                        "\"load_ms\" must be a non-negative number, got {v}"
-                    )))
-                }
-            },
-        };
+        let (ran, detail, fallback_reason) = r.ran_on(&reply, device)?;
+        let session_create_ms = r.load_ms(&reply, roundtrip)?;
         r.sessions += 1;
         Ok(ExternalSession {
             id,
@@ -553,6 +586,33 @@ impl ExternalSession {
             }
             Ok((out, classes))
         })
+    }
+}
+
+impl Backend for ExternalSession {
+    fn set_input(&mut self, data: &[f32]) -> Result<()> {
+        ExternalSession::set_input(self, data)
+    }
+    fn time(&mut self, n: u32) -> Result<Vec<f64>> {
+        ExternalSession::time(self, n)
+    }
+    fn classify(&mut self, data: &[f32], k: usize) -> Result<(Vec<u32>, usize)> {
+        ExternalSession::classify(self, data, k)
+    }
+    fn provider(&self) -> &ProviderOutcome {
+        &self.provider
+    }
+    fn accelerator(&self) -> Option<String> {
+        Some(self.accelerator.clone())
+    }
+    fn session_create_ms(&self) -> f64 {
+        self.session_create_ms
+    }
+    fn library_load_ms(&self) -> Option<f64> {
+        Some(self.library_load_ms)
+    }
+    fn runtime(&self) -> &RuntimeInfo {
+        &self.runtime
     }
 }
 

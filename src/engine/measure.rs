@@ -9,18 +9,18 @@
 //! they do not ([`run_lockstep`], driven by `engine::lockstep`).
 //!
 //! The measured unit is one inference on a pre-set input, timed around the
-//! runtime's call ([`Session::time`]: `PathSession::infer` for ONNX Runtime, the
+//! runtime's call ([`Backend::time`]: `PathSession::infer` for ONNX Runtime, the
 //! same one the criterion benchmarks in `benches/` time, so `cargo bench` and
 //! `edgeperf run` agree; LiteRT's run call; an external runner's own timing).
 
 use std::io::{BufRead, Write};
 use std::time::Instant;
 
+use super::backend::Backend;
 use super::protocol::{
     Alternation, LockstepCommand, LockstepEvent, PathSpec, RoundResult, WorkerReply, WorkerRequest,
     WORKER_PROTOCOL,
 };
-use super::session::{Infer, Session};
 use crate::error::{Error, Result};
 use crate::record::accuracy::{Accuracy, ImageOutcome};
 use crate::record::{ColdStart, LatencySummary, Round};
@@ -32,7 +32,8 @@ pub fn timing_input(dataset: Option<&Dataset>, model: &Model) -> Result<(Vec<f32
     if let Some(ds) = dataset {
         let samples = crate::dataset::scan(ds)?;
         let first = &samples[0];
-        return Ok((model.preprocess.load(&first.path)?, first.rel.clone()));
+        let input = crate::preprocess::load(&model.preprocess, &first.path)?;
+        return Ok((input, first.rel.clone()));
     }
     let n: usize = model.preprocess.input_shape().iter().product();
     let mut x = 0x2545_f491_4f6c_dd1du64;
@@ -45,11 +46,6 @@ pub fn timing_input(dataset: Option<&Dataset>, model: &Model) -> Result<(Vec<f32
         })
         .collect();
     Ok((data, "synthetic".into()))
-}
-
-/// Times `n` inferences of a runtime edgeperf loads, returning each one's milliseconds.
-pub fn time_inferences<S: Infer>(session: &mut S, n: u32) -> Result<Vec<f64>> {
-    super::session::time_calls(session, n)
 }
 
 /// Peak resident memory of this process so far (VmHWM), MiB; `None` where the
@@ -69,7 +65,7 @@ pub fn peak_rss_mb() -> Option<f64> {
 
 /// A warm session ready to time: its cold start and its warm-up median.
 struct Warm {
-    session: Session,
+    session: Box<dyn Backend>,
     cold: ColdStart,
     est_ms: f64,
 }
@@ -83,7 +79,7 @@ fn warm_up(
     library_load: f64,
 ) -> Result<Warm> {
     let (input, _) = timing_input(dataset, &side.model)?;
-    let mut session = Session::create(side)?;
+    let mut session = super::session::create(side)?;
     session.set_input(&input)?;
     let first_inference = session.time(1)?[0];
     let warm = session.time(warmup)?;
@@ -184,7 +180,7 @@ pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
         None
     };
     let accuracy = match (ds, req.accuracy && head.model.accuracy) {
-        (Some(d), true) => Some(accuracy_pass(d, &head.model, &mut h.session)?),
+        (Some(d), true) => Some(accuracy_pass(d, &head.model, h.session.as_mut())?),
         _ => None,
     };
     Ok(RoundResult {
@@ -192,7 +188,7 @@ pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
         model: head.model.name.clone(),
         model_file: head.model.file.display().to_string(),
         model_sha256: String::new(),
-        runtime: h.session.runtime(head)?,
+        runtime: h.session.runtime().clone(),
         provider: h.session.provider().clone(),
         accelerator: h.session.accelerator(),
         input: input_name(ds)?,
@@ -298,7 +294,7 @@ pub fn run_lockstep(
         model: req.head.model.name.clone(),
         model_file: req.head.model.file.display().to_string(),
         model_sha256: String::new(),
-        runtime: h.session.runtime(&req.head)?,
+        runtime: h.session.runtime().clone(),
         provider: h.session.provider().clone(),
         accelerator: h.session.accelerator(),
         input: input_name(ds)?,
@@ -320,11 +316,11 @@ pub fn reply(result: Result<RoundResult>) -> WorkerReply {
 }
 
 /// Top-1/top-5 over the whole dataset, keeping each image's top-5.
-pub fn accuracy_pass(ds: &Dataset, model: &Model, session: &mut Session) -> Result<Accuracy> {
+pub fn accuracy_pass(ds: &Dataset, model: &Model, session: &mut dyn Backend) -> Result<Accuracy> {
     let samples = crate::dataset::scan(ds)?;
     let mut outcomes = Vec::with_capacity(samples.len());
     for s in &samples {
-        let x = model.preprocess.load(&s.path)?;
+        let x = crate::preprocess::load(&model.preprocess, &s.path)?;
         let (top5, classes) = session.classify(&x, 5)?;
         if classes != ds.num_classes as usize {
             return Err(Error::model(

@@ -1,11 +1,13 @@
 //! Measuring inference: the runtime adapters ([`ort`]: ONNX Runtime sessions with
 //! their execution provider; [`litert`]: LiteRT compiled models on their
 //! accelerator; [`external`]: a runner program over a JSON-lines protocol) behind
-//! one session type ([`session`]), one round inside a worker process ([`measure`]),
-//! two worker processes on different runtime libraries in lockstep ([`lockstep`]),
-//! the worker protocol ([`protocol`]) and process spawning ([`spawn`]), and
-//! running a suite's paths in rounds ([`run`]).
+//! one seam ([`backend`]: the `Backend` trait and the types they share), the
+//! factory that picks one for a device ([`session`]), one round inside a worker
+//! process ([`measure`]), two worker processes on different runtime libraries in
+//! lockstep ([`lockstep`]), the worker protocol ([`protocol`]) and process
+//! spawning ([`spawn`]), and running a suite's paths in rounds ([`run`]).
 
+pub mod backend;
 pub mod external;
 pub mod litert;
 pub mod lockstep;

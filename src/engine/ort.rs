@@ -14,8 +14,8 @@ use ort::ep::{self, ArbitrarilyConfigurableExecutionProvider};
 use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
 use ort::session::Session;
 use ort::value::Tensor;
-use serde::{Deserialize, Serialize};
 
+use super::backend::{self, one_line, Backend, ProviderOutcome};
 use crate::error::{Error, Result};
 use crate::record::RuntimeInfo;
 use crate::suite::{Device, Model, Provider, RuntimeKind};
@@ -130,15 +130,6 @@ pub fn load(path: &Path) -> Result<&'static RuntimeInfo> {
     Ok(&LOADED.get().expect("set above").0)
 }
 
-/// The execution provider that really runs a session.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ProviderOutcome {
-    pub requested: Provider,
-    pub ran: Provider,
-    /// Why the requested provider did not run (only with `allow_fallback`).
-    pub fallback_reason: Option<String>,
-}
-
 /// A ready-to-run session for one path with its fixed input tensor.
 pub struct PathSession {
     session: Session,
@@ -152,7 +143,11 @@ pub struct PathSession {
     pub provider: ProviderOutcome,
     /// Milliseconds spent creating the session (graph load + optimisation + EP set-up).
     pub session_create_ms: f64,
+    /// The library the session runs on (this process's ONNX Runtime).
+    runtime: RuntimeInfo,
 }
+
+const NOT_LOADED: &str = "no ONNX Runtime library is loaded yet";
 
 /// The execution provider of `device`; `None` for an accelerator ONNX Runtime
 /// does not have (the suite refuses those for onnxruntime devices).
@@ -176,7 +171,7 @@ fn ep_for(device: &Device) -> Option<ep::ExecutionProviderDispatch> {
 fn builder(device: &Device) -> std::result::Result<SessionBuilder, String> {
     let env = match LOADED.get() {
         Some((_, env)) => env,
-        None => return Err("no ONNX Runtime library is loaded yet".into()),
+        None => return Err(NOT_LOADED.into()),
     };
     Session::builder(env)
         .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Level3)?))
@@ -190,7 +185,7 @@ impl PathSession {
     /// against the preprocessing. Never falls back to CPU silently.
     pub fn create(device: &Device, model: &Model) -> Result<PathSession> {
         let file = &model.file;
-        super::session::require_model_file(model)?;
+        backend::require_model_file(model)?;
         if let Some(p) = crate::store::lfs::pointer_at(file) {
             return Err(Error::model(
                 file,
@@ -217,6 +212,10 @@ impl PathSession {
         let n: usize = shape.iter().product();
         let input = Tensor::from_array((shape.map(|d| d as i64), vec![0.0f32; n]))
             .map_err(|e| Error::model(file, format!("cannot allocate the input tensor: {e}")))?;
+        let runtime = match LOADED.get() {
+            Some((info, _)) => info.clone(),
+            None => return Err(Error::device(&device.name, NOT_LOADED)),
+        };
         Ok(PathSession {
             session,
             device: device.name.clone(),
@@ -226,6 +225,7 @@ impl PathSession {
             shape,
             provider,
             session_create_ms,
+            runtime,
         })
     }
 
@@ -275,6 +275,34 @@ impl PathSession {
     /// The underlying session, for the bare-ORT comparison benchmark.
     pub fn raw(&mut self) -> (&mut Session, &str, &Tensor<f32>) {
         (&mut self.session, &self.input_name, &self.input)
+    }
+}
+
+impl Backend for PathSession {
+    fn set_input(&mut self, data: &[f32]) -> Result<()> {
+        PathSession::set_input(self, data)
+    }
+    fn time(&mut self, n: u32) -> Result<Vec<f64>> {
+        backend::time_calls(n, || self.infer())
+    }
+    fn classify(&mut self, data: &[f32], k: usize) -> Result<(Vec<u32>, usize)> {
+        PathSession::set_input(self, data)?;
+        Ok(backend::top_k(&self.infer_logits()?, k))
+    }
+    fn provider(&self) -> &ProviderOutcome {
+        &self.provider
+    }
+    fn accelerator(&self) -> Option<String> {
+        None
+    }
+    fn session_create_ms(&self) -> f64 {
+        self.session_create_ms
+    }
+    fn library_load_ms(&self) -> Option<f64> {
+        None
+    }
+    fn runtime(&self) -> &RuntimeInfo {
+        &self.runtime
     }
 }
 
@@ -348,7 +376,7 @@ fn checked_input(session: &Session, model: &Model, shape: [usize; 4]) -> Result<
     let input_name = input.name().to_string();
     if let Some(dims) = input.dtype().tensor_shape() {
         let dims: Vec<i64> = dims.iter().copied().collect();
-        if !super::session::input_fits(&dims, &shape) {
+        if !backend::input_fits(&dims, &shape) {
             return Err(Error::model(
                 file,
                 format!(
@@ -369,8 +397,4 @@ fn inference_error(device: &str, model: &str, message: String) -> Error {
         model: model.to_string(),
         message,
     }
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::ort::ProviderOutcome;
+use super::backend::ProviderOutcome;
 use crate::record::accuracy::Accuracy;
 use crate::record::{Round, RuntimeInfo};
 use crate::suite::{Dataset, Device, Model, Sampling};

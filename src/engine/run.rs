@@ -4,6 +4,7 @@
 //! paths. The record is handed to the caller after every round so a crash keeps
 //! the rounds measured so far.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::protocol::{PathSpec, RoundResult, WorkerRequest, WORKER_PROTOCOL};
@@ -51,31 +52,8 @@ pub fn run_suite(
         .iter()
         .map(|(d, m)| path_spec(d, m, runtime))
         .collect::<Result<Vec<_>>>()?;
-    // Which library build and which model bytes ran, whatever their paths:
-    // each file hashed once per run, here rather than in every round's worker.
-    let mut sha = std::collections::BTreeMap::new();
-    for s in &specs {
-        for f in [&s.library, &s.model.file] {
-            if !sha.contains_key(f) && crate::fs::exists(f) {
-                sha.insert(f.clone(), crate::fs::sha256_file(f)?);
-            }
-        }
-    }
-    let needs_dataset = paths.iter().any(|(_, m)| m.accuracy);
-    let dataset = match (&suite.dataset, needs_dataset) {
-        (Some(ds), true) => {
-            if let Some(classes) = &ds.classes {
-                check_class_names(classes, ds.num_classes)?;
-            }
-            let samples = crate::dataset::scan(ds)?;
-            Some(DatasetInfo {
-                root: ds.root.display().to_string(),
-                images: samples.len(),
-                fingerprint: crate::dataset::fingerprint(&samples)?,
-            })
-        }
-        _ => None,
-    };
+    let sha = file_hashes(&specs)?;
+    let dataset = dataset_info(suite, paths)?;
     let mut record = RunRecord {
         schema_version: crate::record::RECORD_SCHEMA_VERSION,
         complete: false,
@@ -138,6 +116,39 @@ pub fn run_suite(
     record.complete = true;
     on_update(&record)?;
     Ok(record)
+}
+
+/// The SHA-256 of every library and model file the paths run (those that
+/// exist): which library build and which model bytes ran, whatever their paths.
+/// Each file is hashed once per run, here rather than in every round's worker.
+fn file_hashes(specs: &[PathSpec]) -> Result<BTreeMap<PathBuf, String>> {
+    let mut sha = BTreeMap::new();
+    for s in specs {
+        for f in [&s.library, &s.model.file] {
+            if !sha.contains_key(f) && crate::fs::exists(f) {
+                sha.insert(f.clone(), crate::fs::sha256_file(f)?);
+            }
+        }
+    }
+    Ok(sha)
+}
+
+/// The dataset as recorded (root, images, fingerprint) when a path measures
+/// accuracy; its class names are checked first.
+fn dataset_info(suite: &Suite, paths: &[(&Device, &Model)]) -> Result<Option<DatasetInfo>> {
+    let ds = match &suite.dataset {
+        Some(ds) if paths.iter().any(|(_, m)| m.accuracy) => ds,
+        _ => return Ok(None),
+    };
+    if let Some(classes) = &ds.classes {
+        check_class_names(classes, ds.num_classes)?;
+    }
+    let samples = crate::dataset::scan(ds)?;
+    Ok(Some(DatasetInfo {
+        root: ds.root.display().to_string(),
+        images: samples.len(),
+        fingerprint: crate::dataset::fingerprint(&samples)?,
+    }))
 }
 
 /// The suite's `dataset.classes` must be a JSON array of exactly `num_classes`
@@ -221,7 +232,7 @@ pub fn path_record(device: &Device, rs: &[RoundResult]) -> Option<PathRecord> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::ort::ProviderOutcome;
+    use crate::engine::backend::ProviderOutcome;
     use crate::suite::Provider;
 
     fn round(cold_ms: f64, samples: Vec<f64>, acc: bool) -> RoundResult {

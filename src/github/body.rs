@@ -3,8 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::error::fs_reason;
-use super::GithubError;
+use super::error::{fs_reason, GithubError};
 
 /// Hidden HTML comment that identifies edgeperf's PR comment.
 pub const MARKER: &str = "<!-- edgeperf:report -->";

@@ -4,8 +4,7 @@
 use std::fmt;
 use std::path::Path;
 
-use super::error::fs_reason;
-use super::GithubError;
+use super::error::{fs_reason, GithubError};
 
 /// Default REST endpoint (GitHub Enterprise Server sets `GITHUB_API_URL`).
 pub const DEFAULT_API_URL: &str = "https://api.github.com";

@@ -5,7 +5,8 @@
 use std::cell::Cell;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::{GithubContext, GithubError};
+use super::context::GithubContext;
+use super::error::GithubError;
 
 const API_VERSION: &str = "2022-11-28";
 const ACCEPT: &str = "application/vnd.github+json";

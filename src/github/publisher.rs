@@ -5,9 +5,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::error::redact_str;
-use super::http::{Resp, Session, Sleeper, Step};
-use super::{prepare_body, CommitStatus, GithubContext, GithubError, RetryPolicy, MARKER};
+use super::body::{prepare_body, MARKER};
+use super::context::GithubContext;
+use super::error::{redact_str, GithubError};
+use super::http::{Resp, RetryPolicy, Session, Sleeper, Step};
+use super::status::CommitStatus;
 
 /// What happened to the PR comment.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 
 use image::RgbImage;
 
-use super::ShapeError;
+use super::error::ShapeError;
 
 /// Center crop to `s x s` with torchvision's offsets
 /// (`top = round((h - s) / 2)`, round half to even).
@@ -42,8 +42,9 @@ pub fn crop_offsets(w: u32, h: u32, s: u32) -> (u32, u32) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{resize_exact, resize_shorter, Interpolation};
+    use super::super::{resize_exact, resize_shorter};
     use super::*;
+    use crate::suite::Interpolation;
     use image::Rgb;
 
     #[test]

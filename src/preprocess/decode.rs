@@ -6,7 +6,8 @@ use std::path::Path;
 
 use image::{DynamicImage, RgbImage};
 
-use super::{truncated, PreprocessError};
+use super::error::PreprocessError;
+use super::truncated;
 
 /// Reads and decodes an image file into 8-bit RGB, as PIL's
 /// `Image.open(path).convert("RGB")`. The format is guessed from the content.
@@ -88,9 +89,10 @@ fn read_error(path: &Path, e: crate::fs::FsError) -> PreprocessError {
 mod tests {
     use std::path::PathBuf;
 
+    use super::super::load;
     use super::super::test_support::{png_bytes, tmp_file};
-    use super::super::Preprocess;
     use super::*;
+    use crate::suite::Preprocess;
     use image::{ImageEncoder, Rgb};
 
     /// The real photos of the assets (`<class>/<file>` under the dataset),
@@ -179,7 +181,7 @@ mod tests {
     fn truncated_file_error_names_the_path() {
         let jpg = std::fs::read(&real_photos()[0]).unwrap();
         let p = tmp_file("quarter.jpg", &jpg[..jpg.len() / 4]);
-        let e = Preprocess::imagenet().load(&p).unwrap_err();
+        let e = load(&Preprocess::imagenet(), &p).unwrap_err();
         assert!(matches!(e, PreprocessError::Decode { .. }), "{e:?}");
         let want = format!(
             "cannot decode image {}: image file is truncated (",
@@ -191,7 +193,7 @@ mod tests {
     #[test]
     fn missing_file_error_names_the_path() {
         let p = Path::new("/nonexistent/dir/cat.jpg");
-        let e = Preprocess::imagenet().load(p).unwrap_err();
+        let e = load(&Preprocess::imagenet(), p).unwrap_err();
         assert!(matches!(e, PreprocessError::Read { .. }));
         assert_eq!(e.path(), p);
         assert!(
@@ -204,7 +206,7 @@ mod tests {
     #[test]
     fn corrupt_bytes_error_names_the_path() {
         let p = tmp_file("corrupt.jpg", b"this is not an image at all");
-        let e = Preprocess::imagenet().load(&p).unwrap_err();
+        let e = load(&Preprocess::imagenet(), &p).unwrap_err();
         assert!(matches!(e, PreprocessError::Decode { .. }), "{e:?}");
         let prefix = format!("cannot decode image {}: ", p.display());
         assert!(e.to_string().starts_with(&prefix), "{e}");

@@ -26,13 +26,18 @@
 //!   (support scaled by the downscale factor), horizontal pass first, each pass
 //!   rounding and clipping to `u8`, coefficients in 22-bit fixed point. It is
 //!   bit-exact with `PIL.Image.resize` (no `reducing_gap`, as torchvision
-//!   calls it). [`Interpolation::Nearest`] ports PIL's `ImagingScaleAffine`.
+//!   calls it). [`Interpolation::Nearest`](crate::suite::Interpolation::Nearest)
+//!   ports PIL's `ImagingScaleAffine`.
 //! * **Cropping** ([`center_crop`]): torchvision's offsets,
 //!   `round((h - crop) / 2)` with Python's round-half-to-even.
-//! * **Normalisation** ([`Normalize`]): `(x / divisor - mean[c]) / std[c]`
-//!   evaluated in `f32` in that order, which is bit-exact with `ToTensor` +
-//!   `Normalize` for `divisor = 255`.
-//! * **Layout** ([`Layout`], [`ChannelOrder`]): NCHW or NHWC, RGB or BGR.
+//! * **Normalisation** ([`Normalize`](crate::suite::Normalize)):
+//!   `(x / divisor - mean[c]) / std[c]` evaluated in `f32` in that order,
+//!   which is bit-exact with `ToTensor` + `Normalize` for `divisor = 255`.
+//! * **Layout** ([`Layout`](crate::suite::Layout),
+//!   [`ChannelOrder`](crate::suite::ChannelOrder)): NCHW or NHWC, RGB or BGR.
+//!
+//! The recipe ([`Preprocess`] and its parts) is configuration and lives with the
+//! suite (`crate::suite`); this adapter reads, decodes and computes.
 //!
 //! JPEG decoding is the one step that is not bit-exact: PIL uses
 //! libjpeg-turbo, the `image` crate its own decoder, whose IDCT and chroma
@@ -40,366 +45,93 @@
 //!
 //! Module map: `decode` (bytes to RGB like PIL), `truncated` (JPEG data cut
 //! short, refused as PIL refuses it), `resize` (the `Resample.c` port), `crop`
-//! (torchvision's center crop), `normalize` (values and layout of the tensor);
-//! this file holds the configuration, the errors and the pipeline.
+//! (torchvision's center crop), `normalize` (values and layout of the tensor),
+//! `error` (what can go wrong, naming the file); this file holds the pipeline.
 
 mod crop;
 mod decode;
+mod error;
 mod normalize;
 mod resize;
 mod truncated;
 
-use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use image::RgbImage;
 
+use crate::suite::Preprocess;
 pub use crop::{center_crop, crop_offsets};
 pub use decode::{decode_bytes, decode_file};
-pub use normalize::Normalize;
+pub use error::{PreprocessError, ShapeError};
 pub use resize::{resize_exact, resize_shorter, shorter_side_size};
 
 use resize::{resize_region, Region};
 
-/// Resampling filter, as in `torchvision.transforms.InterpolationMode` /
-/// `PIL.Image.Resampling`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Interpolation {
-    /// Triangle filter (support 1), antialiased when downscaling. torchvision's default.
-    Bilinear,
-    /// Keys cubic with `a = -0.5` (support 2), antialiased when downscaling.
-    Bicubic,
-    /// Nearest neighbour, PIL's sampling positions.
-    Nearest,
+/// Decodes, resizes, crops and normalises the image file at `path` as `p` says.
+pub fn load(p: &Preprocess, path: &Path) -> Result<Vec<f32>, PreprocessError> {
+    let img = decode_file(path)?;
+    apply(p, &img).map_err(|source| PreprocessError::Shape {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
-impl Interpolation {
-    /// Lower-case name (`"bilinear"`, `"bicubic"`, `"nearest"`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Interpolation::Bilinear => "bilinear",
-            Interpolation::Bicubic => "bicubic",
-            Interpolation::Nearest => "nearest",
-        }
-    }
+/// Resizes, crops and normalises an already decoded RGB image.
+///
+/// Fails only for an empty image (any non-empty image is large enough,
+/// since `crop <= resize` is checked by [`Preprocess::new`]).
+pub fn apply(p: &Preprocess, img: &RgbImage) -> Result<Vec<f32>, ShapeError> {
+    let cropped = resize_and_crop(p, img)?;
+    let mut out = vec![0.0; p.input_len()];
+    write_tensor(p, &cropped, &mut out);
+    Ok(out)
 }
 
-impl fmt::Display for Interpolation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+/// The `u8` image the tensor is made from: resized and center-cropped,
+/// before normalisation (what PIL holds before `ToTensor`).
+///
+/// Only the cropped region is computed, with the same result as
+/// [`resize_shorter`] followed by [`center_crop`].
+pub fn resize_and_crop(p: &Preprocess, img: &RgbImage) -> Result<RgbImage, ShapeError> {
+    let (w, h) = img.dimensions();
+    if w == 0 || h == 0 {
+        return Err(ShapeError::Empty {
+            width: w,
+            height: h,
+        });
     }
+    let (nw, nh) = shorter_side_size(w, h, p.resize());
+    let s = p.crop();
+    if s > nw || s > nh {
+        return Err(ShapeError::SmallerThanCrop {
+            width: nw,
+            height: nh,
+            crop: s,
+        });
+    }
+    let (left, top) = crop_offsets(nw, nh, s);
+    resize_region(
+        img,
+        nw,
+        nh,
+        p.interpolation(),
+        Region {
+            left,
+            top,
+            width: s,
+            height: s,
+        },
+    )
 }
 
-impl std::str::FromStr for Interpolation {
-    type Err = ConfigError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "bilinear" | "linear" => Ok(Interpolation::Bilinear),
-            "bicubic" | "cubic" => Ok(Interpolation::Bicubic),
-            "nearest" => Ok(Interpolation::Nearest),
-            _ => Err(ConfigError::UnknownInterpolation(s.to_string())),
-        }
-    }
-}
-
-/// Memory layout of the output tensor (batch size is always 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Layout {
-    /// `[1, 3, S, S]`: channel planes (PyTorch / ONNX default).
-    #[default]
-    Nchw,
-    /// `[1, S, S, 3]`: interleaved pixels (TensorFlow / TFLite exports).
-    Nhwc,
-}
-
-/// Order of the three colour channels in the output tensor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum ChannelOrder {
-    /// Red, green, blue (torchvision).
-    #[default]
-    Rgb,
-    /// Blue, green, red (Caffe / OpenCV exports).
-    Bgr,
-}
-
-/// Per-channel normalisation: `out = (x / divisor - mean[c]) / std[c]`, with
-/// An invalid [`Preprocess`] configuration.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ConfigError {
-    /// `resize` or `crop` is 0.
-    #[error("resize ({resize}) and crop ({crop}) must be positive")]
-    ZeroSize {
-        /// Shorter-side size requested.
-        resize: u32,
-        /// Crop size requested.
-        crop: u32,
-    },
-    /// The crop would not fit into the resized image.
-    #[error("crop ({crop}) must not exceed resize ({resize})")]
-    CropLargerThanResize {
-        /// Shorter-side size requested.
-        resize: u32,
-        /// Crop size requested.
-        crop: u32,
-    },
-    /// Divisor or a std is zero or not finite, or a mean is not finite.
-    #[error(
-        "invalid normalisation {0:?}: divisor and std must be finite and non-zero, mean finite"
-    )]
-    BadNormalize(Normalize),
-    /// Name not recognised by [`Interpolation::from_str`](std::str::FromStr).
-    #[error("unknown interpolation {0:?} (expected bilinear, bicubic or nearest)")]
-    UnknownInterpolation(String),
-}
-
-/// An image whose size does not allow the requested operation.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ShapeError {
-    /// Zero width or height.
-    #[error("image is empty ({width}x{height})")]
-    Empty {
-        /// Width in pixels.
-        width: u32,
-        /// Height in pixels.
-        height: u32,
-    },
-    /// Smaller than the center crop along at least one side.
-    #[error("image is {width}x{height}, smaller than the {crop}x{crop} center crop")]
-    SmallerThanCrop {
-        /// Width in pixels.
-        width: u32,
-        /// Height in pixels.
-        height: u32,
-        /// Crop side.
-        crop: u32,
-    },
-    /// Target size of a resize is zero.
-    #[error("cannot resize {width}x{height} to {to_width}x{to_height}")]
-    BadResize {
-        /// Source width.
-        width: u32,
-        /// Source height.
-        height: u32,
-        /// Requested width.
-        to_width: u32,
-        /// Requested height.
-        to_height: u32,
-    },
-}
-
-/// Failure to turn an image file into a tensor. Every variant names the file.
-#[derive(Debug, thiserror::Error)]
-pub enum PreprocessError {
-    /// The file could not be read (missing, unreadable, a directory...).
-    #[error("cannot read image {}: {source}", path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Underlying I/O error.
-        source: std::io::Error,
-    },
-    /// The content is not a decodable JPEG or PNG (corrupt, truncated, other format).
-    #[error("cannot decode image {}: {source}", path.display())]
-    Decode {
-        /// The file.
-        path: PathBuf,
-        /// Underlying decoder error.
-        source: image::ImageError,
-    },
-    /// Decoded, but its size does not allow the pipeline (e.g. empty).
-    #[error("cannot preprocess image {}: {source}", path.display())]
-    Shape {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong with the size.
-        source: ShapeError,
-    },
-}
-
-impl PreprocessError {
-    /// The file the error is about.
-    pub fn path(&self) -> &Path {
-        match self {
-            PreprocessError::Read { path, .. }
-            | PreprocessError::Decode { path, .. }
-            | PreprocessError::Shape { path, .. } => path,
-        }
-    }
-}
-
-/// A validated preprocessing configuration: resize shorter side, center crop,
-/// normalise, lay out.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Preprocess {
-    resize: u32,
-    crop: u32,
-    interpolation: Interpolation,
-    normalize: Normalize,
-    layout: Layout,
-    channel_order: ChannelOrder,
-}
-
-impl Preprocess {
-    /// Checks and builds a configuration: `0 < crop <= resize`, finite non-zero
-    /// divisor and std. `resize` is the target of the shorter side, `crop` the
-    /// side of the square center crop (the tensor's spatial size).
-    pub fn new(
-        resize: u32,
-        crop: u32,
-        interpolation: Interpolation,
-        normalize: Normalize,
-        layout: Layout,
-        channel_order: ChannelOrder,
-    ) -> Result<Self, ConfigError> {
-        if resize == 0 || crop == 0 {
-            return Err(ConfigError::ZeroSize { resize, crop });
-        }
-        if crop > resize {
-            return Err(ConfigError::CropLargerThanResize { resize, crop });
-        }
-        normalize.validate()?;
-        Ok(Preprocess {
-            resize,
-            crop,
-            interpolation,
-            normalize,
-            layout,
-            channel_order,
-        })
-    }
-
-    /// The classic torchvision ImageNet evaluation transform: resize 256
-    /// bilinear, crop 224, ImageNet mean/std, NCHW, RGB.
-    pub fn imagenet() -> Self {
-        Preprocess {
-            resize: 256,
-            crop: 224,
-            interpolation: Interpolation::Bilinear,
-            normalize: Normalize::IMAGENET,
-            layout: Layout::Nchw,
-            channel_order: ChannelOrder::Rgb,
-        }
-    }
-
-    /// Shorter-side resize target.
-    pub fn resize(&self) -> u32 {
-        self.resize
-    }
-    /// Center-crop side (the tensor's height and width).
-    pub fn crop(&self) -> u32 {
-        self.crop
-    }
-    /// Resampling filter.
-    pub fn interpolation(&self) -> Interpolation {
-        self.interpolation
-    }
-    /// Normalisation.
-    pub fn normalize(&self) -> Normalize {
-        self.normalize
-    }
-    /// Output layout.
-    pub fn layout(&self) -> Layout {
-        self.layout
-    }
-
-    /// The same preprocessing writing `layout` (a model's TFLite file is NHWC).
-    pub fn with_layout(&self, layout: Layout) -> Preprocess {
-        Preprocess {
-            layout,
-            ..self.clone()
-        }
-    }
-    /// Output channel order.
-    pub fn channel_order(&self) -> ChannelOrder {
-        self.channel_order
-    }
-
-    /// Tensor shape: `[1, 3, S, S]` for NCHW, `[1, S, S, 3]` for NHWC.
-    pub fn input_shape(&self) -> [usize; 4] {
-        let s = self.crop as usize;
-        match self.layout {
-            Layout::Nchw => [1, 3, s, s],
-            Layout::Nhwc => [1, s, s, 3],
-        }
-    }
-
-    /// Number of `f32` values in the tensor (`3 * S * S`).
-    pub fn input_len(&self) -> usize {
-        3 * (self.crop as usize) * (self.crop as usize)
-    }
-
-    /// Decodes, resizes, crops and normalises the image file at `path`.
-    pub fn load(&self, path: &Path) -> Result<Vec<f32>, PreprocessError> {
-        let img = decode_file(path)?;
-        self.apply(&img).map_err(|source| PreprocessError::Shape {
-            path: path.to_path_buf(),
-            source,
-        })
-    }
-
-    /// Resizes, crops and normalises an already decoded RGB image.
-    ///
-    /// Fails only for an empty image (any non-empty image is large enough,
-    /// since `crop <= resize` is checked by [`Preprocess::new`]).
-    pub fn apply(&self, img: &RgbImage) -> Result<Vec<f32>, ShapeError> {
-        let cropped = self.resize_and_crop(img)?;
-        let mut out = vec![0.0; self.input_len()];
-        self.write_tensor(&cropped, &mut out);
-        Ok(out)
-    }
-
-    /// The `u8` image the tensor is made from: resized and center-cropped,
-    /// before normalisation (what PIL holds before `ToTensor`).
-    ///
-    /// Only the cropped region is computed, with the same result as
-    /// [`resize_shorter`] followed by [`center_crop`].
-    pub fn resize_and_crop(&self, img: &RgbImage) -> Result<RgbImage, ShapeError> {
-        let (w, h) = img.dimensions();
-        if w == 0 || h == 0 {
-            return Err(ShapeError::Empty {
-                width: w,
-                height: h,
-            });
-        }
-        let (nw, nh) = shorter_side_size(w, h, self.resize);
-        let s = self.crop;
-        if s > nw || s > nh {
-            return Err(ShapeError::SmallerThanCrop {
-                width: nw,
-                height: nh,
-                crop: s,
-            });
-        }
-        let (left, top) = crop_offsets(nw, nh, s);
-        resize_region(
-            img,
-            nw,
-            nh,
-            self.interpolation,
-            Region {
-                left,
-                top,
-                width: s,
-                height: s,
-            },
-        )
-    }
-
-    /// Normalises a `crop x crop` image into `out` (length [`Self::input_len`]).
-    ///
-    /// # Panics
-    /// If `img` is not `crop x crop` or `out` has the wrong length.
-    pub fn write_tensor(&self, img: &RgbImage, out: &mut [f32]) {
-        assert_eq!(img.dimensions(), (self.crop, self.crop), "image size");
-        assert_eq!(out.len(), self.input_len(), "tensor length");
-        normalize::write_tensor(img, &self.normalize, self.layout, self.channel_order, out);
-    }
-}
-
-impl Default for Preprocess {
-    fn default() -> Self {
-        Preprocess::imagenet()
-    }
+/// Normalises a `crop x crop` image into `out` (length [`Preprocess::input_len`]).
+///
+/// # Panics
+/// If `img` is not `crop x crop` or `out` has the wrong length.
+pub fn write_tensor(p: &Preprocess, img: &RgbImage, out: &mut [f32]) {
+    assert_eq!(img.dimensions(), (p.crop(), p.crop()), "image size");
+    assert_eq!(out.len(), p.input_len(), "tensor length");
+    normalize::write_tensor(img, &p.normalize(), p.layout(), p.channel_order(), out);
 }
 
 /// Helpers shared by the unit tests of the submodules.
@@ -409,7 +141,7 @@ mod test_support {
 
     use image::{ImageEncoder, RgbImage};
 
-    use super::Normalize;
+    use crate::suite::Normalize;
 
     pub(super) fn rgb(w: u32, h: u32, data: &[u8]) -> RgbImage {
         RgbImage::from_raw(w, h, data.to_vec()).unwrap()
@@ -444,6 +176,7 @@ mod test_support {
 mod tests {
     use super::test_support::{identity_norm, png_bytes, rgb, tmp_file};
     use super::*;
+    use crate::suite::{ChannelOrder, Interpolation, Layout, Normalize};
     use image::Rgb;
     use proptest::prelude::*;
 
@@ -469,7 +202,7 @@ mod tests {
             ChannelOrder::Rgb,
         )
         .unwrap();
-        assert_eq!(p.apply(&one).unwrap(), [10.0, 20.0, 30.0].repeat(9));
+        assert_eq!(apply(&p, &one).unwrap(), [10.0, 20.0, 30.0].repeat(9));
     }
 
     /// torchvision `CenterCrop(4)(Resize(4, mode)(img))` on a 40x3 image
@@ -520,7 +253,7 @@ mod tests {
             )
             .unwrap();
             assert_eq!(
-                p.resize_and_crop(&img).unwrap().into_raw(),
+                resize_and_crop(&p, &img).unwrap().into_raw(),
                 want,
                 "{interp}"
             );
@@ -547,16 +280,13 @@ mod tests {
                 ChannelOrder::Rgb,
             )
             .unwrap();
-            assert_eq!(p.apply(&img).unwrap().len(), 3 * 224 * 224);
+            assert_eq!(apply(&p, &img).unwrap().len(), 3 * 224 * 224);
         }
         assert_eq!(shorter_side_size(1, u32::MAX, 256), (256, u32::MAX));
     }
 
     #[test]
-    fn input_shape_and_len() {
-        let p = Preprocess::imagenet();
-        assert_eq!(p.input_shape(), [1, 3, 224, 224]);
-        assert_eq!(p.input_len(), 3 * 224 * 224);
+    fn the_tensor_has_the_shape_of_the_recipe() {
         let q = Preprocess::new(
             292,
             260,
@@ -566,47 +296,10 @@ mod tests {
             ChannelOrder::Rgb,
         )
         .unwrap();
-        assert_eq!(q.input_shape(), [1, 260, 260, 3]);
         assert_eq!(
-            q.apply(&RgbImage::new(300, 400)).unwrap().len(),
+            apply(&q, &RgbImage::new(300, 400)).unwrap().len(),
             3 * 260 * 260
         );
-    }
-
-    #[test]
-    fn invalid_configs_are_rejected() {
-        let new = |r, c, n| {
-            Preprocess::new(
-                r,
-                c,
-                Interpolation::Bilinear,
-                n,
-                Layout::Nchw,
-                ChannelOrder::Rgb,
-            )
-        };
-        assert!(matches!(
-            new(224, 256, Normalize::IMAGENET),
-            Err(ConfigError::CropLargerThanResize { .. })
-        ));
-        assert!(matches!(
-            new(0, 0, Normalize::IMAGENET),
-            Err(ConfigError::ZeroSize { .. })
-        ));
-        let mut bad = Normalize::IMAGENET;
-        bad.std[1] = 0.0;
-        assert!(matches!(
-            new(256, 224, bad),
-            Err(ConfigError::BadNormalize(_))
-        ));
-        let mut bad = Normalize::IMAGENET;
-        bad.divisor = f32::NAN;
-        assert!(new(256, 224, bad).is_err());
-        assert_eq!(
-            "Bicubic".parse::<Interpolation>(),
-            Ok(Interpolation::Bicubic)
-        );
-        assert!("lanczos".parse::<Interpolation>().is_err());
     }
 
     #[test]
@@ -625,7 +318,7 @@ mod tests {
             ChannelOrder::Rgb,
         )
         .unwrap();
-        assert_eq!(pp.load(&p).unwrap(), pp.apply(&img).unwrap());
+        assert_eq!(load(&pp, &p).unwrap(), apply(&pp, &img).unwrap());
     }
 
     proptest! {
@@ -647,7 +340,7 @@ mod tests {
             let p = Preprocess::new(resize, crop, interp, Normalize::IMAGENET, Layout::Nchw,
                 ChannelOrder::Rgb).unwrap();
             let two_step = center_crop(&resize_shorter(&img, resize, interp).unwrap(), crop).unwrap();
-            prop_assert_eq!(p.resize_and_crop(&img).unwrap(), two_step);
+            prop_assert_eq!(resize_and_crop(&p, &img).unwrap(), two_step);
         }
 
         #[test]
@@ -659,7 +352,7 @@ mod tests {
             let layout = if nhwc { Layout::Nhwc } else { Layout::Nchw };
             let p = Preprocess::new(resize, crop, Interpolation::Bilinear, Normalize::IMAGENET,
                 layout, ChannelOrder::Rgb).unwrap();
-            let out = p.apply(&RgbImage::from_pixel(w, h, Rgb([1, 2, 3]))).unwrap();
+            let out = apply(&p, &RgbImage::from_pixel(w, h, Rgb([1, 2, 3]))).unwrap();
             prop_assert_eq!(out.len(), p.input_len());
         }
     }

@@ -4,79 +4,18 @@
 
 use image::RgbImage;
 
-use super::{ChannelOrder, ConfigError, Layout};
+use crate::suite::{ChannelOrder, Layout, Normalize};
 
-/// `x` the 0..=255 pixel value, evaluated in `f32` in that order.
-///
-/// `mean` and `std` are always given in **R, G, B order**, whatever the output
-/// [`ChannelOrder`]: the value for red is applied to the red channel, which is
-/// then placed wherever the channel order puts it.
-///
-/// Common settings:
-///
-/// | model family | `divisor` | `mean` | `std` |
-/// |---|---|---|---|
-/// | torchvision ImageNet ([`Normalize::IMAGENET`]) | 255 | 0.485, 0.456, 0.406 | 0.229, 0.224, 0.225 |
-/// | `(x - 127) / 128` ([`Normalize::SYMMETRIC_127`]) | 1 | 127 ×3 | 128 ×3 |
-/// | Inception / TF `x / 127.5 - 1` | 1 | 127.5 ×3 | 127.5 ×3 |
-/// | raw 0..1 | 255 | 0 ×3 | 1 ×3 |
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Normalize {
-    /// Pixel values are divided by this first (255 for torchvision's `ToTensor`, 1 to keep 0..255).
-    pub divisor: f32,
-    /// Subtracted after the division, per channel in R, G, B order.
-    pub mean: [f32; 3],
-    /// Divides after the subtraction, per channel in R, G, B order.
-    pub std: [f32; 3],
-}
-
-impl Normalize {
-    /// torchvision's ImageNet statistics on 0..1 values.
-    pub const IMAGENET: Normalize = Normalize {
-        divisor: 255.0,
-        mean: [0.485, 0.456, 0.406],
-        std: [0.229, 0.224, 0.225],
-    };
-    /// `(x - 127) / 128` on 0..255 values.
-    pub const SYMMETRIC_127: Normalize = Normalize {
-        divisor: 1.0,
-        mean: [127.0; 3],
-        std: [128.0; 3],
-    };
-
-    /// Normalises one 0..=255 value of RGB channel `c` (0 = red).
-    #[inline]
-    pub fn apply(&self, c: usize, x: u8) -> f32 {
-        (f32::from(x) / self.divisor - self.mean[c]) / self.std[c]
-    }
-
-    pub(super) fn validate(&self) -> Result<(), ConfigError> {
-        let ok = |v: f32| v.is_finite() && v != 0.0;
-        if !ok(self.divisor) || !self.std.iter().all(|&s| ok(s)) {
-            return Err(ConfigError::BadNormalize(*self));
+/// 256-entry lookup table per RGB channel: `table[c][x]` is
+/// [`Normalize::apply`]`(c, x)`.
+fn table(n: &Normalize) -> [[f32; 256]; 3] {
+    let mut t = [[0.0; 256]; 3];
+    for (c, row) in t.iter_mut().enumerate() {
+        for (v, out) in row.iter_mut().enumerate() {
+            *out = n.apply(c, v as u8);
         }
-        if !self.mean.iter().all(|m| m.is_finite()) {
-            return Err(ConfigError::BadNormalize(*self));
-        }
-        Ok(())
     }
-
-    /// 256-entry lookup table per RGB channel.
-    fn table(&self) -> [[f32; 256]; 3] {
-        let mut t = [[0.0; 256]; 3];
-        for (c, row) in t.iter_mut().enumerate() {
-            for (v, out) in row.iter_mut().enumerate() {
-                *out = self.apply(c, v as u8);
-            }
-        }
-        t
-    }
-}
-
-impl Default for Normalize {
-    fn default() -> Self {
-        Normalize::IMAGENET
-    }
+    t
 }
 
 /// Writes `img` into `out` (length `3 * width * height`) as normalised values,
@@ -88,7 +27,7 @@ pub(super) fn write_tensor(
     order: ChannelOrder,
     out: &mut [f32],
 ) {
-    let table = normalize.table();
+    let table = table(normalize);
     // Output channel k takes source (RGB) channel src[k].
     let src = match order {
         ChannelOrder::Rgb => [0, 1, 2],
@@ -119,8 +58,9 @@ pub(super) fn write_tensor(
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{identity_norm, rgb};
-    use super::super::{center_crop, Interpolation, Preprocess};
+    use super::super::{apply, center_crop, write_tensor};
     use super::*;
+    use crate::suite::{Interpolation, Preprocess};
     use image::Rgb;
 
     /// Bit patterns from torchvision `ToTensor()` + `Normalize(IMAGENET)` on
@@ -148,19 +88,11 @@ mod tests {
         )
         .unwrap();
         let mut out = vec![0.0; 3];
-        p.write_tensor(&center_crop(&img, 1).unwrap(), &mut out);
+        write_tensor(&p, &center_crop(&img, 1).unwrap(), &mut out);
         assert_eq!(
             out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
             [want[0], want[2], want[4]]
         );
-    }
-
-    #[test]
-    fn symmetric_127_normalisation() {
-        let n = Normalize::SYMMETRIC_127;
-        assert_eq!(n.apply(0, 0), -127.0 / 128.0);
-        assert_eq!(n.apply(1, 127), 0.0);
-        assert_eq!(n.apply(2, 255), 1.0);
     }
 
     #[test]
@@ -173,7 +105,7 @@ mod tests {
         let mk = |layout, order| {
             let p = Preprocess::new(2, 2, Interpolation::Nearest, identity_norm(), layout, order)
                 .unwrap();
-            p.apply(&img).unwrap()
+            apply(&p, &img).unwrap()
         };
         // NCHW: out[c*4 + y*2 + x]
         let nchw = mk(Layout::Nchw, ChannelOrder::Rgb);
@@ -212,6 +144,6 @@ mod tests {
         )
         .unwrap();
         // blue (30 - 3) / 3 first, red (10 - 1) / 1 last
-        assert_eq!(p.apply(&img).unwrap(), [9.0, 9.0, 9.0]);
+        assert_eq!(apply(&p, &img).unwrap(), [9.0, 9.0, 9.0]);
     }
 }

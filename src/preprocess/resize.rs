@@ -3,7 +3,8 @@
 
 use image::RgbImage;
 
-use super::{Interpolation, ShapeError};
+use super::error::ShapeError;
+use crate::suite::Interpolation;
 
 /// torchvision `Resize(n)` size rule: the shorter side becomes `n`, the longer
 /// `int(n * long / short)` (truncated). Returns `(width, height)`.

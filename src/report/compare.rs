@@ -3,8 +3,9 @@
 //! top-1/top-5, the change of the detection statistic with its interval, and the
 //! verdict with its reason.
 
+use super::markdown::{md_escape, model_cell, PathLink};
+use super::table::{Align, Table};
 use crate::compare::{Comparison, PathComparison, PathStatus};
-use crate::report::table::{Align, Table};
 
 fn ms(x: f64) -> String {
     if x.is_finite() {
@@ -151,13 +152,6 @@ pub fn summary_line(cs: &[Comparison]) -> String {
     s
 }
 
-/// Text made safe for a Markdown table cell (`|`, `<`, `>`).
-pub fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
 /// A device that was expected but produced no comparison.
 pub struct Missing<'a> {
     pub device: &'a str,
@@ -174,10 +168,21 @@ pub fn markdown(cs: &[Comparison], missing: &[Missing<'_>]) -> String {
 pub fn markdown_linked(
     cs: &[Comparison],
     missing: &[Missing<'_>],
-    path_link: Option<crate::report::export::PathLink<'_>>,
+    path_link: Option<PathLink<'_>>,
 ) -> String {
+    let mut s = headline(cs, missing) + "\n\n";
+    s += &markdown_table(cs, missing, path_link);
+    s += &why(cs);
+    if let Some(c) = cs.first() {
+        s += &footer(c);
+    }
+    s
+}
+
+/// The comment's first line: regressions, devices without a result, or all clear.
+fn headline(cs: &[Comparison], missing: &[Missing<'_>]) -> String {
     let reg: usize = cs.iter().map(|c| c.regressions).sum();
-    let headline = if reg > 0 {
+    if reg > 0 {
         format!("### ❌ edgeperf: {}", summary_line(cs))
     } else if !missing.is_empty() {
         format!(
@@ -187,36 +192,39 @@ pub fn markdown_linked(
         )
     } else {
         format!("### ✅ edgeperf: {}", summary_line(cs))
-    };
-    let mut s = headline + "\n\n";
-    s += "| device | model | p50 ms | p90 ms | top-1 | top-5 | latency change [CI] | verdict |\n";
+    }
+}
+
+/// One row per path, then one per device without a result.
+fn markdown_table(
+    cs: &[Comparison],
+    missing: &[Missing<'_>],
+    path_link: Option<PathLink<'_>>,
+) -> String {
+    let mut s = String::from(
+        "| device | model | p50 ms | p90 ms | top-1 | top-5 | latency change [CI] | verdict |\n",
+    );
     s += "|---|---|---:|---:|---:|---:|---:|---|\n";
-    for c in cs {
-        for p in &c.paths {
-            let b = p.base.as_ref();
-            let verdict = match p.status {
-                PathStatus::Regressed => "❌ **regressed**",
-                PathStatus::Improved => "🚀 improved",
-                PathStatus::Unchanged => "✅ unchanged",
-                PathStatus::Inconclusive => "⚠️ inconclusive",
-                PathStatus::New => "🆕 new",
-            };
-            let model = match path_link.and_then(|f| f(&p.device, &p.model)) {
-                Some(url) => format!("[{}]({url})", md_escape(&p.model)),
-                None => md_escape(&p.model),
-            };
-            s += &format!(
-                "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
-                md_escape(&p.device),
-                model,
-                arrow(b.map(|b| ms(b.p50)).unwrap_or("-".into()), ms(p.head.p50)),
-                arrow(b.map(|b| ms(b.p90)).unwrap_or("-".into()), ms(p.head.p90)),
-                arrow(pct1(b.and_then(|b| b.top1)), pct1(p.head.top1)),
-                arrow(pct1(b.and_then(|b| b.top5)), pct1(p.head.top5)),
-                change_cell(p),
-                verdict
-            );
-        }
+    for p in cs.iter().flat_map(|c| &c.paths) {
+        let b = p.base.as_ref();
+        let verdict = match p.status {
+            PathStatus::Regressed => "❌ **regressed**",
+            PathStatus::Improved => "🚀 improved",
+            PathStatus::Unchanged => "✅ unchanged",
+            PathStatus::Inconclusive => "⚠️ inconclusive",
+            PathStatus::New => "🆕 new",
+        };
+        s += &format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            md_escape(&p.device),
+            model_cell(path_link, &p.device, &p.model),
+            arrow(b.map(|b| ms(b.p50)).unwrap_or("-".into()), ms(p.head.p50)),
+            arrow(b.map(|b| ms(b.p90)).unwrap_or("-".into()), ms(p.head.p90)),
+            arrow(pct1(b.and_then(|b| b.top1)), pct1(p.head.top1)),
+            arrow(pct1(b.and_then(|b| b.top5)), pct1(p.head.top5)),
+            change_cell(p),
+            verdict
+        );
     }
     for m in missing {
         s += &format!(
@@ -224,32 +232,39 @@ pub fn markdown_linked(
             md_escape(m.device)
         );
     }
+    s
+}
+
+/// The reasons of every path that has some, folded under "Why".
+fn why(cs: &[Comparison]) -> String {
     let detailed: Vec<&PathComparison> = cs
         .iter()
         .flat_map(|c| &c.paths)
         .filter(|p| !reasons(p).is_empty())
         .collect();
-    if !detailed.is_empty() {
-        s += "\n<details><summary>Why</summary>\n\n";
-        for p in detailed {
-            s += &format!("**{}/{}**\n", md_escape(&p.device), md_escape(&p.model));
-            for r in reasons(p) {
-                s += &format!("- {}\n", md_escape(&r));
-            }
-            s += "\n";
+    if detailed.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("\n<details><summary>Why</summary>\n\n");
+    for p in detailed {
+        s += &format!("**{}/{}**\n", md_escape(&p.device), md_escape(&p.model));
+        for r in reasons(p) {
+            s += &format!("- {}\n", md_escape(&r));
         }
-        s += "</details>\n";
+        s += "\n";
     }
-    if let Some(c) = cs.first() {
-        s += &format!(
-            "\n<sub>Baselines: {}. Latency is judged on {} (steadier than p50 on shared machines); suspects are re-measured with base and head interleaved in the same processes; accuracy by paired exact McNemar on per-image top-1. Commit {}.</sub>\n",
-            md_escape(&c.baselines),
-            c.paths
-                .iter()
-                .find_map(|p| p.latency.as_ref().map(|l| l.statistic.clone()))
-                .unwrap_or_else(|| "each round's p10".into()),
-            c.head_commit.as_deref().map(|h| &h[..h.len().min(10)]).unwrap_or("unknown")
-        );
-    }
-    s
+    s + "</details>\n"
+}
+
+/// Where the baselines came from, how latency and accuracy are judged, the commit.
+fn footer(c: &Comparison) -> String {
+    format!(
+        "\n<sub>Baselines: {}. Latency is judged on {} (steadier than p50 on shared machines); suspects are re-measured with base and head interleaved in the same processes; accuracy by paired exact McNemar on per-image top-1. Commit {}.</sub>\n",
+        md_escape(&c.baselines),
+        c.paths
+            .iter()
+            .find_map(|p| p.latency.as_ref().map(|l| l.statistic.clone()))
+            .unwrap_or_else(|| "each round's p10".into()),
+        c.head_commit.as_deref().map(|h| &h[..h.len().min(10)]).unwrap_or("unknown")
+    )
 }

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod env;
 pub mod export;
 pub mod history;
+pub mod markdown;
 pub mod run;
 pub mod table;
 

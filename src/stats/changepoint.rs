@@ -8,8 +8,8 @@
 //! scale. Minimum segment length as in the R `changepoint` package, but with
 //! pruning delayed by `min_seg_len` steps so the search stays exact.
 
+use super::error::{check_finite, sorted_copy, StatsError};
 use super::quantile::mad_sorted;
-use super::{check_finite, sorted_copy, StatsError};
 
 /// Consistency constant turning a raw MAD into a normal σ estimate
 /// (1 / Φ⁻¹(3/4)).
@@ -110,8 +110,26 @@ pub fn pelt_default(series: &[f64]) -> Result<Vec<usize>, StatsError> {
 /// at worst (tens of ms in release builds).
 pub fn pelt(series: &[f64], config: &PeltConfig) -> Result<Vec<usize>, StatsError> {
     check_finite(series)?;
+    check_config(config)?;
     let m = config.min_seg_len;
-    if m == 0 {
+    let n = series.len();
+    if n < 2 * m {
+        return Ok(Vec::new());
+    }
+    let sums = PrefixSums::centred(series);
+    if sums.is_constant() {
+        return Ok(Vec::new());
+    }
+    let beta = match config.penalty {
+        Some(p) => p,
+        None => config.penalty_factor * (n as f64).ln() * robust_noise_variance(series)?,
+    };
+    Ok(optimal_changes(n, m, beta, |s, t| sums.sse(s, t)))
+}
+
+/// `InvalidParameter` for a configuration outside its documented domain.
+fn check_config(config: &PeltConfig) -> Result<(), StatsError> {
+    if config.min_seg_len == 0 {
         return Err(StatsError::InvalidParameter("min_seg_len must be >= 1"));
     }
     if let Some(p) = config.penalty {
@@ -126,34 +144,53 @@ pub fn pelt(series: &[f64], config: &PeltConfig) -> Result<Vec<usize>, StatsErro
             "penalty_factor must be finite and >= 0",
         ));
     }
-    let n = series.len();
-    if n < 2 * m {
-        return Ok(Vec::new());
-    }
-    // Center to keep the prefix-sum SSE free of cancellation.
-    let shift = series[0];
-    let centre = shift + series.iter().map(|x| x - shift).sum::<f64>() / n as f64;
-    let mut cs = vec![0.0; n + 1];
-    let mut cs2 = vec![0.0; n + 1];
-    for (i, &y) in series.iter().enumerate() {
-        let z = y - centre;
-        cs[i + 1] = cs[i] + z;
-        cs2[i + 1] = cs2[i] + z * z;
-    }
-    if cs2[n] == 0.0 {
-        return Ok(Vec::new()); // constant series
-    }
-    let beta = match config.penalty {
-        Some(p) => p,
-        None => config.penalty_factor * (n as f64).ln() * robust_noise_variance(series)?,
-    };
-    // SSE of series[s..t]
-    let cost = |s: usize, t: usize| -> f64 {
-        let sum = cs[t] - cs[s];
-        let c = (cs2[t] - cs2[s]) - sum * sum / (t - s) as f64;
-        c.max(0.0)
-    };
+    Ok(())
+}
 
+/// Prefix sums of a series and of its squares, centred on its mean to keep the
+/// SSE free of cancellation: the SSE of any segment in O(1).
+struct PrefixSums {
+    cs: Vec<f64>,
+    cs2: Vec<f64>,
+}
+
+impl PrefixSums {
+    fn centred(series: &[f64]) -> PrefixSums {
+        let n = series.len();
+        let shift = series[0];
+        let centre = shift + series.iter().map(|x| x - shift).sum::<f64>() / n as f64;
+        let mut cs = vec![0.0; n + 1];
+        let mut cs2 = vec![0.0; n + 1];
+        for (i, &y) in series.iter().enumerate() {
+            let z = y - centre;
+            cs[i + 1] = cs[i] + z;
+            cs2[i + 1] = cs2[i] + z * z;
+        }
+        PrefixSums { cs, cs2 }
+    }
+
+    /// Whether every value equals the mean.
+    fn is_constant(&self) -> bool {
+        self.cs2[self.cs2.len() - 1] == 0.0
+    }
+
+    /// SSE of `series[s..t]`.
+    fn sse(&self, s: usize, t: usize) -> f64 {
+        let sum = self.cs[t] - self.cs[s];
+        let c = (self.cs2[t] - self.cs2[s]) - sum * sum / (t - s) as f64;
+        c.max(0.0)
+    }
+}
+
+/// The exact PELT search over `n` points: the segmentation (segments of at
+/// least `m` points) minimising Σ cost + `beta` per change, as the start index
+/// of every new segment.
+fn optimal_changes(
+    n: usize,
+    m: usize,
+    beta: f64,
+    cost: impl Fn(usize, usize) -> f64,
+) -> Vec<usize> {
     let mut f = vec![f64::INFINITY; n + 1];
     let mut last = vec![0usize; n + 1];
     f[0] = -beta;
@@ -194,7 +231,7 @@ pub fn pelt(series: &[f64], config: &PeltConfig) -> Result<Vec<usize>, StatsErro
         t = tau;
     }
     out.reverse();
-    Ok(out)
+    out
 }
 
 #[cfg(test)]

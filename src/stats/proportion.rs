@@ -6,7 +6,7 @@
 //! coverage for small n and for proportions near 0 or 1, which is where
 //! accuracy on a few dozen photos lives. O(1).
 
-use super::normal_quantile;
+use super::dist::normal_quantile;
 
 /// Two-sided Wilson score interval of `successes` out of `n` at `confidence`
 /// (e.g. 0.95), as fractions `(low, high)` with `low <= successes / n <= high`.

@@ -5,7 +5,7 @@
 //! Packages", *The American Statistician* 50(4), 1996 — definition 7, the
 //! default of R's `quantile` and NumPy's `np.quantile` (`method="linear"`).
 
-use super::{check_finite, sorted_copy, StatsError};
+use super::error::{check_finite, sorted_copy, StatsError};
 
 /// Type-7 quantile of already **ascending-sorted**, finite data.
 ///

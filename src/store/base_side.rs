@@ -420,7 +420,7 @@ mod tests {
         let oid = commit_all(&repo);
         crate::fs::write_atomic(&d.path().join("models/m.onnx"), b"v2").unwrap();
         crate::fs::write_atomic(&d.path().join("edgeperf.toml"), head_suite.as_bytes()).unwrap();
-        let suite = Suite::load(&d.path().join("edgeperf.toml")).unwrap();
+        let suite = crate::store::load_suite(&d.path().join("edgeperf.toml")).unwrap();
         (d, oid, suite)
     }
 
@@ -562,7 +562,7 @@ mod tests {
         crate::fs::write_atomic(&d.path().join("models/m.onnx"), pointer.as_bytes()).unwrap();
         crate::fs::write_atomic(&d.path().join("lib.so"), b"library").unwrap();
         let c = commit_all(&repo);
-        let suite = Suite::load(&d.path().join("edgeperf.toml")).unwrap();
+        let suite = crate::store::load_suite(&d.path().join("edgeperf.toml")).unwrap();
         let f = finder(&suite, d.path());
         let libs = libraries(d.path());
         let b = baseline(&oid, &c.to_string(), d.path());

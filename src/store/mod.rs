@@ -1,4 +1,4 @@
-//! Where edgeperf keeps and finds its documents: run records and comparisons on
+//! Where edgeperf keeps and finds its documents: the suite, run records and comparisons on
 //! disk, baselines in a directory or at a commit ([`baselines`]), files at other
 //! commits ([`git`]), Git LFS objects ([`lfs`]), models and runtime libraries by
 //! sha256 ([`artifacts`]), and from all of these the base side of a confirmation
@@ -18,6 +18,14 @@ use serde::Serialize;
 use crate::compare::Comparison;
 use crate::error::Result;
 use crate::record::RunRecord;
+use crate::suite::Suite;
+
+/// Reads and validates a suite file; its relative paths resolve against its
+/// directory.
+pub fn load_suite(path: &Path) -> Result<Suite> {
+    let text = crate::fs::read_to_string(path)?;
+    Suite::parse(path, &text, crate::fs::parent_dir(path))
+}
 
 /// Reads a run record (`edgeperf run --out`).
 pub fn load_run(path: &Path) -> Result<RunRecord> {

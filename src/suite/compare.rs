@@ -175,127 +175,131 @@ pub struct PathOverride {
     pub cold_start_max_increase: Option<f64>,
 }
 
+/// A range error: (dotted key, message).
+type RangeError = (String, String);
+
+/// `v` strictly between `lo` and `hi`, or an error naming key `k`.
+fn between(k: &str, v: f64, lo: f64, hi: f64) -> Result<(), RangeError> {
+    if v.is_finite() && v > lo && v < hi {
+        Ok(())
+    } else {
+        Err((
+            k.to_string(),
+            format!("must be between {lo} and {hi} (exclusive), got {v}"),
+        ))
+    }
+}
+
 impl CompareConfig {
     /// Checks ranges; the error is (dotted key, message).
-    pub fn validate(&self) -> Result<(), (String, String)> {
-        let frac = |k: &str, v: f64, lo: f64, hi: f64| {
-            if v.is_finite() && v > lo && v < hi {
-                Ok(())
-            } else {
-                Err((
-                    k.to_string(),
-                    format!("must be between {lo} and {hi} (exclusive), got {v}"),
-                ))
-            }
-        };
-        frac(
-            "compare.latency.min_change",
-            self.latency.min_change,
-            0.0,
-            10.0,
-        )?;
-        frac("compare.latency.quantile", self.latency.quantile, 0.0, 1.0)?;
-        frac(
-            "compare.latency.confidence",
-            self.latency.confidence,
-            0.5,
-            1.0,
-        )?;
-        frac(
+    pub fn validate(&self) -> Result<(), RangeError> {
+        self.latency.validate()?;
+        self.accuracy.validate()?;
+        self.confirm.validate()?;
+        for (k, r) in [
+            ("compare.memory", &self.memory),
+            ("compare.cold_start", &self.cold_start),
+        ] {
+            between(&format!("{k}.max_increase"), r.max_increase, 0.0, 100.0)?;
+            between(&format!("{k}.min_increase"), r.min_increase, -1e-12, 1e9)?;
+        }
+        for (k, o) in &self.paths {
+            o.validate(k)?;
+        }
+        Ok(())
+    }
+}
+
+impl LatencyRule {
+    fn validate(&self) -> Result<(), RangeError> {
+        between("compare.latency.min_change", self.min_change, 0.0, 10.0)?;
+        between("compare.latency.quantile", self.quantile, 0.0, 1.0)?;
+        between("compare.latency.confidence", self.confidence, 0.5, 1.0)?;
+        between(
             "compare.latency.decide_confidence",
-            self.latency.decide_confidence,
+            self.decide_confidence,
             0.5,
             1.0,
         )?;
-        if self.latency.decide_confidence < self.latency.confidence {
+        if self.decide_confidence < self.confidence {
             return Err((
                 "compare.latency.decide_confidence".into(),
-                format!(
-                    "must be at least latency.confidence ({})",
-                    self.latency.confidence
-                ),
+                format!("must be at least latency.confidence ({})", self.confidence),
             ));
         }
-        frac(
-            "compare.latency.max_round_cv",
-            self.latency.max_round_cv,
-            0.0,
-            10.0,
-        )?;
-        frac("compare.accuracy.alpha", self.accuracy.alpha, 0.0, 1.0)?;
-        frac(
+        between("compare.latency.max_round_cv", self.max_round_cv, 0.0, 10.0)
+    }
+}
+
+impl AccuracyRule {
+    fn validate(&self) -> Result<(), RangeError> {
+        between("compare.accuracy.alpha", self.alpha, 0.0, 1.0)?;
+        between(
             "compare.accuracy.max_top1_drop_points",
-            self.accuracy.max_top1_drop_points,
+            self.max_top1_drop_points,
             -1e-12,
             100.0,
-        )?;
-        frac(
+        )
+    }
+}
+
+impl ConfirmRule {
+    fn validate(&self) -> Result<(), RangeError> {
+        between(
             "compare.confirm.budget_seconds",
-            self.confirm.budget_seconds,
+            self.budget_seconds,
             0.0,
             36000.0,
         )?;
-        if self.confirm.min_rounds < 6 {
+        if self.min_rounds < 6 {
             return Err((
                 "compare.confirm.min_rounds".into(),
                 "must be at least 6 (the fewest rounds whose sign-test interval reaches 95%)"
                     .into(),
             ));
         }
-        if self.confirm.rounds < self.confirm.min_rounds {
+        if self.rounds < self.min_rounds {
             return Err((
                 "compare.confirm.rounds".into(),
-                format!("must be at least min_rounds ({})", self.confirm.min_rounds),
+                format!("must be at least min_rounds ({})", self.min_rounds),
             ));
         }
-        frac(
+        between(
             "compare.confirm.round_seconds",
-            self.confirm.round_seconds,
+            self.round_seconds,
             0.0,
             3600.0,
         )?;
-        frac(
-            "compare.confirm.block_ms",
-            self.confirm.block_ms,
-            0.0,
-            60000.0,
-        )?;
-        for (k, r) in [
-            ("compare.memory", &self.memory),
-            ("compare.cold_start", &self.cold_start),
-        ] {
-            frac(&format!("{k}.max_increase"), r.max_increase, 0.0, 100.0)?;
-            frac(&format!("{k}.min_increase"), r.min_increase, -1e-12, 1e9)?;
+        between("compare.confirm.block_ms", self.block_ms, 0.0, 60000.0)
+    }
+}
+
+impl PathOverride {
+    /// Checks the override of path `k` ("device/model").
+    fn validate(&self, k: &str) -> Result<(), RangeError> {
+        if !k.contains('/') {
+            return Err((
+                format!("compare.paths.\"{k}\""),
+                "keys are \"device/model\"".into(),
+            ));
         }
-        for (k, o) in &self.paths {
-            if !k.contains('/') {
-                return Err((
-                    format!("compare.paths.\"{k}\""),
-                    "keys are \"device/model\"".into(),
-                ));
+        let key = |name: &str| format!("compare.paths.\"{k}\".{name}");
+        if let Some(v) = self.min_change {
+            between(&key("min_change"), v, 0.0, 10.0)?;
+        }
+        if let Some(v) = self.alpha {
+            between(&key("alpha"), v, 0.0, 1.0)?;
+        }
+        for (name, v) in [
+            ("memory_max_increase", self.memory_max_increase),
+            ("cold_start_max_increase", self.cold_start_max_increase),
+        ] {
+            if let Some(v) = v {
+                between(&key(name), v, 0.0, 100.0)?;
             }
-            if let Some(v) = o.min_change {
-                frac(&format!("compare.paths.\"{k}\".min_change"), v, 0.0, 10.0)?;
-            }
-            if let Some(v) = o.alpha {
-                frac(&format!("compare.paths.\"{k}\".alpha"), v, 0.0, 1.0)?;
-            }
-            for (name, v) in [
-                ("memory_max_increase", o.memory_max_increase),
-                ("cold_start_max_increase", o.cold_start_max_increase),
-            ] {
-                if let Some(v) = v {
-                    frac(&format!("compare.paths.\"{k}\".{name}"), v, 0.0, 100.0)?;
-                }
-            }
-            if let Some(v) = o.max_top1_drop_points {
-                frac(
-                    &format!("compare.paths.\"{k}\".max_top1_drop_points"),
-                    v,
-                    -1e-12,
-                    100.0,
-                )?;
-            }
+        }
+        if let Some(v) = self.max_top1_drop_points {
+            between(&key("max_top1_drop_points"), v, -1e-12, 100.0)?;
         }
         Ok(())
     }

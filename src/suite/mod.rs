@@ -3,24 +3,35 @@
 //!
 //! A *path* is one device x one model. Every relative path in the suite is
 //! resolved against the directory of the suite file. Validation errors name the
-//! file and the dotted key (`model[2].preprocess.crop`). Parsing is pure: the
-//! caller reads the text (from disk, or from a git blob for a base commit).
+//! file and the dotted key (`model[2].preprocess.crop`). Pure: the caller reads
+//! the text (`store::load_suite` from disk, or a git blob for a base commit) and
+//! [`Suite::parse`] validates it.
+//!
+//! Files: `device` (runtimes, providers, external runners), `model` (a model
+//! entry as written and validated), `preprocess` (the input recipe as data),
+//! `compare` (the `[compare]` thresholds), `key` (errors naming their key),
+//! `parse` (the TOML document to a [`Suite`]); this file holds the suite, its
+//! sampling and dataset, and path selection.
 
 pub mod compare;
+mod device;
+mod key;
+mod model;
 mod parse;
+mod preprocess;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::preprocess::Preprocess;
 
 pub use compare::{
     AccuracyRule, CompareConfig, ConfirmRule, LatencyRule, PathOverride, ResourceRule,
 };
-pub use parse::PreprocessSpec;
+pub use device::{Device, ExternalRunner, ModelFormat, Provider, RuntimeKind};
+pub use model::{Model, PreprocessSpec};
+pub use preprocess::{ChannelOrder, ConfigError, Interpolation, Layout, Normalize, Preprocess};
 
 /// Newest suite schema this build understands.
 pub const SUITE_SCHEMA_VERSION: u32 = 1;
@@ -80,250 +91,6 @@ impl Sampling {
     }
 }
 
-/// What runs a path's inferences: an ONNX Runtime execution provider, a LiteRT
-/// accelerator, or what an external runner reports. The first four are ONNX
-/// Runtime's; `gpu` and `npu` are LiteRT's accelerators; an external runner may
-/// report any of them, and `edgetpu` (Coral).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    Cpu,
-    Openvino,
-    Cuda,
-    Tensorrt,
-    Gpu,
-    Npu,
-    Edgetpu,
-}
-
-impl Provider {
-    /// Every provider, in the order error messages list them.
-    pub const ALL: [Provider; 7] = [
-        Provider::Cpu,
-        Provider::Openvino,
-        Provider::Cuda,
-        Provider::Tensorrt,
-        Provider::Gpu,
-        Provider::Npu,
-        Provider::Edgetpu,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Provider::Cpu => "cpu",
-            Provider::Openvino => "openvino",
-            Provider::Cuda => "cuda",
-            Provider::Tensorrt => "tensorrt",
-            Provider::Gpu => "gpu",
-            Provider::Npu => "npu",
-            Provider::Edgetpu => "edgetpu",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Provider> {
-        match s.to_ascii_lowercase().as_str() {
-            "trt" => Some(Provider::Tensorrt),
-            s => Provider::ALL.into_iter().find(|p| p.as_str() == s),
-        }
-    }
-}
-
-/// Which runtime a device runs its paths on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum RuntimeKind {
-    /// ONNX Runtime, loaded in the worker (`runtime` or `ORT_DYLIB_PATH`).
-    #[default]
-    Onnxruntime,
-    /// LiteRT (TensorFlow Lite) through its C API, loaded in the worker
-    /// (`runtime` or `LITERT_LIB_PATH`).
-    Litert,
-    /// A runner program speaking docs/EXTERNAL_RUNNERS.md on stdio.
-    External,
-}
-
-impl RuntimeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RuntimeKind::Onnxruntime => "onnxruntime",
-            RuntimeKind::Litert => "litert",
-            RuntimeKind::External => "external",
-        }
-    }
-    pub fn is_onnxruntime(&self) -> bool {
-        *self == RuntimeKind::Onnxruntime
-    }
-    /// The accelerators a device of this kind may ask for.
-    pub fn providers(self) -> &'static [Provider] {
-        match self {
-            RuntimeKind::Onnxruntime => &Provider::ALL[..4],
-            RuntimeKind::Litert => &[Provider::Cpu, Provider::Gpu, Provider::Npu],
-            RuntimeKind::External => &Provider::ALL,
-        }
-    }
-}
-
-impl std::fmt::Display for RuntimeKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The file format of a model file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum ModelFormat {
-    #[default]
-    Onnx,
-    Tflite,
-}
-
-impl ModelFormat {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ModelFormat::Onnx => "onnx",
-            ModelFormat::Tflite => "tflite",
-        }
-    }
-    /// The format a file name implies: `.tflite` is TFLite, anything else ONNX.
-    pub fn of_path(path: &Path) -> ModelFormat {
-        match path.extension().and_then(|e| e.to_str()) {
-            Some(e) if e.eq_ignore_ascii_case("tflite") => ModelFormat::Tflite,
-            _ => ModelFormat::Onnx,
-        }
-    }
-}
-
-impl std::fmt::Display for ModelFormat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// How an external runner is started (`runtime_kind = "external"`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ExternalRunner {
-    /// argv; the program is resolved against the suite's directory when it is a
-    /// relative path with a `/`.
-    pub command: Vec<String>,
-    /// The directory the runner starts in (the suite's).
-    pub workdir: PathBuf,
-    /// Which of a model's files the runner is handed.
-    pub model_format: ModelFormat,
-    /// Seconds edgeperf waits for any one line from the runner.
-    pub timeout_s: f64,
-}
-
-impl std::fmt::Display for Provider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A device: a runtime (ONNX Runtime, LiteRT or an external runner), what it
-/// should run on (execution provider / accelerator) with its options, threads and
-/// runtime library.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Device {
-    pub name: String,
-    #[serde(default)]
-    pub runtime_kind: RuntimeKind,
-    pub provider: Provider,
-    pub intra_threads: usize,
-    pub inter_threads: usize,
-    /// The ONNX Runtime shared library for this device, if the suite names one.
-    pub runtime: Option<PathBuf>,
-    /// Whether a provider that cannot load may fall back to CPU (recorded).
-    pub allow_fallback: bool,
-    /// Whether `edgeperf run` without `--device` includes this device.
-    pub default: bool,
-    /// Provider options passed to ONNX Runtime (or the external runner) as strings.
-    pub options: BTreeMap<String, String>,
-    /// Seconds a worker of this device may take for one round before it is
-    /// killed; `None` = derived from the sampling budget (`engine::spawn::time_limit`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub worker_timeout_seconds: Option<f64>,
-    /// The runner of an external device.
-    #[serde(default)]
-    pub external: Option<ExternalRunner>,
-}
-
-impl Device {
-    /// The model format this device runs.
-    pub fn model_format(&self) -> ModelFormat {
-        match (&self.runtime_kind, &self.external) {
-            (RuntimeKind::Litert, _) => ModelFormat::Tflite,
-            (RuntimeKind::External, Some(x)) => x.model_format,
-            _ => ModelFormat::Onnx,
-        }
-    }
-}
-
-/// A model and how its inputs are made.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(into = "parse::ModelSpec", try_from = "parse::ModelSpec")]
-pub struct Model {
-    pub name: String,
-    /// The model file; `.tflite` is a TFLite model, anything else ONNX.
-    pub file: PathBuf,
-    /// The same network as a TFLite model, for LiteRT devices (`tflite = ...`).
-    pub tflite: Option<PathBuf>,
-    /// Input name; `None` = the model's first input.
-    pub input: Option<String>,
-    /// Whether the model carries an accuracy figure (false for random-weight, latency-only models).
-    pub accuracy: bool,
-    pub preprocess: Preprocess,
-}
-
-impl Model {
-    /// This model's file in `format`, if it has one.
-    pub fn file_for(&self, format: ModelFormat) -> Option<&Path> {
-        match format {
-            ModelFormat::Tflite => self.tflite.as_deref().or_else(|| {
-                (ModelFormat::of_path(&self.file) == ModelFormat::Tflite)
-                    .then_some(self.file.as_path())
-            }),
-            ModelFormat::Onnx => (ModelFormat::of_path(&self.file) == ModelFormat::Onnx)
-                .then_some(self.file.as_path()),
-        }
-    }
-
-    /// Whether `device` can run this model (it has a file in the device's format).
-    pub fn runs_on(&self, device: &Device) -> bool {
-        self.file_for(device.model_format()).is_some()
-    }
-
-    /// The model as `device` runs it: `file` is the file in the device's format;
-    /// a `tflite` alternative file takes the preprocessing in NHWC layout.
-    pub fn for_device(&self, device: &Device) -> Result<Model> {
-        let format = device.model_format();
-        let file = self.file_for(format).ok_or_else(|| {
-            Error::device(
-                &device.name,
-                format!(
-                    "model {:?} has no {format} file for this {} device (add `{}` to the model)",
-                    self.name,
-                    device.runtime_kind,
-                    match format {
-                        ModelFormat::Tflite => "tflite = \"....tflite\"",
-                        ModelFormat::Onnx => "file = \"....onnx\"",
-                    }
-                ),
-            )
-        })?;
-        let preprocess = if file == self.file {
-            self.preprocess.clone()
-        } else {
-            self.preprocess.with_layout(crate::preprocess::Layout::Nhwc)
-        };
-        Ok(Model {
-            file: file.to_path_buf(),
-            tflite: None,
-            preprocess,
-            ..self.clone()
-        })
-    }
-}
-
 /// The labelled photos of the suite.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dataset {
@@ -350,17 +117,6 @@ pub struct Suite {
 }
 
 impl Suite {
-    /// Reads and validates a suite file.
-    pub fn load(path: &Path) -> Result<Suite> {
-        let text = crate::fs::read_to_string(path)?;
-        Suite::parse(path, &text, crate::fs::parent_dir(path))
-    }
-
-    /// Parses suite text that came from `path`, resolving relative paths against `dir`.
-    pub fn parse(path: &Path, text: &str, dir: &Path) -> Result<Suite> {
-        parse::parse(path, text, dir)
-    }
-
     /// The directory of the suite file (relative paths in it resolve against it).
     pub fn dir(&self) -> &Path {
         &self.dir

@@ -4,14 +4,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::{
-    CompareConfig, Dataset, Device, ExternalRunner, Model, ModelFormat, Provider, RuntimeKind,
-    Sampling, Suite,
-};
+use super::compare::CompareConfig;
+use super::device::{Device, ExternalRunner, ModelFormat, Provider, RuntimeKind};
+use super::key::{check_name, key_err, KeyError};
+use super::model::{self, Model, ModelSpec};
+use super::{Dataset, Sampling, Suite, SUITE_SCHEMA_VERSION};
 use crate::error::{Error, Result};
-use crate::preprocess::{ChannelOrder, Interpolation, Layout, Normalize, Preprocess};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -92,79 +92,25 @@ fn yes() -> bool {
     true
 }
 
-/// A model entry as written in the suite (and as sent to a worker process).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct ModelSpec {
-    name: String,
-    file: PathBuf,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    tflite: Option<PathBuf>,
-    #[serde(default)]
-    input: Option<String>,
-    #[serde(default = "yes")]
-    accuracy: bool,
-    preprocess: PreprocessSpec,
-}
-
-/// The `preprocess` table of a model, as written.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct PreprocessSpec {
-    pub resize: u32,
-    pub crop: u32,
-    #[serde(default = "default_interp")]
-    pub interpolation: String,
-    /// Pixels (0..255) are divided by this first: 255 for torchvision's ToTensor.
-    #[serde(default = "default_divisor")]
-    pub divisor: f64,
-    #[serde(default = "zero3")]
-    pub mean: Vec<f32>,
-    #[serde(default = "one3")]
-    pub std: Vec<f32>,
-    #[serde(default = "default_layout_nchw")]
-    pub layout: String,
-    #[serde(default = "default_rgb")]
-    pub channels: String,
-}
-
-fn default_interp() -> String {
-    "bilinear".into()
-}
-fn default_divisor() -> f64 {
-    1.0
-}
-fn zero3() -> Vec<f32> {
-    vec![0.0; 3]
-}
-fn one3() -> Vec<f32> {
-    vec![1.0; 3]
-}
-fn default_layout_nchw() -> String {
-    "nchw".into()
-}
-fn default_rgb() -> String {
-    "rgb".into()
-}
-
-/// A validation failure inside one table: (key relative to the table, message).
-type KeyError = (String, String);
-
-fn key_err(key: &str, message: impl Into<String>) -> KeyError {
-    (key.to_string(), message.into())
+impl Suite {
+    /// Parses and validates suite text that came from `path` (a file, or
+    /// `<commit>:<path>` for a git blob), resolving relative paths against `dir`.
+    pub fn parse(path: &Path, text: &str, dir: &Path) -> Result<Suite> {
+        parse(path, text, dir)
+    }
 }
 
 /// Parses and validates suite text that came from `path`.
-pub(super) fn parse(path: &Path, text: &str, dir: &Path) -> Result<Suite> {
+fn parse(path: &Path, text: &str, dir: &Path) -> Result<Suite> {
     let raw: RawSuite = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
     let cfg = |(key, msg): KeyError| Error::config(path, key, msg);
     if let Some(v) = raw.schema_version {
-        if v > super::SUITE_SCHEMA_VERSION {
+        if v > SUITE_SCHEMA_VERSION {
             return Err(cfg(key_err(
                 "schema_version",
                 format!(
                     "suite schema {v} is newer than this edgeperf understands ({}); upgrade edgeperf",
-                    super::SUITE_SCHEMA_VERSION
+                    SUITE_SCHEMA_VERSION
                 ),
             )));
         }
@@ -198,7 +144,7 @@ pub(super) fn parse(path: &Path, text: &str, dir: &Path) -> Result<Suite> {
     let mut models: Vec<Model> = Vec::new();
     for (i, m) in raw.models.iter().enumerate() {
         let prefix = |(k, m): KeyError| (format!("model[{i}].{k}"), m);
-        let mut model = model(m).map_err(prefix).map_err(cfg)?;
+        let mut model = model::validate(m).map_err(prefix).map_err(cfg)?;
         model.file = resolve(&model.file);
         model.tflite = model.tflite.as_deref().map(resolve);
         if models.iter().any(|x| x.name == model.name) {
@@ -225,7 +171,7 @@ pub(super) fn parse(path: &Path, text: &str, dir: &Path) -> Result<Suite> {
     Ok(Suite {
         path: path.to_path_buf(),
         dir: dir.to_path_buf(),
-        sha256: crate::fs::sha256_bytes(text.as_bytes()),
+        sha256: sha256_hex(text.as_bytes()),
         sampling: raw.sampling,
         dataset,
         devices,
@@ -253,6 +199,42 @@ fn device(
     dir: &Path,
 ) -> std::result::Result<Device, KeyError> {
     check_name(&d.name).map_err(|m| key_err("name", m))?;
+    let (kind, provider) = runtime_and_provider(d)?;
+    let external = external_runner(d, kind, resolve, dir)?;
+    for (key, n) in [
+        ("intra_threads", d.intra_threads),
+        ("inter_threads", d.inter_threads),
+    ] {
+        if n == 0 || n > 1024 {
+            return Err(key_err(key, "must be between 1 and 1024"));
+        }
+    }
+    if let Some(t) = d.worker_timeout_seconds {
+        if !(t.is_finite() && t > 0.0) {
+            return Err(key_err(
+                "worker_timeout_seconds",
+                format!("must be a positive number of seconds, got {t}"),
+            ));
+        }
+    }
+    let options = options(d, provider)?;
+    Ok(Device {
+        name: d.name.clone(),
+        runtime_kind: kind,
+        provider,
+        intra_threads: d.intra_threads,
+        inter_threads: d.inter_threads,
+        runtime: d.runtime.as_deref().map(resolve),
+        allow_fallback: d.allow_fallback,
+        default: d.default,
+        options,
+        worker_timeout_seconds: d.worker_timeout_seconds,
+        external,
+    })
+}
+
+/// The device's runtime kind, and its provider (one that kind has).
+fn runtime_and_provider(d: &RawDevice) -> std::result::Result<(RuntimeKind, Provider), KeyError> {
     let kind = match d.runtime_kind.to_ascii_lowercase().as_str() {
         "onnxruntime" | "ort" => RuntimeKind::Onnxruntime,
         "litert" | "tflite" => RuntimeKind::Litert,
@@ -284,23 +266,14 @@ fn device(
                 ),
             )
         })?;
-    let external = external_runner(d, kind, resolve, dir)?;
-    for (key, n) in [
-        ("intra_threads", d.intra_threads),
-        ("inter_threads", d.inter_threads),
-    ] {
-        if n == 0 || n > 1024 {
-            return Err(key_err(key, "must be between 1 and 1024"));
-        }
-    }
-    if let Some(t) = d.worker_timeout_seconds {
-        if !(t.is_finite() && t > 0.0) {
-            return Err(key_err(
-                "worker_timeout_seconds",
-                format!("must be a positive number of seconds, got {t}"),
-            ));
-        }
-    }
+    Ok((kind, provider))
+}
+
+/// The provider options as strings; the cpu provider takes none.
+fn options(
+    d: &RawDevice,
+    provider: Provider,
+) -> std::result::Result<BTreeMap<String, String>, KeyError> {
     // ONNX Runtime's CPU provider is registered without options: any given
     // would be silently ignored, and the run measured as if they applied.
     if let (Provider::Cpu, Some(k)) = (provider, d.options.keys().next()) {
@@ -325,19 +298,7 @@ fn device(
         };
         options.insert(k.clone(), s);
     }
-    Ok(Device {
-        name: d.name.clone(),
-        runtime_kind: kind,
-        provider,
-        intra_threads: d.intra_threads,
-        inter_threads: d.inter_threads,
-        runtime: d.runtime.as_deref().map(resolve),
-        allow_fallback: d.allow_fallback,
-        default: d.default,
-        options,
-        worker_timeout_seconds: d.worker_timeout_seconds,
-        external,
-    })
+    Ok(options)
 }
 
 /// The runner of an external device; the runner keys on any other device are errors.
@@ -405,99 +366,6 @@ fn external_runner(
     }))
 }
 
-/// Validates a model entry; its file stays as written (the caller resolves it).
-fn model(m: &ModelSpec) -> std::result::Result<Model, KeyError> {
-    check_name(&m.name).map_err(|e| key_err("name", e))?;
-    let preprocess = preprocess(&m.preprocess).map_err(|(k, e)| match k.as_str() {
-        "" => ("preprocess".to_string(), e),
-        _ => (format!("preprocess.{k}"), e),
-    })?;
-    if let Some(t) = &m.tflite {
-        if ModelFormat::of_path(t) != ModelFormat::Tflite {
-            return Err(key_err(
-                "tflite",
-                format!("{} is not a .tflite file", t.display()),
-            ));
-        }
-    }
-    Ok(Model {
-        name: m.name.clone(),
-        file: m.file.clone(),
-        tflite: m.tflite.clone(),
-        input: m.input.clone(),
-        accuracy: m.accuracy,
-        preprocess,
-    })
-}
-
-fn preprocess(p: &PreprocessSpec) -> std::result::Result<Preprocess, KeyError> {
-    let interpolation = match p.interpolation.to_ascii_lowercase().as_str() {
-        "bilinear" => Interpolation::Bilinear,
-        "bicubic" => Interpolation::Bicubic,
-        "nearest" => Interpolation::Nearest,
-        other => {
-            return Err(key_err(
-                "interpolation",
-                format!("unknown interpolation {other:?} (expected bilinear, bicubic or nearest)"),
-            ))
-        }
-    };
-    if p.crop == 0 {
-        return Err(key_err("crop", "must be at least 1"));
-    }
-    if p.resize < p.crop {
-        return Err(key_err(
-            "resize",
-            format!(
-                "shorter side {} is smaller than the crop {}",
-                p.resize, p.crop
-            ),
-        ));
-    }
-    if !(p.divisor.is_finite() && p.divisor > 0.0) {
-        return Err(key_err("divisor", "must be positive"));
-    }
-    let mean = three(&p.mean).ok_or_else(|| key_err("mean", "needs 3 values (R, G, B)"))?;
-    let std = three(&p.std).ok_or_else(|| key_err("std", "needs 3 values (R, G, B)"))?;
-    if std.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
-        return Err(key_err("std", "every value must be positive"));
-    }
-    let layout = match p.layout.to_ascii_lowercase().as_str() {
-        "nchw" => Layout::Nchw,
-        "nhwc" => Layout::Nhwc,
-        other => {
-            return Err(key_err(
-                "layout",
-                format!("unknown layout {other:?} (expected nchw or nhwc)"),
-            ))
-        }
-    };
-    let channel_order = match p.channels.to_ascii_lowercase().as_str() {
-        "rgb" => ChannelOrder::Rgb,
-        "bgr" => ChannelOrder::Bgr,
-        other => {
-            return Err(key_err(
-                "channels",
-                format!("unknown channel order {other:?} (expected rgb or bgr)"),
-            ))
-        }
-    };
-    let normalize = Normalize {
-        divisor: p.divisor as f32,
-        mean,
-        std,
-    };
-    Preprocess::new(
-        p.resize,
-        p.crop,
-        interpolation,
-        normalize,
-        layout,
-        channel_order,
-    )
-    .map_err(|e| key_err("", e.to_string()))
-}
-
 fn dataset(
     d: &RawDataset,
     resolve: &dyn Fn(&Path) -> PathBuf,
@@ -519,58 +387,13 @@ fn dataset(
     })
 }
 
-impl From<Model> for ModelSpec {
-    fn from(m: Model) -> ModelSpec {
-        let p = &m.preprocess;
-        let n = p.normalize();
-        ModelSpec {
-            name: m.name.clone(),
-            file: m.file.clone(),
-            tflite: m.tflite.clone(),
-            input: m.input.clone(),
-            accuracy: m.accuracy,
-            preprocess: PreprocessSpec {
-                resize: p.resize(),
-                crop: p.crop(),
-                interpolation: p.interpolation().as_str().to_string(),
-                divisor: n.divisor as f64,
-                mean: n.mean.to_vec(),
-                std: n.std.to_vec(),
-                layout: match p.layout() {
-                    Layout::Nchw => "nchw".into(),
-                    Layout::Nhwc => "nhwc".into(),
-                },
-                channels: match p.channel_order() {
-                    ChannelOrder::Rgb => "rgb".into(),
-                    ChannelOrder::Bgr => "bgr".into(),
-                },
-            },
-        }
-    }
-}
-
-impl TryFrom<ModelSpec> for Model {
-    type Error = String;
-    fn try_from(m: ModelSpec) -> std::result::Result<Model, String> {
-        model(&m).map_err(|(k, e)| format!("model {:?}: {k}: {e}", m.name))
-    }
-}
-
-fn check_name(name: &str) -> std::result::Result<(), String> {
-    if name.is_empty() {
-        return Err("must not be empty".into());
-    }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
-        return Err(format!("{name:?} may only hold letters, digits, '-', '_' and '.' (it names files in baselines/)"));
-    }
-    Ok(())
-}
-
-fn three(v: &[f32]) -> Option<[f32; 3]> {
-    (v.len() == 3).then(|| [v[0], v[1], v[2]])
+/// SHA-256 of the suite's bytes, as lowercase hex (what records keep).
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Turns a TOML error into one line: file, line, the key when toml knows it.

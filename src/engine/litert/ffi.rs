@@ -161,3 +161,25 @@ pub(super) fn resolve(lib: &libloading::Library, path: &Path) -> Result<Api> {
         get_sink_logger_message: sym!("LiteRtGetSinkLoggerMessage"),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_c_structs_have_the_headers_layout() {
+        assert_eq!(std::mem::size_of::<Layout>(), 68);
+        assert_eq!(std::mem::size_of::<RankedTensorType>(), 72);
+        let mut t = RankedTensorType {
+            element_type: ELEMENT_FLOAT32,
+            layout: Layout {
+                bits: 4 | 0x80,
+                dimensions: [1, 224, 224, 3, 0, 0, 0, 0],
+                strides: [0; 8],
+            },
+        };
+        assert_eq!(t.dims(), vec![1, 224, 224, 3]);
+        t.layout.bits = 0;
+        assert!(t.dims().is_empty());
+    }
+}

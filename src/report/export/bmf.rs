@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::Exporter;
+use super::exporter::Exporter;
 use crate::compare::Comparison;
 use crate::error::{Error, Result};
 use crate::history::PathHistory;

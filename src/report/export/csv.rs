@@ -5,7 +5,7 @@
 //! unknown. Quoting as RFC 4180: a cell with a comma, quote or line break is
 //! quoted, quotes doubled.
 
-use super::Exporter;
+use super::exporter::Exporter;
 use crate::compare::Comparison;
 use crate::error::Result;
 use crate::history::PathHistory;

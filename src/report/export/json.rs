@@ -1,6 +1,6 @@
 //! `--format json`: edgeperf's own documents, pretty-printed (docs/RECORD.md).
 
-use super::Exporter;
+use super::exporter::Exporter;
 use crate::compare::Comparison;
 use crate::error::Result;
 use crate::history::PathHistory;

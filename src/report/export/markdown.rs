@@ -2,13 +2,13 @@
 //! pull-request comment itself; paths link to their dashboard page when a site
 //! URL is known.
 
-use super::{Exporter, PathLink};
+use super::exporter::Exporter;
 use crate::compare::Comparison;
 use crate::error::Result;
 use crate::history::PathHistory;
 use crate::record::RunRecord;
-use crate::report::compare::md_escape;
 use crate::report::env::{lines, EnvReport};
+use crate::report::markdown::{md_escape, model_cell, PathLink};
 use crate::report::table::Align;
 
 pub struct Markdown<'a> {
@@ -40,16 +40,6 @@ pub fn table(columns: &[(&str, Align)], rows: &[Vec<String>]) -> String {
     s
 }
 
-impl Markdown<'_> {
-    /// `model` as a link to its page, or escaped text.
-    fn model_cell(&self, device: &str, model: &str) -> String {
-        match self.path_link.and_then(|f| f(device, model)) {
-            Some(url) => format!("[{}]({url})", md_escape(model)),
-            None => md_escape(model),
-        }
-    }
-}
-
 impl Exporter for Markdown<'_> {
     fn run(&self, record: &RunRecord) -> Result<String> {
         let memory = crate::report::run::has_memory(record);
@@ -61,7 +51,7 @@ impl Exporter for Markdown<'_> {
                     .iter()
                     .map(|c| md_escape(c))
                     .collect();
-                r[1] = self.model_cell(&p.device, &p.model);
+                r[1] = model_cell(self.path_link, &p.device, &p.model);
                 r
             })
             .collect();
@@ -82,7 +72,7 @@ impl Exporter for Markdown<'_> {
             s += &format!(
                 "### {}/{} ({} baselines)\n\n",
                 md_escape(&p.device),
-                self.model_cell(&p.device, &p.model),
+                model_cell(self.path_link, &p.device, &p.model),
                 p.entries.len()
             );
             let rows: Vec<Vec<String>> = crate::report::history::rows(p)

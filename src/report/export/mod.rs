@@ -14,51 +14,13 @@
 
 pub mod bmf;
 pub mod csv;
+mod exporter;
 pub mod json;
 pub mod markdown;
 pub mod text;
 
-use crate::compare::Comparison;
-use crate::error::Result;
-use crate::history::PathHistory;
-use crate::record::RunRecord;
-use crate::report::env::EnvReport;
-
-/// `--format`: how a command writes its result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// Aligned tables for a terminal.
-    Text,
-    /// edgeperf's own documents (docs/RECORD.md).
-    Json,
-    /// Comma-separated values with a header row (RFC 4180), full precision.
-    Csv,
-    /// GitHub-flavoured Markdown tables.
-    Markdown,
-    /// Bencher Metric Format JSON (`bencher run --adapter json`).
-    Bmf,
-}
-
-/// Links from a report to the dashboard page of a path (`device`, `model`),
-/// when a site URL is known.
-pub type PathLink<'a> = &'a dyn Fn(&str, &str) -> Option<String>;
-
-/// What a format may need besides the document.
-#[derive(Clone, Copy, Default)]
-pub struct Options<'a> {
-    /// ANSI colours (text only).
-    pub color: bool,
-    /// Link each path to its dashboard page (Markdown only).
-    pub path_link: Option<PathLink<'a>>,
-}
-
-/// One output format: how each command's document is written in it.
-pub trait Exporter {
-    fn run(&self, record: &RunRecord) -> Result<String>;
-    fn comparison(&self, comparison: &Comparison) -> Result<String>;
-    fn history(&self, histories: &[PathHistory]) -> Result<String>;
-    fn env(&self, report: &EnvReport) -> Result<String>;
-}
+pub use crate::report::markdown::PathLink;
+pub use exporter::{Exporter, Format, Options};
 
 /// The exporter of `format`.
 pub fn exporter<'a>(format: Format, options: Options<'a>) -> Box<dyn Exporter + 'a> {

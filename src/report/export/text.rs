@@ -1,6 +1,6 @@
 //! `--format text`: the aligned tables edgeperf has always printed.
 
-use super::Exporter;
+use super::exporter::Exporter;
 use crate::compare::Comparison;
 use crate::error::Result;
 use crate::history::PathHistory;
@@ -14,7 +14,7 @@ pub struct Text {
 
 impl Exporter for Text {
     fn run(&self, record: &RunRecord) -> Result<String> {
-        Ok(crate::report::run_table(record))
+        Ok(crate::report::run::run_table(record))
     }
     fn comparison(&self, c: &Comparison) -> Result<String> {
         Ok(crate::report::compare::text(c, self.color))

@@ -1,0 +1,23 @@
+//! Validation errors of one suite table: the key at fault (relative to the
+//! table, prefixed by the caller: `model[2].preprocess.crop`) and the message.
+
+/// A validation failure inside one table: (key relative to the table, message).
+pub(super) type KeyError = (String, String);
+
+pub(super) fn key_err(key: &str, message: impl Into<String>) -> KeyError {
+    (key.to_string(), message.into())
+}
+
+/// A device or model name: it names files in baselines/.
+pub(super) fn check_name(name: &str) -> std::result::Result<(), String> {
+    if name.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(format!("{name:?} may only hold letters, digits, '-', '_' and '.' (it names files in baselines/)"));
+    }
+    Ok(())
+}
