@@ -151,11 +151,42 @@ pub fn summary_line(cs: &[Comparison]) -> String {
     s
 }
 
-/// Text made safe for a Markdown table cell (`|`, `<`, `>`).
+/// Text from a record made inert in Markdown (a table cell or a list line of
+/// the PR comment): it renders as the same characters, but no link, image,
+/// HTML, table cell, line break, @mention, issue reference or autolink comes
+/// out of it (a code span may: it is inert). `\\ | [ ]` are backslash-escaped,
+/// `& < >` become entities, a line break a space, and a zero-width space goes
+/// after `@`, between `#` and a digit, inside `://` and after `www`.
 pub fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    const ZWSP: char = '\u{200B}';
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        match c {
+            '\\' | '|' | '[' | ']' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' | '\n' => out.push(' '),
+            '@' | '#' | ':' => {
+                out.push(c);
+                let breaks = match c {
+                    '@' => true,
+                    '#' => next.is_some_and(|n| n.is_ascii_digit()),
+                    _ => next == Some('/'),
+                };
+                if breaks {
+                    out.push(ZWSP);
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out.replace("www.", "www\u{200B}.")
 }
 
 /// A device that was expected but produced no comparison.
@@ -246,9 +277,9 @@ pub fn markdown_linked(
             md_escape(&c.baselines),
             c.paths
                 .iter()
-                .find_map(|p| p.latency.as_ref().map(|l| l.statistic.clone()))
+                .find_map(|p| p.latency.as_ref().map(|l| md_escape(&l.statistic)))
                 .unwrap_or_else(|| "each round's p10".into()),
-            c.head_commit.as_deref().map(|h| &h[..h.len().min(10)]).unwrap_or("unknown")
+            md_escape(c.head_commit.as_deref().map(|h| h.get(..10).unwrap_or(h)).unwrap_or("unknown"))
         );
     }
     s

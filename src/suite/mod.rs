@@ -20,7 +20,7 @@ use crate::preprocess::Preprocess;
 pub use compare::{
     AccuracyRule, CompareConfig, ConfirmRule, LatencyRule, PathOverride, ResourceRule,
 };
-pub use parse::PreprocessSpec;
+pub use parse::{check_name, PreprocessSpec};
 
 /// Newest suite schema this build understands.
 pub const SUITE_SCHEMA_VERSION: u32 = 1;
