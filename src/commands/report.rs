@@ -30,10 +30,13 @@ workflow run (GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID); the comment
 links each model to its dashboard page when EDGEPERF_SITE_URL is set.
 
 Examples:
-  edgeperf report github results/compare-*.json --expect-device cpu-x86 --expect-device rpi4
+  edgeperf report github --result cpu=results/cpu/compare-cpu.json --expect-device rpi4
+  edgeperf report github --result cpu=compare-cpu.json --no-runner jetson-orin
   edgeperf report github compare-cpu.json --pr 42 --sha $SHA --dry-run
 
-Exit codes: 0 = no regression, 1 = a regression or a device without a result, 2 = error.")]
+Exit codes: 0 = no regression, 1 = a regression or a device without a result or a
+runner, 2 = error (also: a file holding another device's paths, or names that are
+not suite names).")]
     Github(ReportGithubArgs),
 }
 
