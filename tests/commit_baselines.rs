@@ -607,7 +607,10 @@ fn a_record_for_another_device_or_with_escaping_names_changes_nothing() {
             p["model"] = model.into();
         }
         std::fs::write(&f, run.to_string()).unwrap();
-        let out = s.commit_back(name, &[f.clone()], &[]).output().unwrap();
+        let out = s
+            .commit_back(name, std::slice::from_ref(&f), &[])
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(2), "{name}: {}", text(&out));
         assert!(
             String::from_utf8_lossy(&out.stderr).contains(&format!("{name}.json: paths[0].")),
