@@ -26,8 +26,9 @@
 # the environment:
 #   EDGEPERF_GIT_NAME, EDGEPERF_GIT_EMAIL  author and committer (default
 #       edgeperf-bot <41898282+github-actions[bot]@users.noreply.github.com>)
-#   EDGEPERF_PUSH_TOKEN, else GITHUB_TOKEN  token for an https URL: handed to git as
-#       an `http.<URL>.extraHeader` through GIT_CONFIG_COUNT/KEY/VALUE environment
+#   EDGEPERF_PUSH_TOKEN, else GITHUB_TOKEN  token for an https URL: handed to `git
+#       fetch` and `git push` only (not to edgeperf or any other git command) as an
+#       `http.<URL>.extraHeader` through GIT_CONFIG_COUNT/KEY/VALUE environment
 #       variables, so it is never on a command line (/proc/<pid>/cmdline is
 #       world-readable, a process's environment is not)
 #   EDGEPERF_PUSH_SSH_KEY    instead of a token: the private key of a deploy key with
@@ -106,6 +107,7 @@ export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EM
 config=(core.hooksPath=/dev/null core.fsmonitor=false commit.gpgsign=false
         advice.detachedHead=false gc.auto=0 maintenance.auto=false)
 TOKEN="${EDGEPERF_PUSH_TOKEN:-${GITHUB_TOKEN:-}}"
+AUTH_KEY="" AUTH_VALUE="" SSH_COMMAND=""
 SSH_KEY="${EDGEPERF_PUSH_SSH_KEY:-}"
 unset EDGEPERF_PUSH_SSH_KEY
 if [ -n "$SSH_KEY" ]; then
@@ -119,8 +121,11 @@ if [ -n "$TOKEN" ]; then
   auth="$(printf 'x-access-token:%s' "$TOKEN" | base64 | tr -d '\n')"
   # In a workflow log the encoded form is masked as well as the token itself.
   [ -n "${GITHUB_ACTIONS:-}" ] && echo "::add-mask::$auth"
-  config+=("http.$REMOTE.extraHeader=AUTHORIZATION: basic $auth")
+  # Not exported: only `net` hands it to git fetch and git push (edgeperf and the
+  # other git commands never see it).
+  AUTH_KEY="http.$REMOTE.extraHeader" AUTH_VALUE="AUTHORIZATION: basic $auth"
 fi
+[ "${#config[@]}" -eq 6 ] || die "internal: net() expects 6 configuration entries"
 export GIT_CONFIG_COUNT="${#config[@]}"
 for i in "${!config[@]}"; do
   export "GIT_CONFIG_KEY_$i=${config[$i]%%=*}" "GIT_CONFIG_VALUE_$i=${config[$i]#*=}"
@@ -133,9 +138,22 @@ trap 'rm -rf "$WORK"' EXIT
 if [ -n "$SSH_KEY" ]; then
   mkdir -m 700 "$WORK/.ssh"
   (umask 077; printf '%s\n' "$SSH_KEY" > "$WORK/.ssh/key"; printf '%s\n' "$EDGEPERF_SSH_KNOWN_HOSTS" > "$WORK/.ssh/known_hosts")
-  export GIT_SSH_COMMAND="ssh -F /dev/null -i '$WORK/.ssh/key' -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile='$WORK/.ssh/known_hosts'"
+  SSH_COMMAND="ssh -F /dev/null -i '$WORK/.ssh/key' -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile='$WORK/.ssh/known_hosts'"
 fi
 unset SSH_KEY
+
+# git with the push credential: fetch and push only. Bash hands these variables to
+# that one git process's environment, never to a command line.
+net() {
+  if [ -n "$AUTH_VALUE" ]; then
+    GIT_CONFIG_COUNT=7 GIT_CONFIG_KEY_6="$AUTH_KEY" GIT_CONFIG_VALUE_6="$AUTH_VALUE" git "$@"
+  elif [ -n "$SSH_COMMAND" ]; then
+    GIT_SSH_COMMAND="$SSH_COMMAND" git "$@"
+  else
+    git "$@"
+  fi
+}
+
 mkdir "$WORK/repo"
 cd "$WORK/repo"
 git init -q --template= .
@@ -145,7 +163,7 @@ git remote add origin "$REMOTE"
 ref="refs/remotes/origin/$BRANCH"
 for attempt in $(seq 1 "$ATTEMPTS"); do
   if [ "$attempt" -gt 1 ]; then sleep $(( (attempt - 1) * BACKOFF + RANDOM % (BACKOFF + 1) )); fi
-  if ! git fetch -q --no-tags --depth=1 origin "+refs/heads/$BRANCH:$ref"; then
+  if ! net fetch -q --no-tags --depth=1 origin "+refs/heads/$BRANCH:$ref"; then
     log "attempt $attempt: fetching $BRANCH failed"; continue
   fi
   git reset -q --hard "$ref"
@@ -166,7 +184,7 @@ for attempt in $(seq 1 "$ATTEMPTS"); do
   outside="$(git diff --cached --name-only | grep -v "^$DIR/" || true)"
   [ -z "$outside" ] || die "accepting changed files outside $DIR/: $outside"
   git commit -q -m "${MESSAGE:-edgeperf: accept ${#ABS_RUNS[@]} run(s) as baselines [skip edgeperf]}"
-  if git push -q origin "HEAD:refs/heads/$BRANCH"; then
+  if net push -q origin "HEAD:refs/heads/$BRANCH"; then
     log "pushed $(git rev-parse --short HEAD) to $BRANCH ($(git diff --name-only HEAD~1 HEAD 2>/dev/null | wc -l) files, attempt $attempt)"
     exit 0
   fi

@@ -672,9 +672,22 @@ exec sh -c "${args[$((${#args[@]} - 1))]}"
         10.0,
     )];
     let remote = format!("ssh://git@github.test{}", s.origin.display());
+    // edgeperf itself, wrapped to record the environment it gets.
+    let bin = s.bin_dir.join("edgeperf-wrapped");
+    std::fs::write(
+        &bin,
+        format!(
+            "#!/bin/sh\nenv > '{}/edgeperf.env'\nexec '{}' \"$@\"\n",
+            s.path("log").display(),
+            env!("CARGO_BIN_EXE_edgeperf")
+        ),
+    )
+    .unwrap();
+    chmod_x(&bin);
     let mut c = s.commit_back("ssh", &runs, &[]);
     let out = c
         .args(["--remote", &remote])
+        .env("EDGEPERF_BIN", &bin)
         .env("EDGEPERF_PUSH_SSH_KEY", key)
         .env("EDGEPERF_SSH_KNOWN_HOSTS", known)
         .env("GITHUB_TOKEN", TOKEN)
@@ -703,6 +716,23 @@ exec sh -c "${args[$((${#args[@]} - 1))]}"
     let everything = format!("{ssh_argv}{}{}", s.argv_log("ssh"), text(&out));
     assert!(!everything.contains("deployKeyTest"), "{everything}");
     assert!(!everything.contains(TOKEN), "{everything}");
+    // The credential went to git fetch and git push only, never to edgeperf.
+    let edgeperf_env = read("edgeperf.env");
+    assert!(
+        edgeperf_env.contains("GIT_CONFIG_COUNT=6"),
+        "{edgeperf_env}"
+    );
+    for secret in [
+        "GIT_SSH_COMMAND",
+        "deployKeyTest",
+        "EDGEPERF_PUSH_SSH_KEY",
+        TOKEN,
+    ] {
+        assert!(
+            !edgeperf_env.contains(secret),
+            "{secret} in edgeperf's environment"
+        );
+    }
     // The token was not used: no extra header reached git.
     let env = std::fs::read_to_string(log.join("env.ssh")).unwrap_or_default();
     assert!(!env.contains("extraHeader"), "{env}");
