@@ -32,9 +32,17 @@ pub fn load_run(path: &Path) -> Result<RunRecord> {
     RunRecord::parse(path, &crate::fs::read(path)?)
 }
 
-/// Reads a comparison (`edgeperf compare --format json --out`).
+/// Reads a comparison (`edgeperf compare --format json --out`); its device and
+/// model names are checked by the suite's name rules, like a run record's.
 pub fn load_comparison(path: &Path) -> Result<Comparison> {
-    Comparison::parse(path, &crate::fs::read(path)?)
+    let c = Comparison::parse(path, &crate::fs::read(path)?)?;
+    crate::record::check_path_names(
+        path,
+        c.paths
+            .iter()
+            .map(|p| (p.device.as_str(), p.model.as_str())),
+    )?;
+    Ok(c)
 }
 
 /// Writes a document as pretty JSON, atomically.
