@@ -267,6 +267,25 @@ pub fn tree_size_and_mtime(path: &Path) -> (u64, std::time::SystemTime) {
     total
 }
 
+/// Bytes free to an unprivileged user and total bytes of the file system
+/// holding `path` (statvfs).
+pub fn free_space(path: &Path) -> FsResult<(u64, u64)> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| {
+        FsError::new(
+            path,
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "path holds a NUL byte"),
+        )
+    })?;
+    // SAFETY: a zeroed statvfs is a valid out-parameter; `c` is NUL-terminated.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return Err(FsError::new(path, std::io::Error::last_os_error()));
+    }
+    let frag = st.f_frsize as u64;
+    Ok((st.f_bavail as u64 * frag, st.f_blocks as u64 * frag))
+}
+
 /// Removes a file; a file that is already gone is not an error.
 pub fn remove_file(path: &Path) -> FsResult<()> {
     match std::fs::remove_file(path) {

@@ -4,7 +4,7 @@
 //!
 //! Layers only point down: `cli` -> `commands` (orchestration) -> domain
 //! (`suite`, `record`, `compare`, `history`, `report`, `dashboard`, `stats`) and adapters
-//! (`store`, `engine`, `dataset`, `preprocess`, `env`, `github`), all over `fs`
+//! (`store`, `engine`, `dataset`, `preprocess`, `env`, `devstate`, `github`), all over `fs`
 //! (the single I/O point), `interrupt` (SIGINT/SIGTERM as a flag) and `error`.
 
 pub mod cli;
@@ -12,6 +12,7 @@ pub mod commands;
 pub mod compare;
 pub mod dashboard;
 pub mod dataset;
+pub mod devstate;
 pub mod engine;
 pub mod env;
 pub mod error;

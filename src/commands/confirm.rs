@@ -145,6 +145,7 @@ impl<'a> Interleaver<'a> {
         sampling.warmup = c.warmup;
         let mut seq = Sequential::new(&cfg.latency, c);
         let (mut base_cold_ms, mut head_cold_ms) = (Vec::new(), Vec::new());
+        let mut device_states = Vec::new();
         for i in 0..c.rounds {
             (self.progress)(&format!(
                 "confirming {}/{}: round {}",
@@ -172,6 +173,8 @@ impl<'a> Interleaver<'a> {
                 base_cold_ms.push(b.cold_start_ms.reported_ms());
                 head_cold_ms.push(r.round.cold_start_ms.reported_ms());
             }
+            // Issue 19: each round's device state, for compare::devstate::guard.
+            device_states.extend(r.round.device.clone());
             if seq.decision().stop.is_some() {
                 break;
             }
@@ -188,6 +191,7 @@ impl<'a> Interleaver<'a> {
             },
             base_cold_ms,
             head_cold_ms,
+            device_states,
         })
     }
 

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::types::Verdict;
 use crate::record::accuracy::Accuracy;
+use crate::record::baseline::Baseline;
+use crate::record::DatasetInfo;
 use crate::stats;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -89,6 +91,61 @@ pub fn judge(base: &Accuracy, head: &Accuracy, alpha: f64, max_drop: f64) -> Acc
         j.reason = counts;
     }
     j
+}
+
+/// Why the run's images are not the baseline's subset, when either judged a
+/// subset (`dataset.limit`) and their image lists differ: by the lists' hashes
+/// when both have one, else by the content fingerprints. `None` when both
+/// judged the whole dataset (a grown dataset is paired on the shared images)
+/// or the same subset.
+pub fn subset_change(base: &Baseline, head: Option<&DatasetInfo>) -> Option<String> {
+    let head_subset = head.and_then(|d| d.subset.as_ref());
+    if base.dataset_subset.is_none() && head_subset.is_none() {
+        return None;
+    }
+    let same = match (
+        base.dataset_images_sha256.as_deref(),
+        head.and_then(|d| d.images_sha256.as_deref()),
+    ) {
+        (Some(b), Some(h)) => b == h,
+        _ => {
+            base.dataset_fingerprint.is_some()
+                && base.dataset_fingerprint.as_deref() == head.map(|d| d.fingerprint.as_str())
+        }
+    };
+    if same {
+        return None;
+    }
+    let describe =
+        |subset: Option<&crate::record::Subset>, images: Option<usize>| match (subset, images) {
+            (Some(s), Some(n)) => s.describe(n),
+            (Some(s), None) => s.describe(s.limit),
+            (None, Some(n)) => format!("all {n} images"),
+            (None, None) => "an image list it did not record".into(),
+        };
+    Some(format!(
+        "not comparable: subset changed (baseline: {}; this run: {})",
+        describe(base.dataset_subset.as_ref(), base.dataset_images),
+        describe(head_subset, head.map(|d| d.images)),
+    ))
+}
+
+/// The judgement of accuracies measured on different images: inconclusive,
+/// with the figures of both and `reason`; nothing is paired.
+pub fn not_comparable(base: &Accuracy, head: &Accuracy, reason: String) -> AccuracyJudgement {
+    AccuracyJudgement {
+        verdict: Verdict::Inconclusive,
+        base_top1: base.top1,
+        head_top1: head.top1,
+        base_top5: base.top5,
+        head_top5: head.top5,
+        paired: 0,
+        lost: 0,
+        gained: 0,
+        p_worse: 1.0,
+        drop_points: 0.0,
+        reason,
+    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@
 //! and the re-measurement passed in by the caller.
 
 pub mod accuracy;
+pub mod devstate;
 mod guards;
 pub use guards::short_hash;
 pub mod latency;
@@ -154,6 +155,8 @@ pub struct Interleaved {
     /// the base session is created first in even rounds, second in odd ones.
     pub base_cold_ms: Vec<f64>,
     pub head_cold_ms: Vec<f64>,
+    /// Each round's device state, when recorded (judged by [`devstate::guard`]).
+    pub device_states: Vec<crate::record::devstate::RoundDeviceState>,
 }
 
 /// What the caller could do about confirming a path.
@@ -386,7 +389,7 @@ pub fn judge_path(
     screened: Screened,
     remeasure: &Remeasure,
 ) -> PathComparison {
-    let latency = judge_latency(&screened, remeasure, rule);
+    let mut latency = judge_latency(&screened, remeasure, rule);
     let Screened {
         mut guards,
         mut notes,
@@ -397,27 +400,27 @@ pub fn judge_path(
             "the base side could not be measured and the comparison requires it (--require-base): {why}"
         ));
     }
-    let accuracy = match (&base.accuracy, &p.accuracy) {
-        (Some(b), Some(h)) => {
-            if base.dataset_fingerprint.is_some()
-                && run.dataset.as_ref().map(|d| &d.fingerprint) != base.dataset_fingerprint.as_ref()
-            {
-                notes.push("dataset changed since the baseline: accuracy is judged on the images both runs share".into());
-            }
-            Some(accuracy::judge(
-                b,
-                h,
-                rule.accuracy.alpha,
-                rule.accuracy.max_top1_drop_points,
-            ))
-        }
-        (Some(_), None) => {
-            guards.push("the baseline has accuracy but this run has none".into());
-            None
-        }
-        _ => None,
+    let accuracy = judge_accuracy(run, p, base, rule, &mut guards, &mut notes);
+    let mut resources = judge_resources(p, base, rule, remeasure, &mut notes);
+    // Device state (issue 19): throttled, hot or misconfigured rounds on either side.
+    let confirmation = match remeasure {
+        Remeasure::Measured(m) => &m.device_states[..],
+        _ => &[],
     };
-    let resources = judge_resources(p, base, rule, remeasure);
+    let device_rule = rule
+        .device_state
+        .get(&p.device)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(g) = devstate::guard(&base.rounds, &p.rounds, confirmation, &device_rule) {
+        devstate::apply(
+            &g,
+            &mut latency.verdict,
+            &mut latency.reason,
+            &mut resources,
+            &mut guards,
+        );
+    }
     let mut verdicts = vec![Some(latency.verdict), accuracy.as_ref().map(|a| a.verdict)];
     // A resource counts when it is decisive; an inconclusive one is only reported.
     verdicts.extend(
@@ -441,30 +444,70 @@ pub fn judge_path(
     }
 }
 
-/// Memory of the run's rounds against the baseline's; cold start from the
-/// confirmation's paired rounds when there were some, else against the
-/// baseline's rounds without claiming a change ([`resources::unpaired`]).
+/// Accuracy of the run against the baseline: paired McNemar, or "not
+/// comparable" when the image subset changed between them.
+fn judge_accuracy(
+    run: &RunRecord,
+    p: &PathRecord,
+    base: &Baseline,
+    rule: &CompareConfig,
+    guards: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) -> Option<accuracy::AccuracyJudgement> {
+    match (&base.accuracy, &p.accuracy) {
+        (Some(b), Some(h)) => {
+            let head_ds = run.dataset.as_ref();
+            if let Some(why) = accuracy::subset_change(base, head_ds) {
+                return Some(accuracy::not_comparable(b, h, why));
+            }
+            if base.dataset_fingerprint.is_some()
+                && head_ds.map(|d| &d.fingerprint) != base.dataset_fingerprint.as_ref()
+            {
+                notes.push("dataset changed since the baseline: accuracy is judged on the images both runs share".into());
+            }
+            Some(accuracy::judge(
+                b,
+                h,
+                rule.accuracy.alpha,
+                rule.accuracy.max_top1_drop_points,
+            ))
+        }
+        (Some(_), None) => {
+            guards.push("the baseline has accuracy but this run has none".into());
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Memory of the run's rounds against the baseline's (only when both measured
+/// the same process: [`resources::memory_sides`]; else a note says why not);
+/// cold start from the confirmation's paired rounds when there were some, else
+/// against the baseline's rounds without claiming a change
+/// ([`resources::unpaired`]).
 fn judge_resources(
     p: &PathRecord,
     base: &Baseline,
     rule: &CompareConfig,
     remeasure: &Remeasure,
+    notes: &mut Vec<String>,
 ) -> Vec<resources::ResourceJudgement> {
-    let rss =
-        |rs: &[crate::record::Round]| rs.iter().filter_map(|r| r.peak_rss_mb).collect::<Vec<_>>();
     let cold = |rs: &[crate::record::Round]| {
         rs.iter()
             .map(|r| r.cold_start_ms.reported_ms())
             .collect::<Vec<_>>()
     };
+    let (base_mb, head_mb) = match resources::memory_sides(&base.rounds, &p.rounds) {
+        Ok(sides) => sides,
+        Err(note) => {
+            if rule.memory.enabled {
+                notes.push(note);
+            }
+            (Vec::new(), Vec::new())
+        }
+    };
     [
-        resources::judge(
-            "memory",
-            "MiB",
-            &rss(&base.rounds),
-            &rss(&p.rounds),
-            &rule.memory,
-        ),
+        resources::judge("memory", "MiB", &base_mb, &head_mb, &rule.memory),
         match remeasure {
             Remeasure::Measured(m) if !m.head_cold_ms.is_empty() => resources::judge_paired(
                 "cold start",

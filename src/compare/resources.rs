@@ -21,6 +21,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::types::Verdict;
+use crate::record::{MemoryOf, Round};
 use crate::stats;
 use crate::suite::ResourceRule;
 
@@ -37,6 +38,33 @@ pub struct ResourceJudgement {
     /// head / base - 1.
     pub change: f64,
     pub reason: String,
+}
+
+/// The peak memory of the baseline's rounds and of the run's, when both
+/// measured the same process (the worker, or an external runner: its process
+/// tree and its own report agree on what they measure); else the note that
+/// says why memory is not judged: not measured on this run, or not comparable
+/// (a baseline of an older edgeperf measured the worker of an external path,
+/// this run its runner).
+pub fn memory_sides(base: &[Round], head: &[Round]) -> Result<(Vec<f64>, Vec<f64>), String> {
+    let of = |rs: &[Round]| {
+        rs.iter()
+            .find(|r| r.peak_rss_mb.is_some() || r.peak_rss_of.is_some())
+            .map(Round::memory_of)
+    };
+    let values = |rs: &[Round]| rs.iter().filter_map(|r| r.peak_rss_mb).collect::<Vec<_>>();
+    let runner = |m: MemoryOf| matches!(m, MemoryOf::Runner | MemoryOf::RunnerReported);
+    match (of(base), of(head)) {
+        (_, Some(MemoryOf::NotMeasured)) => Err(
+            "memory not measured: the runner runs the model outside its own process tree and reported no peak_rss_mb (docs/EXTERNAL_RUNNERS.md)".into(),
+        ),
+        (Some(b), Some(h)) if b != h && !(runner(b) && runner(h)) => Err(format!(
+            "memory not comparable: the baseline measured {}, this run {}",
+            b.describe(),
+            h.describe()
+        )),
+        _ => Ok((values(base), values(head))),
+    }
 }
 
 /// Judges one resource; `None` when a side has no values (a baseline from before

@@ -15,7 +15,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::record::RuntimeInfo;
+use crate::record::{MemoryOf, RuntimeInfo};
 use crate::suite::{Model, Provider};
 
 /// The execution provider that really runs a session.
@@ -55,6 +55,29 @@ pub trait Backend {
 
     /// The runtime this session runs on, as recorded.
     fn runtime(&self) -> &RuntimeInfo;
+
+    /// Peak resident memory so far of the process that runs the model, MiB,
+    /// and whose it is: this worker's for a runtime loaded in-process (the
+    /// default); an external runner's own, or not measured.
+    fn peak_memory(&self) -> (Option<f64>, MemoryOf) {
+        (vm_hwm_mb("self"), MemoryOf::Worker)
+    }
+}
+
+/// Peak resident memory (VmHWM) of process `pid` (`"self"`: this one), MiB;
+/// `None` where the kernel does not report it or the process is gone.
+pub fn vm_hwm_mb(pid: &str) -> Option<f64> {
+    let path = std::path::PathBuf::from(format!("/proc/{pid}/status"));
+    let status = crate::fs::read_to_string(&path).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
 }
 
 /// Times `n` calls of `infer`, returning each one's milliseconds. Generic, so

@@ -20,9 +20,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::backend::{Backend, ProviderOutcome};
+use super::backend::{vm_hwm_mb, Backend, ProviderOutcome};
 use crate::error::{Error, Result};
-use crate::record::RuntimeInfo;
+use crate::record::{MemoryOf, RuntimeInfo};
 use crate::suite::{Device, ExternalRunner, Layout, Model, Provider, RuntimeKind};
 
 /// The protocol version edgeperf speaks; a runner's hello must name it.
@@ -55,6 +55,11 @@ struct Runner {
     scratch: tempfile::TempDir,
     sessions: usize,
     next_id: usize,
+    /// The hello said the model runs outside the runner's process tree (in a
+    /// container, on another machine): /proc cannot measure its memory.
+    remote: bool,
+    /// The runner's own latest `peak_rss_mb`, when it reports one.
+    reported_mb: Option<f64>,
 }
 
 /// The worker's runner (one per process, shared by a paired head and base).
@@ -229,6 +234,8 @@ impl Runner {
             scratch,
             sessions: 0,
             next_id: 0,
+            remote: false,
+            reported_mb: None,
         };
         r.hello(started)?;
         Ok(r)
@@ -253,6 +260,15 @@ impl Runner {
                 )))
             }
         }
+        self.remote = match hello.get("remote") {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(v) => {
+                return Err(self.bad(format!(
+                    "\"remote\" must be true or false (the model runs outside the runner's process tree), got {v}"
+                )))
+            }
+        };
         let field = |k: &str| hello.get(k).and_then(Value::as_str).map(str::to_string);
         match (field("runtime"), field("version")) {
             (Some(rt), Some(v)) if !rt.is_empty() => self.runtime.version = format!("{rt} {v}"),
@@ -314,6 +330,37 @@ impl Runner {
                     "\"load_ms\" must be a non-negative number, got {v}"
                 ))),
             },
+        }
+    }
+
+    /// Keeps the runner's own `peak_rss_mb` from a reply, when it gives one.
+    fn note_memory(&mut self, reply: &Value) -> Result<()> {
+        match reply.get("peak_rss_mb") {
+            None => Ok(()),
+            Some(v) => match v.as_f64() {
+                Some(mb) if mb.is_finite() && mb >= 0.0 => {
+                    self.reported_mb = Some(mb);
+                    Ok(())
+                }
+                _ => Err(self.bad(format!(
+                    "\"peak_rss_mb\" must be a non-negative number of MiB, got {v}"
+                ))),
+            },
+        }
+    }
+
+    /// The peak memory of whatever runs the model: the runner's report, else
+    /// its process tree from /proc, else (a remote runner, no /proc) nothing.
+    fn peak_memory(&self) -> (Option<f64>, MemoryOf) {
+        if let Some(mb) = self.reported_mb {
+            return (Some(mb), MemoryOf::RunnerReported);
+        }
+        if self.remote {
+            return (None, MemoryOf::NotMeasured);
+        }
+        match process_tree_hwm_mb(self.child.id()) {
+            Some(mb) => (Some(mb), MemoryOf::Runner),
+            None => (None, MemoryOf::NotMeasured),
         }
     }
 
@@ -521,6 +568,7 @@ impl ExternalSession {
             let id = self.id.clone();
             let ms = with_runner(|r| {
                 let reply = r.request(json!({"op": "time", "id": id, "n": k}))?;
+                r.note_memory(&reply)?;
                 let ms = reply.get("ms").and_then(Value::as_array).ok_or_else(|| {
                     r.bad("the `time` reply needs \"ms\": [one number per inference]")
                 })?;
@@ -614,6 +662,49 @@ impl Backend for ExternalSession {
     fn runtime(&self) -> &RuntimeInfo {
         &self.runtime
     }
+    fn peak_memory(&self) -> (Option<f64>, MemoryOf) {
+        let guard = RUNNER.lock().unwrap_or_else(|p| p.into_inner());
+        match guard.as_ref() {
+            Some(r) => r.peak_memory(),
+            None => (None, MemoryOf::NotMeasured),
+        }
+    }
+}
+
+/// VmHWM of process `pid` plus that of each of its living descendants, MiB
+/// (the peaks of several processes need not coincide: with children this is
+/// an upper bound of their joint peak); `None` when /proc has no such process.
+fn process_tree_hwm_mb(pid: u32) -> Option<f64> {
+    let mut total = vm_hwm_mb(&pid.to_string())?;
+    let mut parents = vec![pid];
+    let tree = parent_links();
+    while let Some(p) = parents.pop() {
+        for (child, _) in tree.iter().filter(|(_, parent)| *parent == p) {
+            total += vm_hwm_mb(&child.to_string()).unwrap_or(0.0);
+            parents.push(*child);
+        }
+    }
+    Some(total)
+}
+
+/// (pid, parent pid) of every process /proc lists.
+fn parent_links() -> Vec<(u32, u32)> {
+    let entries = crate::fs::list_dir(Path::new("/proc")).unwrap_or_default();
+    entries
+        .iter()
+        .filter_map(|e| {
+            let pid: u32 = e.name.parse().ok()?;
+            let stat = crate::fs::read_to_string(&e.path.join("stat")).ok()?;
+            Some((pid, parent_of(&stat)?))
+        })
+        .collect()
+}
+
+/// The parent pid in a `/proc/<pid>/stat` line: the second field after the
+/// command name, which is in parentheses and may hold spaces and parentheses.
+fn parent_of(stat: &str) -> Option<u32> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn absolute(p: &Path) -> PathBuf {
@@ -623,6 +714,17 @@ fn absolute(p: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_parent_pid_is_read_past_any_command_name() {
+        assert_eq!(parent_of("412 (python3) S 400 412 ..."), Some(400));
+        assert_eq!(parent_of("9 (a (b) c) R 7 9 9"), Some(7));
+        assert_eq!(parent_of("garbage"), None);
+        // This process's own tree holds at least this process.
+        let me = std::process::id();
+        let own = vm_hwm_mb("self").unwrap();
+        assert!(process_tree_hwm_mb(me).unwrap() >= own * 0.5);
+    }
 
     #[test]
     fn long_lines_are_quoted_short() {

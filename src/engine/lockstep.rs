@@ -153,8 +153,14 @@ fn worker_error(req: &WorkerRequest, message: String) -> Error {
 /// (their `paired` is ignored). Returns the head's result with the base's round
 /// as its `paired` round, like an in-process pair. The two workers together get
 /// the sum of their time limits (`spawn::time_limit`: two start-ups); past it, or
-/// on SIGINT/SIGTERM, both are killed.
+/// on SIGINT/SIGTERM, both are killed. The device state is observed around the
+/// pair (`observe`).
 pub fn run_pair(exe: &Path, base: &WorkerRequest, head: &WorkerRequest) -> Result<RoundResult> {
+    super::observe::observed(head, || pair(exe, base, head))
+}
+
+/// [`run_pair`] without the device state.
+fn pair(exe: &Path, base: &WorkerRequest, head: &WorkerRequest) -> Result<RoundResult> {
     let mut base_req = base.clone();
     base_req.lockstep = true;
     base_req.paired = None;

@@ -23,7 +23,7 @@ use super::protocol::{
 };
 use crate::error::{Error, Result};
 use crate::record::accuracy::{Accuracy, ImageOutcome};
-use crate::record::{ColdStart, LatencySummary, Round};
+use crate::record::{ColdStart, LatencySummary, MemoryOf, Round};
 use crate::suite::{Dataset, Model, Sampling};
 
 /// The fixed input all timed inferences of a path use: the dataset's first image
@@ -46,21 +46,6 @@ pub fn timing_input(dataset: Option<&Dataset>, model: &Model) -> Result<(Vec<f32
         })
         .collect();
     Ok((data, "synthetic".into()))
-}
-
-/// Peak resident memory of this process so far (VmHWM), MiB; `None` where the
-/// kernel does not report it.
-pub fn peak_rss_mb() -> Option<f64> {
-    let status = crate::fs::read_to_string(std::path::Path::new("/proc/self/status")).ok()?;
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
 }
 
 /// A warm session ready to time: its cold start and its warm-up median.
@@ -114,7 +99,7 @@ fn round_of(
     started_at: chrono::DateTime<chrono::Utc>,
     samples: Vec<f64>,
     cold: ColdStart,
-    peak_rss_mb: Option<f64>,
+    memory: Option<(Option<f64>, MemoryOf)>,
 ) -> Result<Round> {
     Ok(Round {
         index: req.round,
@@ -128,7 +113,9 @@ fn round_of(
             ))
         })?,
         samples_ms: samples,
-        peak_rss_mb,
+        peak_rss_mb: memory.and_then(|(mb, _)| mb),
+        peak_rss_of: memory.map(|(_, of)| of),
+        device: None,
     })
 }
 
@@ -174,8 +161,10 @@ pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
             (h, Some(base_round), hs, Some(block))
         }
     };
+    // Memory of the process that runs the model (an external runner's, not
+    // this worker's), only when it ran one session alone.
     let rss = if paired.is_none() {
-        peak_rss_mb()
+        Some(h.session.peak_memory())
     } else {
         None
     };
@@ -298,7 +287,13 @@ pub fn run_lockstep(
         provider: h.session.provider().clone(),
         accelerator: h.session.accelerator(),
         input: input_name(ds)?,
-        round: round_of(req, started_at, samples, h.cold, peak_rss_mb())?,
+        round: round_of(
+            req,
+            started_at,
+            samples,
+            h.cold,
+            Some(h.session.peak_memory()),
+        )?,
         accuracy: None,
         paired: None,
         block: None,

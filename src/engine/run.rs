@@ -11,7 +11,7 @@ use super::protocol::{PathSpec, RoundResult, WorkerRequest, WORKER_PROTOCOL};
 use super::spawn::spawn_round;
 use crate::error::{Error, Result};
 use crate::record::{
-    ColdStart, DatasetInfo, LatencySummary, PathRecord, RunRecord, SuiteInfo, Threads,
+    ColdStart, DatasetInfo, LatencySummary, PathRecord, RunRecord, Subset, SuiteInfo, Threads,
 };
 use crate::suite::{Device, Model, Sampling, Suite};
 
@@ -143,11 +143,27 @@ fn dataset_info(suite: &Suite, paths: &[(&Device, &Model)]) -> Result<Option<Dat
     if let Some(classes) = &ds.classes {
         check_class_names(classes, ds.num_classes)?;
     }
-    let samples = crate::dataset::scan(ds)?;
+    let all = crate::dataset::scan_all(ds)?;
+    let subset = ds.limit.map(|limit| Subset {
+        limit,
+        seed: ds.seed,
+        of_images: all.len(),
+        classes: all
+            .iter()
+            .map(|s| s.label)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+    });
+    let samples = match ds.limit {
+        Some(limit) => crate::dataset::stratified(all, limit, ds.seed),
+        None => all,
+    };
     Ok(Some(DatasetInfo {
         root: ds.root.display().to_string(),
         images: samples.len(),
         fingerprint: crate::dataset::fingerprint(&samples)?,
+        images_sha256: Some(crate::dataset::list_hash(&samples)),
+        subset,
     }))
 }
 

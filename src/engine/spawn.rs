@@ -65,12 +65,18 @@ pub fn time_limit(req: &WorkerRequest) -> Duration {
     default_time_limit(&req.sampling, req.paired.is_some(), images)
 }
 
-/// Runs `req` in a fresh `exe __worker` process and returns its measurement.
+/// Runs `req` in a fresh `exe __worker` process and returns its measurement,
+/// with the device's state before, during and after it (`observe`).
 /// Errors name the device, model and round: the worker's own one-line error when
 /// it sent one, else how it died, or that it ran past its [`time_limit`];
 /// a SIGINT or SIGTERM to edgeperf stops the worker and returns
 /// [`Error::Interrupted`].
 pub fn spawn_round(exe: &Path, req: &WorkerRequest) -> Result<RoundResult> {
+    super::observe::observed(req, || spawn_worker(exe, req))
+}
+
+/// [`spawn_round`] without the device state.
+fn spawn_worker(exe: &Path, req: &WorkerRequest) -> Result<RoundResult> {
     let (device, model) = (&req.head.device.name, &req.head.model.name);
     let fail = |message: String| Error::Worker {
         device: device.clone(),

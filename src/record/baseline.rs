@@ -8,7 +8,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::accuracy::Accuracy;
-use super::{GitInfo, Host, LatencySummary, PathRecord, Round, RunRecord, RuntimeInfo, Threads};
+use super::{
+    GitInfo, Host, LatencySummary, PathRecord, Round, RunRecord, RuntimeInfo, Subset, Threads,
+};
 use crate::error::{Error, Result};
 use crate::suite::{Provider, RuntimeKind};
 
@@ -39,6 +41,15 @@ pub struct Baseline {
     pub model_sha256: String,
     pub suite_sha256: String,
     pub dataset_fingerprint: Option<String>,
+    /// The run's `dataset.images_sha256` (absent in baselines of older edgeperf).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset_images_sha256: Option<String>,
+    /// The run's `dataset.subset`, when it judged a subset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset_subset: Option<Subset>,
+    /// Images the run judged accuracy on (with `dataset_subset`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset_images: Option<usize>,
     pub latency_ms: LatencySummary,
     pub rounds: Vec<Round>,
     pub accuracy: Option<Accuracy>,
@@ -112,6 +123,9 @@ impl Baseline {
             model_sha256: p.model_sha256.clone(),
             suite_sha256: run.suite.sha256.clone(),
             dataset_fingerprint: run.dataset.as_ref().map(|d| d.fingerprint.clone()),
+            dataset_images_sha256: run.dataset.as_ref().and_then(|d| d.images_sha256.clone()),
+            dataset_subset: run.dataset.as_ref().and_then(|d| d.subset.clone()),
+            dataset_images: run.dataset.as_ref().map(|d| d.images),
             latency_ms: p.latency_ms.clone(),
             rounds: p.rounds.clone(),
             accuracy: p.accuracy.clone(),

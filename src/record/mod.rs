@@ -1,6 +1,7 @@
 //! The documents edgeperf writes and reads, as versioned serde structs: the run
-//! record (`edgeperf run --out FILE`, `schema_version: 1`), baselines and their
-//! history ([`baseline`]), accuracy outcomes ([`accuracy`]). Documented field by
+//! record (`edgeperf run --out FILE`, `schema_version: 2`; version 1 records
+//! still load), baselines and their history ([`baseline`]), accuracy outcomes
+//! ([`accuracy`]), the device state of each round ([`devstate`]). Documented field by
 //! field in docs/RECORD.md; other tools rely on `paths[].device`, `paths[].model`,
 //! `paths[].latency_ms.{p50,p90,p99}`,
 //! `paths[].accuracy.{top1,top5,per_image[].image,per_image[].top5}`.
@@ -10,6 +11,8 @@
 
 pub mod accuracy;
 pub mod baseline;
+pub mod devstate;
+pub mod devsummary;
 
 use std::path::{Path, PathBuf};
 
@@ -20,8 +23,10 @@ use crate::error::{Error, Result};
 use crate::suite::{Provider, RuntimeKind, Sampling};
 use accuracy::Accuracy;
 
-/// Newest record schema this build writes and reads.
-pub const RECORD_SCHEMA_VERSION: u32 = 1;
+/// Newest record schema this build writes and reads. 2 added each round's
+/// device state, whose process the memory figure is of, and the dataset's
+/// image list and subset; a version 1 record loads with them absent.
+pub const RECORD_SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunRecord {
@@ -53,6 +58,34 @@ pub struct DatasetInfo {
     pub images: usize,
     /// SHA-256 over every image's relative path and content hash.
     pub fingerprint: String,
+    /// SHA-256 over the list of images judged (relative path and label, in
+    /// order): which images, whatever their bytes (absent in version 1 records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images_sha256: Option<String>,
+    /// The subset `dataset.limit` took, when the suite sets one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subset: Option<Subset>,
+}
+
+/// A class-stratified subset of a dataset (`dataset.limit`, `dataset.seed`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Subset {
+    /// `dataset.limit`.
+    pub limit: usize,
+    pub seed: u64,
+    /// Images in the whole dataset, and classes among them.
+    pub of_images: usize,
+    pub classes: usize,
+}
+
+impl Subset {
+    /// "50 of 70 images (stratified over 68 classes, seed 0)".
+    pub fn describe(&self, images: usize) -> String {
+        format!(
+            "{images} of {} images (stratified over {} classes, seed {})",
+            self.of_images, self.classes, self.seed
+        )
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -155,10 +188,53 @@ pub struct Round {
     /// Every timed inference, in order, milliseconds.
     pub samples_ms: Vec<f64>,
     pub latency_ms: LatencySummary,
-    /// Peak resident memory of the worker process after the timed inferences
-    /// (VmHWM), MiB; only for rounds that ran one session alone.
+    /// Peak resident memory after the timed inferences (VmHWM), MiB, of the
+    /// process [`peak_rss_of`](Round::peak_rss_of) names; only for rounds that
+    /// ran one session alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_rss_mb: Option<f64>,
+    /// Whose memory `peak_rss_mb` is: absent in records of older edgeperf,
+    /// which measured the worker (even for an external runner's path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_of: Option<MemoryOf>,
+    /// The device's state before, during and after the round (absent in
+    /// records of older edgeperf).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<devstate::RoundDeviceState>,
+}
+
+/// Whose peak memory a round measured: the process that ran the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MemoryOf {
+    /// The edgeperf worker, which runs ONNX Runtime and LiteRT in-process.
+    Worker,
+    /// An external runner and its descendants, read from /proc while it ran.
+    Runner,
+    /// An external runner, as it reported itself (`peak_rss_mb` in its replies).
+    RunnerReported,
+    /// Nothing could measure the process that ran the model (a runner that
+    /// runs it elsewhere and reports no figure): `peak_rss_mb` is absent.
+    NotMeasured,
+}
+
+impl MemoryOf {
+    /// Whose memory, for reasons and reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            MemoryOf::Worker => "the edgeperf worker",
+            MemoryOf::Runner => "the runner's process tree",
+            MemoryOf::RunnerReported => "the runner's own report",
+            MemoryOf::NotMeasured => "nothing (not measured)",
+        }
+    }
+}
+
+impl Round {
+    /// Whose memory this round measured; a record of older edgeperf measured the worker.
+    pub fn memory_of(&self) -> MemoryOf {
+        self.peak_rss_of.unwrap_or(MemoryOf::Worker)
+    }
 }
 
 impl RunRecord {
@@ -428,6 +504,32 @@ mod tests {
         let back = RunRecord::parse(Path::new("run.json"), json.as_bytes()).unwrap();
         assert_eq!(back.paths[0].runtime.kind, RuntimeKind::Litert);
         assert_eq!(back.paths[0].accelerator, lt.paths[0].accelerator);
+    }
+
+    #[test]
+    fn a_version_1_record_loads_and_a_version_3_one_is_refused() {
+        let p = fixtures::path_record("cpu", "m", Provider::Cpu, &[vec![9.0]], None);
+        let run = fixtures::run_record(vec![p], fixtures::HEAD_COMMIT, true);
+        let mut v: serde_json::Value =
+            serde_json::from_str(&to_json_pretty(&run).unwrap()).unwrap();
+        assert_eq!(v["schema_version"], 2);
+        v["schema_version"] = 1.into();
+        let old = serde_json::to_vec(&v).unwrap();
+        let back = RunRecord::parse(Path::new("run.json"), &old).unwrap();
+        let r = &back.paths[0].rounds[0];
+        assert!(r.device.is_none() && r.peak_rss_of.is_none());
+        assert_eq!(
+            r.memory_of(),
+            MemoryOf::Worker,
+            "older edgeperf measured the worker"
+        );
+        assert!(back.dataset.unwrap().images_sha256.is_none());
+        v["schema_version"] = 3.into();
+        let e = err(&serde_json::to_vec(&v).unwrap());
+        assert!(
+            e.contains("schema_version 3 is newer") && e.contains("upgrade edgeperf"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The table `edgeperf run` prints: one row per path (also its Markdown form).
 
 use super::table::{Align, Table};
-use crate::record::{PathRecord, RunRecord};
+use crate::record::devsummary::DeviceSummary;
+use crate::record::{MemoryOf, PathRecord, RunRecord};
 
 /// The columns of the run table.
 pub const COLUMNS: [(&str, Align); 10] = [
@@ -71,12 +72,88 @@ pub fn row(p: &PathRecord, memory: bool) -> Vec<String> {
     r
 }
 
-/// The summary table `edgeperf run` prints: one row per path.
+/// The summary table `edgeperf run` prints: one row per path, then what
+/// [`device_lines`] says.
 pub fn run_table(record: &RunRecord) -> String {
     let memory = has_memory(record);
     let mut t = Table::new(&columns(memory));
     for p in &record.paths {
         t.row(row(p, memory));
     }
-    t.render()
+    let mut out = t.render();
+    for line in device_lines(record) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The lines under the run table: the device state of the whole run in one
+/// line ("device state: 41.0-68.5 °C (cpu-thermal) · ..."), then, per path
+/// where it matters, the rounds with a device problem, the cooldowns that
+/// waited and a memory that could not be measured. Nothing for records of
+/// older edgeperf, which did not record the device state.
+pub fn device_lines(record: &RunRecord) -> Vec<String> {
+    let mut out = Vec::new();
+    let states = record
+        .paths
+        .iter()
+        .flat_map(|p| p.rounds.iter().filter_map(|r| r.device.as_ref()));
+    if let Some(s) = DeviceSummary::of(states) {
+        out.push(format!("device state: {}", s.text()));
+    }
+    for p in &record.paths {
+        let name = format!("{}/{}", p.device, p.model);
+        if let Some(line) = problem_rounds(p) {
+            out.push(format!("  {name}: {line}"));
+        }
+        let n = p.rounds.len();
+        for (i, r) in p.rounds.iter().enumerate() {
+            let waited = r.device.as_ref().and_then(|d| d.cooldown.as_ref());
+            if let Some(c) = waited.filter(|c| c.waited_s >= 0.5 || !c.reached) {
+                out.push(format!(
+                    "  {name}: cooldown before round {} of {n}: {}",
+                    i + 1,
+                    c.describe()
+                ));
+            }
+        }
+        if p.rounds
+            .iter()
+            .any(|r| r.peak_rss_of == Some(MemoryOf::NotMeasured))
+        {
+            out.push(format!(
+                "  {name}: memory not measured (the runner runs the model outside its process tree and reports no peak_rss_mb)"
+            ));
+        }
+    }
+    out
+}
+
+/// "device problems in rounds 2, 3 of 3: Pi firmware: throttled" for the
+/// rounds whose device state had problems when they ran.
+fn problem_rounds(p: &PathRecord) -> Option<String> {
+    let mut rounds = Vec::new();
+    let mut problems: Vec<&str> = Vec::new();
+    for (i, r) in p.rounds.iter().enumerate() {
+        let Some(d) = r.device.as_ref().filter(|d| !d.problems.is_empty()) else {
+            continue;
+        };
+        rounds.push((i + 1).to_string());
+        for x in &d.problems {
+            if !problems.contains(&x.as_str()) {
+                problems.push(x);
+            }
+        }
+    }
+    if rounds.is_empty() {
+        return None;
+    }
+    let word = if rounds.len() == 1 { "round" } else { "rounds" };
+    Some(format!(
+        "device problems in {word} {} of {}: {}",
+        rounds.join(", "),
+        p.rounds.len(),
+        problems.join("; ")
+    ))
 }

@@ -17,6 +17,11 @@ pub struct CompareConfig {
     pub cold_start: ResourceRule,
     /// Overrides keyed by "device/model".
     pub paths: BTreeMap<String, PathOverride>,
+    /// Each device's `[device.state]` (not a `[compare]` key: the suite parser
+    /// copies it from the devices, so a comparison judges device state by the
+    /// suite's rules; no suite: none, the firmware's throttle signals only).
+    #[serde(skip)]
+    pub device_state: BTreeMap<String, super::DeviceStateRule>,
 }
 
 impl Default for CompareConfig {
@@ -28,6 +33,7 @@ impl Default for CompareConfig {
             memory: ResourceRule::default(),
             cold_start: ResourceRule::cold_start(),
             paths: BTreeMap::new(),
+            device_state: BTreeMap::new(),
         }
     }
 }

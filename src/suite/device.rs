@@ -172,6 +172,10 @@ pub struct Device {
     /// The runner of an external device.
     #[serde(default)]
     pub external: Option<ExternalRunner>,
+    /// `[device.state]`: the clocks, temperature and power its measurements
+    /// need, and a cooldown before each round.
+    #[serde(default)]
+    pub state: super::DeviceStateRule,
 }
 
 impl Device {

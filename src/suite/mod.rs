@@ -7,7 +7,8 @@
 //! the text (`store::load_suite` from disk, or a git blob for a base commit) and
 //! [`Suite::parse`] validates it.
 //!
-//! Files: `device` (runtimes, providers, external runners), `model` (a model
+//! Files: `device` (runtimes, providers, external runners), `devstate` (a
+//! device's `[device.state]`: governor, temperature, power mode, cooldown), `model` (a model
 //! entry as written and validated), `preprocess` (the input recipe as data),
 //! `compare` (the `[compare]` thresholds), `key` (errors naming their key),
 //! `parse` (the TOML document to a [`Suite`]); this file holds the suite, its
@@ -15,6 +16,7 @@
 
 pub mod compare;
 mod device;
+mod devstate;
 mod key;
 mod model;
 mod parse;
@@ -30,6 +32,7 @@ pub use compare::{
     AccuracyRule, CompareConfig, ConfirmRule, LatencyRule, PathOverride, ResourceRule,
 };
 pub use device::{Device, ExternalRunner, ModelFormat, Provider, RuntimeKind};
+pub use devstate::{CooldownRule, DeviceStateRule, OnThrottle, PLACEHOLDER_ZONES};
 pub use key::check_name;
 pub use model::{Model, PreprocessSpec};
 pub use preprocess::{ChannelOrder, ConfigError, Interpolation, Layout, Normalize, Preprocess};
@@ -92,13 +95,20 @@ impl Sampling {
     }
 }
 
+/// Seed of the class-stratified subset `limit` takes when the suite gives none.
+pub const DEFAULT_SUBSET_SEED: u64 = 0;
+
 /// The labelled photos of the suite.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dataset {
     pub root: PathBuf,
     pub classes: Option<PathBuf>,
     pub num_classes: u32,
+    /// At most this many images: a class-stratified sample (`dataset::scan`).
     pub limit: Option<usize>,
+    /// Seed of that sample ([`DEFAULT_SUBSET_SEED`] unless the suite sets `seed`).
+    #[serde(default)]
+    pub seed: u64,
 }
 
 /// A validated suite.

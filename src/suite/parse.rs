@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::compare::CompareConfig;
 use super::device::{Device, ExternalRunner, ModelFormat, Provider, RuntimeKind};
+use super::devstate::DeviceStateRule;
 use super::key::{check_name, key_err, KeyError};
 use super::model::{self, Model, ModelSpec};
 use super::{Dataset, Sampling, Suite, SUITE_SCHEMA_VERSION};
@@ -39,6 +40,7 @@ struct RawDataset {
     num_classes: u32,
     #[serde(default)]
     limit: Option<usize>,
+    seed: Option<u64>,
 }
 
 fn default_layout() -> String {
@@ -74,6 +76,9 @@ struct RawDevice {
     model_format: Option<String>,
     /// External runners: seconds to wait for any one line.
     timeout_s: Option<f64>,
+    /// `[device.state]` under this device.
+    #[serde(default)]
+    state: DeviceStateRule,
 }
 
 fn default_runtime_kind() -> String {
@@ -168,6 +173,11 @@ fn parse(path: &Path, text: &str, dir: &Path) -> Result<Suite> {
         }
     }
     raw.compare.validate().map_err(cfg)?;
+    let mut compare = raw.compare;
+    compare.device_state = devices
+        .iter()
+        .map(|d| (d.name.clone(), d.state.clone()))
+        .collect();
     Ok(Suite {
         path: path.to_path_buf(),
         dir: dir.to_path_buf(),
@@ -176,7 +186,7 @@ fn parse(path: &Path, text: &str, dir: &Path) -> Result<Suite> {
         dataset,
         devices,
         models,
-        compare: raw.compare,
+        compare,
     })
 }
 
@@ -218,6 +228,7 @@ fn device(
         }
     }
     let options = options(d, provider)?;
+    d.state.validate()?;
     Ok(Device {
         name: d.name.clone(),
         runtime_kind: kind,
@@ -230,6 +241,7 @@ fn device(
         options,
         worker_timeout_seconds: d.worker_timeout_seconds,
         external,
+        state: d.state.clone(),
     })
 }
 
@@ -379,11 +391,21 @@ fn dataset(
     if d.num_classes == 0 {
         return Err(key_err("dataset.num_classes", "must be at least 1"));
     }
+    if d.limit == Some(0) {
+        return Err(key_err("dataset.limit", "must be at least 1 image"));
+    }
+    if d.seed.is_some() && d.limit.is_none() {
+        return Err(key_err(
+            "dataset.seed",
+            "only a subset has a seed: set dataset.limit too (or remove seed)",
+        ));
+    }
     Ok(Dataset {
         root: resolve(&d.root),
         classes: d.classes.as_deref().map(resolve),
         num_classes: d.num_classes,
         limit: d.limit,
+        seed: d.seed.unwrap_or(super::DEFAULT_SUBSET_SEED),
     })
 }
 

@@ -207,6 +207,8 @@ pub fn path_record(
                 samples_ms: s.clone(),
                 latency_ms: LatencySummary::from_samples(s).expect("round samples"),
                 peak_rss_mb: None,
+                peak_rss_of: None,
+                device: None,
             })
             .collect(),
         accuracy: correct.map(accuracy),
@@ -222,7 +224,7 @@ pub fn fell_back(mut p: PathRecord, requested: Provider, reason: &str) -> PathRe
     p
 }
 
-/// A schema_version 1 run record measured at [`TEST_TIME`] at `commit` on [`host`];
+/// A run record (this build's schema_version) measured at [`TEST_TIME`] at `commit` on [`host`];
 /// the dataset has as many images as the largest accuracy pass.
 pub fn run_record(paths: Vec<PathRecord>, commit: &str, complete: bool) -> RunRecord {
     let images = paths
@@ -254,6 +256,8 @@ pub fn run_record(paths: Vec<PathRecord>, commit: &str, complete: bool) -> RunRe
             root: "data/imagenet-samples".into(),
             images,
             fingerprint: "ef".repeat(32),
+            images_sha256: None,
+            subset: None,
         }),
         paths,
     }
