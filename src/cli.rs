@@ -10,7 +10,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::{
     baseline::BaselineCommand, compare::CompareArgs, completions::CompletionsArgs,
-    dashboard::DashboardArgs, env::EnvArgs, history::HistoryArgs, man::ManArgs,
+    dashboard::DashboardArgs, doctor::DoctorArgs, env::EnvArgs, history::HistoryArgs, man::ManArgs,
     report::ReportCommand, run::RunArgs, worker::WorkerArgs,
 };
 use crate::error::{EXIT_ERROR, EXIT_OK};
@@ -66,6 +66,16 @@ Examples:
   edgeperf run --format bmf > bmf.json          # Bencher Metric Format on stdout
   ORT_DYLIB_PATH=/opt/ort/libonnxruntime.so edgeperf run --suite my.toml")]
     Run(RunArgs),
+    /// Check that this device is ready to measure: runtimes, providers, clocks, temperature, throttling, memory, disk.
+    #[command(after_help = "\
+Examples:
+  edgeperf doctor                        # the suite's default devices
+  edgeperf doctor --device rpi4          # one device, by its [device.state]
+  edgeperf doctor --format json          # the checks as a document
+  edgeperf doctor --sysroot /tmp/pi-tree # read /sys, /proc, /etc under a copy
+
+Exit codes: 0 = ready (warnings may remain), 1 = at least one problem, 2 = error.")]
+    Doctor(DoctorArgs),
     /// Print the environment fingerprint recorded with every run.
     #[command(
         after_help = "Examples:\n  edgeperf env\n  edgeperf env --json\n  edgeperf env --format markdown"
@@ -148,6 +158,7 @@ where
     }
     let result = match cli.command {
         Command::Run(a) => crate::commands::run::run(a),
+        Command::Doctor(a) => crate::commands::doctor::run(a),
         Command::Env(a) => crate::commands::env::run(a),
         Command::Compare(a) => crate::commands::compare::run(a),
         Command::Baseline(c) => crate::commands::baseline::run(c),

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod completions;
 pub mod confirm;
 pub mod dashboard;
+pub mod doctor;
 pub mod env;
 pub mod history;
 pub mod man;

@@ -1,9 +1,11 @@
 //! Human-facing output and exports: aligned terminal tables for runs,
-//! comparisons, history and the environment, the Markdown of the pull-request
+//! comparisons, history, the environment and `doctor`'s checks, the Markdown of the pull-request
 //! comment, and every `--format` ([`export`]: text, json, csv, markdown, bmf).
 //! Pure: strings from records.
 
 pub mod compare;
+pub mod doctor;
+pub mod doctor_checks;
 pub mod env;
 pub mod export;
 pub mod history;

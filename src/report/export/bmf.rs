@@ -29,6 +29,7 @@ use crate::compare::Comparison;
 use crate::error::{Error, Result};
 use crate::history::PathHistory;
 use crate::record::{PathRecord, RunRecord};
+use crate::report::doctor::DoctorReport;
 use crate::report::env::EnvReport;
 
 pub struct Bmf;
@@ -201,6 +202,12 @@ impl Exporter for Bmf {
         to_text(&report)
     }
 
+    fn doctor(&self, _: &DoctorReport) -> Result<String> {
+        Err(Error::Usage(
+            "--format bmf: doctor has no measurements to report (use text, json, csv or markdown)"
+                .into(),
+        ))
+    }
     fn env(&self, _: &EnvReport) -> Result<String> {
         Err(Error::Usage(
             "--format bmf: env has no measurements to report (use text, json, csv or markdown)"

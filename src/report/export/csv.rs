@@ -10,6 +10,7 @@ use crate::compare::Comparison;
 use crate::error::Result;
 use crate::history::PathHistory;
 use crate::record::RunRecord;
+use crate::report::doctor::DoctorReport;
 use crate::report::env::{lines, EnvReport};
 
 pub struct Csv;
@@ -227,6 +228,25 @@ impl Exporter for Csv {
         Ok(table(&HISTORY_HEADER, &history_rows(h)))
     }
 
+    fn doctor(&self, report: &DoctorReport) -> Result<String> {
+        let rows: Vec<Vec<String>> = report
+            .checks
+            .iter()
+            .map(|c| {
+                vec![
+                    c.status.as_str().to_string(),
+                    c.check.clone(),
+                    c.subject.clone().unwrap_or_default(),
+                    c.detail.clone(),
+                    c.fix.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        Ok(table(
+            &["status", "check", "subject", "found", "fix"],
+            &rows,
+        ))
+    }
     fn env(&self, report: &EnvReport) -> Result<String> {
         let rows: Vec<Vec<String>> = lines(report)
             .into_iter()

@@ -5,6 +5,7 @@ use crate::compare::Comparison;
 use crate::error::Result;
 use crate::history::PathHistory;
 use crate::record::RunRecord;
+use crate::report::doctor::DoctorReport;
 use crate::report::env::EnvReport;
 use crate::report::markdown::PathLink;
 
@@ -38,4 +39,5 @@ pub trait Exporter {
     fn comparison(&self, comparison: &Comparison) -> Result<String>;
     fn history(&self, histories: &[PathHistory]) -> Result<String>;
     fn env(&self, report: &EnvReport) -> Result<String>;
+    fn doctor(&self, report: &DoctorReport) -> Result<String>;
 }

@@ -5,6 +5,7 @@ use crate::compare::Comparison;
 use crate::error::Result;
 use crate::history::PathHistory;
 use crate::record::{to_json_pretty, RunRecord};
+use crate::report::doctor::DoctorReport;
 use crate::report::env::EnvReport;
 
 pub struct Json;
@@ -20,6 +21,9 @@ impl Exporter for Json {
         to_json_pretty(h)
     }
     fn env(&self, report: &EnvReport) -> Result<String> {
+        to_json_pretty(report)
+    }
+    fn doctor(&self, report: &DoctorReport) -> Result<String> {
         to_json_pretty(report)
     }
 }

@@ -7,6 +7,7 @@ use crate::compare::Comparison;
 use crate::error::Result;
 use crate::history::PathHistory;
 use crate::record::RunRecord;
+use crate::report::doctor::DoctorReport;
 use crate::report::env::{lines, EnvReport};
 use crate::report::markdown::{md_escape, model_cell, PathLink};
 use crate::report::table::Align;
@@ -85,6 +86,35 @@ impl Exporter for Markdown<'_> {
         Ok(s)
     }
 
+    fn doctor(&self, report: &DoctorReport) -> Result<String> {
+        let rows: Vec<Vec<String>> = report
+            .checks
+            .iter()
+            .map(|c| {
+                let what = match &c.subject {
+                    Some(s) => format!("{} {s}", c.check),
+                    None => c.check.clone(),
+                };
+                vec![
+                    c.status.as_str().to_string(),
+                    md_escape(&what),
+                    md_escape(&c.detail),
+                    md_escape(c.fix.as_deref().unwrap_or("")),
+                ]
+            })
+            .collect();
+        let cols = [
+            ("status", Align::Left),
+            ("check", Align::Left),
+            ("found", Align::Left),
+            ("fix", Align::Left),
+        ];
+        Ok(format!(
+            "{}\n**{}**\n",
+            table(&cols, &rows),
+            report.verdict()
+        ))
+    }
     fn env(&self, report: &EnvReport) -> Result<String> {
         let rows: Vec<Vec<String>> = lines(report)
             .into_iter()

@@ -5,6 +5,7 @@ use crate::compare::Comparison;
 use crate::error::Result;
 use crate::history::PathHistory;
 use crate::record::RunRecord;
+use crate::report::doctor::DoctorReport;
 use crate::report::env::EnvReport;
 
 pub struct Text {
@@ -24,5 +25,8 @@ impl Exporter for Text {
     }
     fn env(&self, report: &EnvReport) -> Result<String> {
         Ok(crate::report::env::text(report))
+    }
+    fn doctor(&self, report: &DoctorReport) -> Result<String> {
+        Ok(crate::report::doctor::text(report))
     }
 }
