@@ -201,11 +201,13 @@ fn session_checks(suite: &Suite, d: &Device) -> Vec<Check> {
     };
     let r = match crate::engine::spawn::spawn_round(&exe, &req) {
         Ok(r) => r,
-        Err(e) => return vec![
+        Err(e) => {
+            return vec![
             Check::new("provider", CheckStatus::Problem, e.one_line()).fix(
                 "the error names what failed; `edgeperf run --device NAME --quick` shows the same",
             ),
-        ],
+        ]
+        }
     };
     let on = format!(
         "session on {} in {:.0} ms",
@@ -335,7 +337,8 @@ mod tests {
         let with = |m: &'static str| {
             let mut v = runner.to_vec();
             v.push(("EDGEPERF_RUNNER_HOOK", m));
-            runner_hook(&env(&v)).status
+            let status = runner_hook(&env(&v)).status;
+            status
         };
         assert_eq!(with("2 77.2"), CheckStatus::Ok);
         assert_eq!(with("1 77.2"), CheckStatus::Problem, "too old");

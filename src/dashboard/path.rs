@@ -59,6 +59,9 @@ fn header(input: &SiteInput<'_>, h: &PathHistory, name: &str) -> Markup {
                     }
                     @if !ch.notes.is_empty() { " (" (ch.notes.join("; ")) ")" }
                 }
+                @if let Some(d) = &e.device {
+                    p class="meta" { "Device state of its rounds: " (d.text()) }
+                }
             }
         }
     }
@@ -142,6 +145,44 @@ mod tests {
         assert!(bars.contains(r#"href="../openvino-cpu/mobilenet_v2.html""#));
         assert!(page.contains(r#"href="mobilenet_v2.csv""#));
         assert!(page.contains(r#"href="../../style.css""#));
+    }
+
+    #[test]
+    fn a_path_page_shows_the_device_state_of_its_baselines() {
+        use crate::record::devsummary::DeviceSummary;
+        let cfg = CompareConfig::default();
+        let mut h = dashboard_path("rpi4", "m", 3, 9.0, Some(0.75));
+        let page = path_page(&site(std::slice::from_ref(&h), &cfg, None), &h);
+        assert!(!page.contains("device state"), "older baselines: no column");
+        let summary = |problems| DeviceSummary {
+            rounds: 3,
+            problem_rounds: problems,
+            temp_c: Some([48.3, 85.0]),
+            zone: Some("cpu-thermal".into()),
+            governors: vec!["ondemand".into()],
+            throttle: Some(if problems > 0 {
+                vec!["under-voltage".into()]
+            } else {
+                vec![]
+            }),
+            ..Default::default()
+        };
+        h.entries[1].device = Some(summary(0));
+        h.entries[2].device = Some(summary(2));
+        let page = path_page(&site(std::slice::from_ref(&h), &cfg, None), &h);
+        assert!(page.contains("Device state of its rounds: 48.3-85.0 °C (cpu-thermal) · governor ondemand · Pi firmware: under-voltage · device problems in 2 of 3 rounds"), "{page}");
+        let table = &page[page.find(r#"<table class="entries">"#).unwrap()..];
+        assert!(table.contains(r#"<th class="l">device state</th>"#));
+        assert!(table.contains(">48-85 °C · ondemand · Pi firmware: under-voltage · problems in 2 of 3 rounds</td>"), "{table}");
+        assert!(
+            table.contains("device problems in 2 of 3 rounds</td>"),
+            "the flag"
+        );
+        assert_eq!(
+            table.matches(r#"<td class="l">-</td>"#).count(),
+            1,
+            "the oldest has none"
+        );
     }
 
     #[test]

@@ -113,6 +113,7 @@ const TABLE_ROWS: usize = 50;
 /// The latest baselines, newest first, and the link to the whole history.
 pub fn table_section(input: &SiteInput<'_>, h: &PathHistory) -> Markup {
     let memory = h.entries.iter().any(|e| e.peak_rss_mb.is_some());
+    let device = h.entries.iter().any(|e| e.device.is_some());
     let n = h.entries.len();
     let csv = format!("{}.csv", slug(&h.model));
     html! {
@@ -136,13 +137,15 @@ pub fn table_section(input: &SiteInput<'_>, h: &PathHistory) -> Markup {
                             th { "top-1" } th { "top-5" } th { "cold ms" }
                             @if memory { th { "peak MB" } }
                             th class="l" { "runtime" } th class="l" { "provider" }
-                            th class="l" { "threads" } th class="l" {}
+                            th class="l" { "threads" }
+                            @if device { th class="l" { "device state" } }
+                            th class="l" {}
                         }
                     }
                     tbody {
                         "\n"
                         @for i in (0..n).rev().take(TABLE_ROWS) {
-                            (entry_row(input, h, i, memory))
+                            (entry_row(input, h, i, Columns { memory, device }))
                         }
                     }
                 }
@@ -152,15 +155,30 @@ pub fn table_section(input: &SiteInput<'_>, h: &PathHistory) -> Markup {
     }
 }
 
+/// The optional columns of the baselines table.
+#[derive(Clone, Copy)]
+struct Columns {
+    /// Peak memory.
+    memory: bool,
+    /// The device state (temperatures, governor, throttling) of the rounds.
+    device: bool,
+}
+
 /// Entry `i` of the path as a row of the baselines table.
-fn entry_row(input: &SiteInput<'_>, h: &PathHistory, i: usize, memory: bool) -> Markup {
+fn entry_row(input: &SiteInput<'_>, h: &PathHistory, i: usize, cols: Columns) -> Markup {
     let e = &h.entries[i];
     let mut flags = Vec::new();
     if h.latency_change_points.contains(&i) {
-        flags.push("new latency level");
+        flags.push("new latency level".to_string());
     }
     if h.accuracy_change_points.contains(&i) {
-        flags.push("new top-1 level");
+        flags.push("new top-1 level".to_string());
+    }
+    if let Some(d) = e.device.as_ref().filter(|d| d.problem_rounds > 0) {
+        flags.push(format!(
+            "device problems in {} of {} rounds",
+            d.problem_rounds, d.rounds
+        ));
     }
     html! {
         tr {
@@ -168,10 +186,16 @@ fn entry_row(input: &SiteInput<'_>, h: &PathHistory, i: usize, memory: bool) -> 
             td class="l" { (commit_cell(input.repo_url, e.commit.as_deref())) }
             td { (ms(band_low(e))) } td { (ms(e.p50)) } td { (ms(e.p90)) } td { (ms(e.p99)) }
             td { (pct(e.top1)) } td { (pct(e.top5)) } td { (whole(e.cold_start_ms)) }
-            @if memory { td { (whole(e.peak_rss_mb)) } }
+            @if cols.memory { td { (whole(e.peak_rss_mb)) } }
             td class="l" { (runtime(e)) }
             td class="l" { (e.provider_ran.as_str()) }
             td class="l" { (threads(e)) }
+            @if cols.device {
+                @match &e.device {
+                    Some(d) => td class="l" title=(d.text()) { (d.short()) },
+                    None => td class="l" { "-" },
+                }
+            }
             td class="l" { (flags.join(", ")) }
         }
         "\n"

@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::accuracy::Accuracy;
+use super::devsummary::DeviceSummary;
 use super::{
     GitInfo, Host, LatencySummary, PathRecord, Round, RunRecord, RuntimeInfo, Subset, Threads,
 };
@@ -101,6 +102,11 @@ pub struct HistoryEntry {
     /// (`store::baselines::accept`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub committed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The device state over the baseline's rounds (temperatures, clocks,
+    /// throttling, rounds with a problem); absent for baselines whose runs did
+    /// not record it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<DeviceSummary>,
 }
 
 impl Baseline {
@@ -176,6 +182,7 @@ impl Baseline {
             ),
             runtime_kind: Some(self.runtime.kind),
             committed_at: self.committed_at(),
+            device: DeviceSummary::of(self.rounds.iter().filter_map(|r| r.device.as_ref())),
         }
     }
 

@@ -156,6 +156,40 @@ impl DeviceSummary {
     }
 }
 
+impl DeviceSummary {
+    /// A table cell: "48-85 °C · ondemand · power mode 5W (mode 1) · problems
+    /// in 2 of 3 rounds"; "not readable" where no source was.
+    pub fn short(&self) -> String {
+        if self.absent.len() == Source::ALL.len() {
+            return "not readable".into();
+        }
+        let mut parts = Vec::new();
+        if let Some([lo, hi]) = self.temp_c {
+            parts.push(format!("{} °C", range(lo, hi, 0)));
+        }
+        if !self.governors.is_empty() {
+            parts.push(self.governors.join("/"));
+        }
+        if !self.power_modes.is_empty() {
+            parts.push(format!("power mode {}", self.power_modes.join(", ")));
+        }
+        if let Some(t) = self.throttle.as_ref().filter(|t| !t.is_empty()) {
+            parts.push(format!("Pi firmware: {}", t.join(", ")));
+        }
+        if self.problem_rounds > 0 {
+            parts.push(format!(
+                "problems in {} of {} rounds",
+                self.problem_rounds, self.rounds
+            ));
+        }
+        if parts.is_empty() {
+            "recorded".into()
+        } else {
+            parts.join(" · ")
+        }
+    }
+}
+
 /// "41.0-68.5", or one value when both ends round alike.
 fn range(lo: f64, hi: f64, decimals: usize) -> String {
     let (a, b) = (format!("{lo:.decimals$}"), format!("{hi:.decimals$}"));
@@ -220,6 +254,10 @@ mod tests {
         );
         assert_eq!(s.cpu_mhz, Some([600.0, 1500.0]));
         assert_eq!((s.rounds, s.problem_rounds), (2, 1));
+        assert_eq!(
+            s.short(),
+            "48-83 °C · ondemand · Pi firmware: under-voltage, throttled · problems in 1 of 2 rounds"
+        );
         assert_eq!(
             s.text(),
             "48.0-83.2 °C (cpu-thermal) · ondemand 600-1500 MHz · Pi firmware: under-voltage, throttled · device problems in 1 of 2 rounds · absent: Jetson power mode, devfreq clocks, EMC clock, cooling devices"

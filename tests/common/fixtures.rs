@@ -313,6 +313,7 @@ pub fn history_entry(i: usize, p10: f64, top1: Option<f64>) -> HistoryEntry {
         peak_rss_mb: None,
         runtime_kind: None,
         committed_at: None,
+        device: None,
     }
 }
 
