@@ -93,6 +93,42 @@ pub fn time_calls(n: u32, mut infer: impl FnMut() -> Result<()>) -> Result<Vec<f
     Ok(out)
 }
 
+/// VmHWM of process `pid` plus that of each of its living descendants, MiB
+/// (the peaks of several processes need not coincide: with children this is
+/// an upper bound of their joint peak); `None` when /proc has no such process.
+pub fn process_tree_hwm_mb(pid: u32) -> Option<f64> {
+    let mut total = vm_hwm_mb(&pid.to_string())?;
+    let mut parents = vec![pid];
+    let tree = parent_links();
+    while let Some(p) = parents.pop() {
+        for (child, _) in tree.iter().filter(|(_, parent)| *parent == p) {
+            total += vm_hwm_mb(&child.to_string()).unwrap_or(0.0);
+            parents.push(*child);
+        }
+    }
+    Some(total)
+}
+
+/// (pid, parent pid) of every process /proc lists.
+fn parent_links() -> Vec<(u32, u32)> {
+    let entries = crate::fs::list_dir(std::path::Path::new("/proc")).unwrap_or_default();
+    entries
+        .iter()
+        .filter_map(|e| {
+            let pid: u32 = e.name.parse().ok()?;
+            let stat = crate::fs::read_to_string(&e.path.join("stat")).ok()?;
+            Some((pid, parent_of(&stat)?))
+        })
+        .collect()
+}
+
+/// The parent pid in a `/proc/<pid>/stat` line: the second field after the
+/// command name, which is in parentheses and may hold spaces and parentheses.
+fn parent_of(stat: &str) -> Option<u32> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// The `k` best classes of `logits` and their number, as [`Backend::classify`]
 /// answers.
 pub fn top_k(logits: &[f32], k: usize) -> (Vec<u32>, usize) {
@@ -131,6 +167,17 @@ pub fn one_line(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_parent_pid_is_read_past_any_command_name() {
+        assert_eq!(parent_of("412 (python3) S 400 412 ..."), Some(400));
+        assert_eq!(parent_of("9 (a (b) c) R 7 9 9"), Some(7));
+        assert_eq!(parent_of("garbage"), None);
+        // This process's own tree holds at least this process.
+        let me = std::process::id();
+        let own = vm_hwm_mb("self").unwrap();
+        assert!(process_tree_hwm_mb(me).unwrap() >= own * 0.5);
+    }
 
     #[test]
     fn an_input_fits_its_shape_or_a_dynamic_dimension() {

@@ -21,7 +21,7 @@ pub struct CompareConfig {
     /// copies it from the devices, so a comparison judges device state by the
     /// suite's rules; no suite: none, the firmware's throttle signals only).
     #[serde(skip)]
-    pub device_state: BTreeMap<String, super::DeviceStateRule>,
+    pub device_state: BTreeMap<String, super::devstate::DeviceStateRule>,
 }
 
 impl Default for CompareConfig {

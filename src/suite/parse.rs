@@ -173,11 +173,7 @@ fn parse(path: &Path, text: &str, dir: &Path) -> Result<Suite> {
         }
     }
     raw.compare.validate().map_err(cfg)?;
-    let mut compare = raw.compare;
-    compare.device_state = devices
-        .iter()
-        .map(|d| (d.name.clone(), d.state.clone()))
-        .collect();
+    let compare = with_device_rules(raw.compare, &devices);
     Ok(Suite {
         path: path.to_path_buf(),
         dir: dir.to_path_buf(),
@@ -188,6 +184,16 @@ fn parse(path: &Path, text: &str, dir: &Path) -> Result<Suite> {
         models,
         compare,
     })
+}
+
+/// `[compare]` with each device's `[device.state]`, so a comparison judges
+/// device state by the suite's rules.
+fn with_device_rules(mut compare: CompareConfig, devices: &[Device]) -> CompareConfig {
+    compare.device_state = devices
+        .iter()
+        .map(|d| (d.name.clone(), d.state.clone()))
+        .collect();
+    compare
 }
 
 fn validate_sampling(s: &Sampling) -> std::result::Result<(), KeyError> {
