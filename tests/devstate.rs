@@ -714,3 +714,28 @@ fn doctor_text_snapshot() {
 fn doctor_json_snapshot() {
     insta::assert_snapshot!(doctor_on_the_pi("json"));
 }
+
+#[test]
+fn run_text_snapshot_of_a_pi_that_throttles_from_round_2() {
+    let d = suite(
+        "rpi4",
+        "reports-memory",
+        "max_temp_c = 80\ncooldown = { below_c = 60, timeout_s = 0.1 }",
+        3,
+    );
+    let pi = d.path().join("pi");
+    copy_tree(&tree("rpi4"), &pi);
+    let root = pi.display().to_string();
+    let throttle = format!("{root} 2");
+    let env = [
+        ("EDGEPERF_SYSROOT", root.as_str()),
+        ("FAKE_RUNNER_THROTTLE", throttle.as_str()),
+    ];
+    let (code, out, err) = edgeperf(
+        &["run", "--suite", "suite.toml", "--out", "run.json"],
+        d.path(),
+        &env,
+    );
+    assert_eq!(code, 0, "{err}");
+    insta::assert_snapshot!(out);
+}
