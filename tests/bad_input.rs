@@ -967,8 +967,8 @@ fn json_without_a_schema_version_is_not_a_run_record() {
 #[test]
 fn run_record_from_a_newer_edgeperf_says_upgrade() {
     expect_bad_run(
-        b"{\"schema_version\": 2, \"paths\": []}",
-        &["run record schema_version 2 is newer", "upgrade edgeperf"],
+        b"{\"schema_version\": 3, \"paths\": []}",
+        &["run record schema_version 3 is newer", "upgrade edgeperf"],
     );
 }
 

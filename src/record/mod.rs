@@ -391,9 +391,32 @@ pub fn parse_document<T: DeserializeOwned>(
     what: &str,
 ) -> Result<T> {
     let v: serde_json::Value = parse_json(path, bytes)?;
+    // Another kind of edgeperf document is named as such, whatever its version
+    // (a version 2 run record handed to `report` is not "newer", it is a run record).
+    if let Some(kind) = kind_of(&v).filter(|k| *k != what) {
+        return Err(Error::document(
+            path,
+            format!("not an edgeperf {what}: it is an edgeperf {kind}"),
+        ));
+    }
     check_schema(path, &v, newest, what)?;
     serde_json::from_value(v)
         .map_err(|e| Error::document(path, format!("not an edgeperf {what}: {e}")))
+}
+
+/// Which edgeperf document `v` is, by the fields only that kind has; `None`
+/// for anything else.
+fn kind_of(v: &serde_json::Value) -> Option<&'static str> {
+    let has = |keys: &[&str]| keys.iter().all(|k| v.get(k).is_some());
+    if has(&["complete", "environment", "sampling", "paths"]) {
+        Some("run record")
+    } else if has(&["regressions", "baselines", "paths"]) {
+        Some("comparison")
+    } else if has(&["accepted_at", "measured_at", "rounds"]) {
+        Some("baseline")
+    } else {
+        None
+    }
 }
 
 /// Checks `schema_version` of a JSON document: missing -> error, newer -> error
