@@ -42,7 +42,7 @@ fn path<'a>(run: &'a Value, model: &str) -> &'a Value {
 #[test]
 fn default_suite_record_contract() {
     let run = default_run();
-    assert_eq!(run["schema_version"], 1);
+    assert_eq!(run["schema_version"], 2);
     assert_eq!(run["complete"], true);
     let paths = run["paths"].as_array().unwrap();
     assert_eq!(paths.len(), 6, "6 models on the CPU path");
@@ -67,6 +67,13 @@ fn default_suite_record_contract() {
         assert!(p["cold_start_ms"]["session_create"].as_f64().unwrap() > 0.0);
         assert_eq!(p["model_sha256"].as_str().unwrap().len(), 64);
         assert_eq!(p["threads"]["intra"], 1);
+        // Issue 19: the worker's memory, and the device state around the round
+        // (before and after at least; on this VM every source absent).
+        let r = &p["rounds"][0];
+        assert_eq!(r["peak_rss_of"], "worker");
+        let states = r["device"]["samples"].as_array().unwrap();
+        assert!(states.len() >= 2 && states[0]["t_s"] == 0.0, "{r}");
+        assert!(r["device"]["absent"].is_array());
     }
     for m in ["resnet50", "efficientnet_b0"] {
         assert!(path(run, m)["accuracy"].is_null(), "{m} is latency-only");
@@ -75,6 +82,8 @@ fn default_suite_record_contract() {
     assert!(env["timestamp"].as_str().unwrap().ends_with('Z'));
     assert!(env["host"]["cores"].as_u64().unwrap() >= 1);
     assert_eq!(run["dataset"]["images"], 70);
+    assert_eq!(run["dataset"]["images_sha256"].as_str().unwrap().len(), 64);
+    assert!(run["dataset"].get("subset").is_none(), "no limit, no subset");
     assert_eq!(run["suite"]["sha256"].as_str().unwrap().len(), 64);
 }
 

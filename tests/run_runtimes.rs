@@ -227,6 +227,13 @@ fn the_python_runner_gives_the_native_paths_top5_on_every_photo() {
         let s = py["rounds"][0]["samples_ms"].as_array().unwrap();
         assert!(s.len() >= 10 && s.iter().all(|x| x.as_f64().unwrap() > 0.1));
         assert!(py["cold_start_ms"]["library_load"].as_f64().unwrap() > 0.0);
+        // Issue 19: the memory is the runner's own (onnxruntime, numpy and the
+        // model in the Python process), not the edgeperf worker's 7 MiB.
+        let r = &py["rounds"][0];
+        assert_eq!(r["peak_rss_of"], "runner-reported", "{r}");
+        let mb = r["peak_rss_mb"].as_f64().unwrap();
+        assert!(mb > 30.0, "{m}: the runner's peak {mb} MiB is not onnxruntime's");
+        assert_eq!(path(run, "cpu", m)["rounds"][0]["peak_rss_of"], "worker");
     }
 }
 
