@@ -493,7 +493,7 @@ fn an_external_path_measures_the_runners_memory_or_says_it_cannot() {
     );
     let p = &json(&out)["paths"][0];
     assert!(
-        p.get("resources").map_or(true, |r| !r
+        p.get("resources").is_none_or(|r| !r
             .as_array()
             .unwrap()
             .iter()

@@ -83,7 +83,10 @@ fn default_suite_record_contract() {
     assert!(env["host"]["cores"].as_u64().unwrap() >= 1);
     assert_eq!(run["dataset"]["images"], 70);
     assert_eq!(run["dataset"]["images_sha256"].as_str().unwrap().len(), 64);
-    assert!(run["dataset"].get("subset").is_none(), "no limit, no subset");
+    assert!(
+        run["dataset"].get("subset").is_none(),
+        "no limit, no subset"
+    );
     assert_eq!(run["suite"]["sha256"].as_str().unwrap().len(), 64);
 }
 

@@ -232,7 +232,10 @@ fn the_python_runner_gives_the_native_paths_top5_on_every_photo() {
         let r = &py["rounds"][0];
         assert_eq!(r["peak_rss_of"], "runner-reported", "{r}");
         let mb = r["peak_rss_mb"].as_f64().unwrap();
-        assert!(mb > 30.0, "{m}: the runner's peak {mb} MiB is not onnxruntime's");
+        assert!(
+            mb > 30.0,
+            "{m}: the runner's peak {mb} MiB is not onnxruntime's"
+        );
         assert_eq!(path(run, "cpu", m)["rounds"][0]["peak_rss_of"], "worker");
     }
 }

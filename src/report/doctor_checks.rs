@@ -321,7 +321,7 @@ mod tests {
         })
     }
 
-    fn status_of<'a>(cs: &'a [Check], check: &str) -> Vec<CheckStatus> {
+    fn status_of(cs: &[Check], check: &str) -> Vec<CheckStatus> {
         cs.iter()
             .filter(|c| c.check == check)
             .map(|c| c.status)
