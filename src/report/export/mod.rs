@@ -1,13 +1,14 @@
-//! Every output format of `run`, `compare`, `history` and `env` (`--format`),
-//! one file per format behind one [`Exporter`] trait, as hyperfine's `export/`:
+//! Every output format of `run`, `compare`, `history`, `env` and `doctor`
+//! (`--format`), one file per format behind one [`Exporter`] trait, as
+//! hyperfine's `export/`:
 //!
-//! | format | run | compare | history | env |
-//! |---|---|---|---|---|
-//! | `text` | the table | table + reasons | one table per path | labelled lines |
-//! | `json` | the run record | the comparison | paths with entries and change points | the fingerprint |
-//! | `csv` | a row per path | a row per path | a row per entry | `key,value` rows |
-//! | `markdown` | the table | the PR comment | a table per path | a two-column table |
-//! | `bmf` | Bencher Metric Format: a benchmark per `device/model` | head values | latest entry per path | (refused) |
+//! | format | run | compare | history | env | doctor |
+//! |---|---|---|---|---|---|
+//! | `text` | the table + device state | table + reasons | one table per path | labelled lines | a check per line |
+//! | `json` | the run record | the comparison | paths with entries and change points | the fingerprint | the checks |
+//! | `csv` | a row per path | a row per path | a row per entry | `key,value` rows | a row per check |
+//! | `markdown` | the table | the PR comment | a table per path | a two-column table | a table + verdict |
+//! | `bmf` | Bencher Metric Format: a benchmark per `device/model` | head values | latest entry per path | (refused) | (refused) |
 //!
 //! Commands pick an exporter with [`exporter`] and print what it returns. Pure:
 //! strings from documents.
