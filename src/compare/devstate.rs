@@ -366,6 +366,39 @@ mod tests {
     }
 
     #[test]
+    fn applied_it_makes_latency_and_cold_start_inconclusive_or_fails_the_path() {
+        let judged = |what: &str| ResourceJudgement {
+            what: what.into(),
+            unit: "ms".into(),
+            verdict: Verdict::Regressed,
+            base: 1.0,
+            head: 2.0,
+            change: 1.0,
+            reason: "past".into(),
+        };
+        let g = DeviceGuard {
+            reason: "device throttled (head round 1 of 1: Pi firmware: throttled)".into(),
+            fail: false,
+        };
+        let (mut v, mut why) = (Verdict::Regressed, "+9.0% slower".to_string());
+        let mut res = vec![judged("memory"), judged("cold start")];
+        let mut guards = Vec::new();
+        apply(&g, &mut v, &mut why, &mut res, &mut guards);
+        assert_eq!(v, Verdict::Inconclusive);
+        assert_eq!(why, "device throttled (head round 1 of 1: Pi firmware: throttled); the latency measured: +9.0% slower");
+        assert_eq!(
+            (res[0].verdict, res[1].verdict),
+            (Verdict::Regressed, Verdict::Inconclusive),
+            "memory does not depend on clocks"
+        );
+        assert!(guards.is_empty());
+        let fail = DeviceGuard { fail: true, ..g };
+        let mut v = Verdict::Unchanged;
+        apply(&fail, &mut v, &mut why, &mut res, &mut guards);
+        assert_eq!((v, guards.len()), (Verdict::Unchanged, 1));
+    }
+
+    #[test]
     fn the_guard_names_each_side_and_its_rounds() {
         let rule = DeviceStateRule::default();
         let ok = || Some(state(vec![sample(50.0, Some(0), "x")]));
