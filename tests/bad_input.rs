@@ -17,6 +17,7 @@ mod fixtures;
 
 use std::path::{Path, PathBuf};
 
+use common::git_repo::GitRepo;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -1265,25 +1266,11 @@ fn report_with_a_malformed_repository_names_the_variable() {
 
 // ---------------------------------------------------------------- git refs for --against
 
-/// Commits every file of the repository's work tree to `update_ref`, with
-/// `message`, as a root commit.
-fn commit_all(repo: &git2::Repository, update_ref: &str, message: &str) -> git2::Oid {
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = git2::Signature::now("t", "t@example.invalid").unwrap();
-    repo.commit(Some(update_ref), &sig, &sig, message, &tree, &[])
-        .unwrap()
-}
-
 /// A repository in `dir` holding a complete run and its baseline, committed.
-fn repository(dir: &Path) -> git2::Repository {
-    let repo = git2::Repository::init(dir).unwrap();
+fn repository(dir: &Path) -> GitRepo {
+    let repo = GitRepo::init(dir);
     accepted(dir);
-    commit_all(&repo, "HEAD", "baselines");
+    repo.commit_all("baselines");
     repo
 }
 
@@ -1324,7 +1311,7 @@ fn against_a_ref_without_a_merge_base_names_it() {
     let dir = tempfile::tempdir().unwrap();
     let repo = repository(dir.path());
     // A branch with unrelated history (a root commit of its own).
-    commit_all(&repo, "refs/heads/unrelated", "unrelated");
+    repo.commit_all_as_root("refs/heads/unrelated", "unrelated");
     expect_cli_error(
         dir.path(),
         &[
