@@ -253,17 +253,6 @@ fn missing_suite_file_names_it() {
 }
 
 #[test]
-fn unknown_key_names_key_and_line() {
-    let text = edit(&good_suite(), "rounds = 1\n", "rounds = 1\nroundz = 3\n");
-    let line_no = text.lines().position(|l| l.starts_with("roundz")).unwrap() + 1;
-    expect_error(
-        &text,
-        &[],
-        &["suite.toml", "roundz", &format!("line {line_no}")],
-    );
-}
-
-#[test]
 fn bad_value_type_names_the_line() {
     let text = edit(&good_suite(), "rounds = 1\n", "rounds = \"x\"\n");
     let line_no = text.lines().position(|l| l.starts_with("rounds")).unwrap() + 1;

@@ -494,26 +494,6 @@ fn provider_change_is_a_regression() {
 // ---------------------------------------------------------------------------
 
 #[test]
-fn markdown_report_snapshot() {
-    let d = tmp();
-    mixed_scenario(d.path());
-    let (code, out, err) = common::run(
-        &[
-            "compare",
-            "head.json",
-            "--baselines",
-            "baselines",
-            "--no-confirm",
-            "--format",
-            "markdown",
-        ],
-        d.path(),
-    );
-    assert_eq!(code, 1, "{err}");
-    insta::assert_snapshot!("compare_markdown", out);
-}
-
-#[test]
 fn json_report_parses_back_and_matches_the_file_output() {
     let d = tmp();
     mixed_scenario(d.path());
@@ -550,27 +530,6 @@ fn json_report_parses_back_and_matches_the_file_output() {
     assert!(err.contains("2 of 4 paths regressed"), "{err}");
     let loaded = edgeperf::store::load_comparison(&d.path().join("cmp.json")).unwrap();
     assert_eq!(loaded, c);
-}
-
-#[test]
-fn color_always_and_never() {
-    let d = tmp();
-    mixed_scenario(d.path());
-    let (_, out, _) = common::run(
-        &["compare", "head.json", "--no-confirm", "--color", "always"],
-        d.path(),
-    );
-    assert!(out.contains("\x1b["), "{out}");
-    assert!(out.contains("\x1b[1;31mREGRESSED\x1b[0m"), "{out}");
-    let (_, out, _) = common::run(
-        &["compare", "head.json", "--no-confirm", "--color", "never"],
-        d.path(),
-    );
-    assert!(!out.contains('\x1b'), "{out}");
-    assert!(out.contains("REGRESSED"), "{out}");
-    // auto: stdout is a pipe here, so no colour.
-    let (_, out, _) = common::run(&["compare", "head.json", "--no-confirm"], d.path());
-    assert!(!out.contains('\x1b'), "{out}");
 }
 
 // ---------------------------------------------------------------------------

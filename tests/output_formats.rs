@@ -307,6 +307,9 @@ fn compare_text_color_never() {
     let (code, out, err) = edgeperf_line(cmd, d.path());
     assert_eq!(code, 1, "{err}");
     assert!(err.is_empty(), "{err}");
+    // `--color auto` (the default) does not colour a pipe, as stdout is here.
+    let auto = edgeperf_line("edgeperf compare head.json --no-confirm", d.path());
+    assert_eq!(auto.1, out, "auto coloured a pipe");
     snap!("compare_text", cmd, out);
 }
 
@@ -325,8 +328,7 @@ fn compare_text_color_always() {
     );
 }
 
-/// Markdown of every status (the four-path Markdown snapshot of compare_cli.rs
-/// has no improved or inconclusive path).
+/// Markdown of every status.
 #[test]
 fn compare_markdown_every_status() {
     let d = tmp();
