@@ -481,7 +481,11 @@ fn history_without_a_baselines_folder_says_how_to_start() {
     expect_cli_error(
         dir.path(),
         &["history"],
-        &["baselines", "no baselines directory", "baseline accept"],
+        &[
+            "cannot list baselines",
+            "no baselines folder",
+            "baseline accept",
+        ],
     );
 }
 

@@ -43,16 +43,15 @@ pub fn build(
         out.push(PathHistory::new(d, m, entries));
     }
     if out.is_empty() {
-        return Err(Error::Usage(format!(
-            "{}: no history for {}",
-            dir.display(),
-            match (device, model) {
+        return Err(Error::NoHistory {
+            dir: dir.to_path_buf(),
+            what: match (device, model) {
                 (Some(d), Some(m)) => format!("{d}/{m}"),
                 (Some(d), None) => format!("device {d}"),
                 (None, Some(m)) => format!("model {m}"),
                 _ => "any path".into(),
-            }
-        )));
+            },
+        });
     }
     Ok((out, warnings))
 }

@@ -74,7 +74,10 @@ pub fn run(c: ReportCommand) -> Result<i32> {
 /// In a build without the `github` feature: refuses with [`NO_GITHUB_CLIENT`] (exit 2).
 #[cfg(not(feature = "github"))]
 pub fn github(_a: ReportGithubArgs) -> Result<i32> {
-    Err(Error::Usage(NO_GITHUB_CLIENT.into()))
+    Err(Error::NotBuilt {
+        command: "report github",
+        message: NO_GITHUB_CLIENT,
+    })
 }
 
 #[cfg(feature = "github")]
@@ -91,8 +94,9 @@ pub fn github(a: ReportGithubArgs) -> Result<i32> {
         .map(String::as_str)
         .collect();
     if comparisons.is_empty() && missing.is_empty() {
-        return Err(Error::Usage(
-            "no comparison files given and no --expect-device: nothing to report".into(),
+        return Err(Error::argument(
+            "report github",
+            "no comparison files given and no --expect-device: nothing to report (give the files of `edgeperf compare --format json --out FILE`, or --expect-device DEVICE)",
         ));
     }
     let link = |d: &str, m: &str| crate::dashboard::page_url(a.site_url.as_deref()?, d, m);

@@ -198,8 +198,10 @@ pub fn parse_history(path: &Path, text: &str) -> Result<(Vec<HistoryEntry>, Vec<
 impl HistoryEntry {
     /// The entry as one JSON line (no newline).
     pub fn to_line(&self) -> Result<String> {
-        serde_json::to_string(self)
-            .map_err(|e| Error::Usage(format!("cannot serialise a history entry: {e}")))
+        serde_json::to_string(self).map_err(|source| Error::Serialise {
+            what: "a history entry",
+            source,
+        })
     }
 }
 

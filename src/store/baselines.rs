@@ -94,10 +94,10 @@ pub fn paths_in(dir: &Path) -> Result<Vec<(String, String)>> {
     let devices = match crate::fs::list_dir(dir) {
         Ok(d) => d,
         Err(e) if e.is_not_found() => {
-            return Err(Error::Usage(format!(
-            "{}: no baselines directory (accept a run first: edgeperf baseline accept RUN.json)",
-            dir.display()
-        )))
+            return Err(Error::io_with_fix(
+                e,
+                "no baselines folder: accept a run first, edgeperf baseline accept RUN.json",
+            ))
         }
         Err(e) => return Err(e.into()),
     };
