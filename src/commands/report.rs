@@ -44,8 +44,12 @@ pub struct ReportGithubArgs {
     /// A device that must have a result; without one it shows as "no result" and fails.
     #[arg(long = "expect-device", value_name = "NAME")]
     pub expect_devices: Vec<String>,
+    /// The pull request to comment on [default: the one of GITHUB_EVENT_PATH's
+    /// event].
     #[arg(long)]
     pub pr: Option<u64>,
+    /// The commit to set the statuses on (a hexadecimal commit id) [default:
+    /// GITHUB_SHA].
     #[arg(long)]
     pub sha: Option<String>,
     /// Print the comment body and statuses instead of sending them.
