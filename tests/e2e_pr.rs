@@ -6,8 +6,9 @@
 //! (a revert) turns the same comment and the status green.
 //!
 //! One test, because the steps build on each other. It takes a couple of minutes
-//! (three suite runs plus an interleaved confirmation). Run it with
-//! `cargo test --release --test e2e_pr -- --nocapture` to see each step's tables.
+//! (three suite runs plus an interleaved confirmation); the slow tier. Run it
+//! with `cargo test --release --features slow-tests --test e2e_pr -- --nocapture`
+//! to see each step's tables.
 #![cfg(feature = "github")] // the GitHub client is the default `github` feature
 
 mod common;
