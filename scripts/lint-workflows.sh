@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317 # the run_* functions are called as "run_$via"
-# Lint .github/workflows/*.yml: YAML syntax (python3 + PyYAML), the device list
+# Lint .github/workflows/*.yml: YAML syntax (python3 + PyYAML), the trust rules of
+# scripts/check-workflows.py (pins, permissions, what write jobs may do, the hook
+# check of device jobs; docs/RUNNERS.md 1.4), the device list
 # .github/edgeperf-devices.json, shellcheck of every `run:` block and of scripts/*.sh
 # (when shellcheck is installed: apt install shellcheck), and actionlint.
 #
@@ -45,6 +47,9 @@ for path in sys.argv[1:]:
         print(f"FAIL {path}: {e}")
 sys.exit(1 if bad else 0)
 PY
+
+echo "== trust rules (scripts/check-workflows.py)"
+python3 scripts/check-workflows.py "${existing[@]}" || status=1
 
 echo "== .github/edgeperf-devices.json"
 python3 - .github/edgeperf-devices.json <<'PY' || status=1

@@ -20,7 +20,9 @@ pub fn capture(dir: &Path) -> Environment {
 pub fn git_info(dir: &Path) -> Option<GitInfo> {
     let repo = git2::Repository::discover(dir).ok()?;
     let head = repo.head().ok()?;
-    let commit = head.peel_to_commit().ok()?.id().to_string();
+    let head_commit = head.peel_to_commit().ok()?;
+    let commit = head_commit.id().to_string();
+    let committed_at = chrono::DateTime::from_timestamp(head_commit.time().seconds(), 0);
     let branch = if head.is_branch() {
         head.shorthand().ok().map(str::to_string)
     } else {
@@ -36,6 +38,7 @@ pub fn git_info(dir: &Path) -> Option<GitInfo> {
         commit,
         branch,
         dirty,
+        committed_at,
     })
 }
 

@@ -543,3 +543,187 @@ fn a_run_that_cannot_be_accepted_stops_with_one_line_and_leaves_the_branch() {
     assert!(!String::from_utf8_lossy(&out.stderr).contains(TOKEN));
     assert_eq!(git(&s.origin, &["rev-parse", "main"]), before);
 }
+
+#[test]
+fn a_record_for_another_device_or_with_escaping_names_changes_nothing() {
+    let s = Scene::new();
+    let before = git(&s.origin, &["rev-parse", "main"]);
+    let runs_dir = s.path("runs");
+    let rpi4 = write_run(&runs_dir, "rpi4", &fixtures::fake_commit(6), 10.0);
+    // The cpu job's artifact holds rpi4's record (or its names leave baselines/).
+    let out = s
+        .commit_back("foreign", &[], &[])
+        .args(["--run", &format!("cpu={}", rpi4.display())])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].contains("paths[0].device") && lines[0].contains("\"rpi4\" is not \"cpu\""),
+        "{stderr}"
+    );
+    for (name, device, model) in [
+        ("dotdot", "../../../../escaped", "m"),
+        ("absolute", "/tmp/edgeperf-escaped", "m"),
+        ("model", "cpu", "../../README.md"),
+    ] {
+        let f = runs_dir.join(format!("{name}.json"));
+        let mut run: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&rpi4).unwrap()).unwrap();
+        for p in run["paths"].as_array_mut().unwrap() {
+            p["device"] = device.into();
+            p["model"] = model.into();
+        }
+        std::fs::write(&f, run.to_string()).unwrap();
+        let out = s
+            .commit_back(name, std::slice::from_ref(&f), &[])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(&format!("{name}.json: paths[0].")),
+            "{name}: {}",
+            text(&out)
+        );
+    }
+    assert_eq!(git(&s.origin, &["rev-parse", "main"]), before);
+    assert!(!std::path::Path::new("/tmp/edgeperf-escaped").exists());
+
+    // The control: bound to its own device, it lands in that device's folder only.
+    let out = s
+        .commit_back("own", &[], &[])
+        .args(["--run", &format!("rpi4={}", rpi4.display())])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let main = s.origin_main("check");
+    let touched = git(&main, &["diff", "--name-only", "HEAD~1", "HEAD"]);
+    assert!(
+        !touched.is_empty() && touched.lines().all(|f| f.starts_with("baselines/rpi4/")),
+        "{touched}"
+    );
+}
+
+#[test]
+fn a_deploy_key_pushes_over_ssh_alone_and_never_reaches_a_command_line() {
+    let s = Scene::new();
+    s.git_wrapper();
+    // An `ssh` first on PATH that checks what it was given and then serves the
+    // local bare repository the way sshd would run git on the server.
+    let fake_ssh = s.bin_dir.join("ssh");
+    std::fs::write(
+        &fake_ssh,
+        r#"#!/usr/bin/env bash
+log="$EP_TEST_LOG"
+printf '%s\n' "$@" >> "$log/ssh.argv"
+args=("$@") key="" kh=""
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[$i]}" in
+    -i) key="${args[$((i + 1))]}" ;;
+    UserKnownHostsFile=*) kh="${args[$i]#UserKnownHostsFile=}" ;;
+  esac
+done
+stat -c '%a' "$key" > "$log/ssh.keymode"
+cat "$key" > "$log/ssh.key"
+cat "$kh" > "$log/ssh.known_hosts"
+exec sh -c "${args[$((${#args[@]} - 1))]}"
+"#,
+    )
+    .unwrap();
+    chmod_x(&fake_ssh);
+    let key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAdeployKeyTest\n-----END OPENSSH PRIVATE KEY-----";
+    let known = "github.test ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+    let runs = vec![write_run(
+        &s.path("runs"),
+        "cpu",
+        &fixtures::fake_commit(8),
+        10.0,
+    )];
+    let remote = format!("ssh://git@github.test{}", s.origin.display());
+    // edgeperf itself, wrapped to record the environment it gets.
+    let bin = s.bin_dir.join("edgeperf-wrapped");
+    std::fs::write(
+        &bin,
+        format!(
+            "#!/bin/sh\nenv > '{}/edgeperf.env'\nexec '{}' \"$@\"\n",
+            s.path("log").display(),
+            env!("CARGO_BIN_EXE_edgeperf")
+        ),
+    )
+    .unwrap();
+    chmod_x(&bin);
+    let mut c = s.commit_back("ssh", &runs, &[]);
+    let out = c
+        .args(["--remote", &remote])
+        .env("EDGEPERF_BIN", &bin)
+        .env("EDGEPERF_PUSH_SSH_KEY", key)
+        .env("EDGEPERF_SSH_KNOWN_HOSTS", known)
+        .env("GITHUB_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let main = s.origin_main("check");
+    assert_eq!(
+        history_commits(&main.join("baselines/cpu/mobilenet_v2.history.jsonl")).len(),
+        2
+    );
+    let log = s.path("log");
+    let read = |f: &str| std::fs::read_to_string(log.join(f)).unwrap();
+    assert_eq!(read("ssh.keymode").trim(), "600");
+    assert_eq!(read("ssh.key").trim_end(), key);
+    assert_eq!(read("ssh.known_hosts").trim_end(), known);
+    let ssh_argv = read("ssh.argv");
+    for want in [
+        "IdentitiesOnly=yes",
+        "IdentityAgent=none",
+        "StrictHostKeyChecking=yes",
+        "BatchMode=yes",
+    ] {
+        assert!(ssh_argv.contains(want), "{want}: {ssh_argv}");
+    }
+    let everything = format!("{ssh_argv}{}{}", s.argv_log("ssh"), text(&out));
+    assert!(!everything.contains("deployKeyTest"), "{everything}");
+    assert!(!everything.contains(TOKEN), "{everything}");
+    // The credential went to git fetch and git push only, never to edgeperf.
+    let edgeperf_env = read("edgeperf.env");
+    assert!(
+        edgeperf_env.contains("GIT_CONFIG_COUNT=6"),
+        "{edgeperf_env}"
+    );
+    for secret in [
+        "GIT_SSH_COMMAND",
+        "deployKeyTest",
+        "EDGEPERF_PUSH_SSH_KEY",
+        TOKEN,
+    ] {
+        assert!(
+            !edgeperf_env.contains(secret),
+            "{secret} in edgeperf's environment"
+        );
+    }
+    // The token was not used: no extra header reached git.
+    let env = std::fs::read_to_string(log.join("env.ssh")).unwrap_or_default();
+    assert!(!env.contains("extraHeader"), "{env}");
+    // The scratch folder with the key is gone.
+    let left: Vec<_> = std::fs::read_dir(s.tmp.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("edgeperf-baselines.")
+        })
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // Without host keys it does not even try.
+    let out = s
+        .commit_back("ssh-no-hosts", &runs, &[])
+        .args(["--remote", &remote])
+        .env("EDGEPERF_PUSH_SSH_KEY", key)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("EDGEPERF_SSH_KNOWN_HOSTS"));
+}

@@ -371,7 +371,7 @@ fn report_github_links_statuses_to_the_run_and_models_to_the_dashboard() {
     let body = &comments[0].body;
     for page in [
         "mobilenet_v2",
-        "resnet~7C18",
+        "resnet-18",
         "squeezenet",
         "efficientnet_lite0",
     ] {

@@ -1,9 +1,9 @@
-#!/usr/bin/env bash
+#!/bin/bash
 # Admission check of an edgeperf device runner: the runner runs it before every job
-# (ACTIONS_RUNNER_HOOK_JOB_STARTED in the runner's .env, docs/RUNNERS.md) and refuses
-# the job when it exits non-zero. It lives outside every checkout, so no pull request
-# can change it: a fork that edits a workflow to target `[self-hosted, edgeperf, ...]`
-# is turned away here, whatever its YAML says.
+# (ACTIONS_RUNNER_HOOK_JOB_STARTED in the runner's .env, docs/RUNNERS.md 2.3) and
+# refuses the job when it exits non-zero. It lives outside every checkout, owned by
+# root, so no pull request can change it: a fork that edits a workflow to target
+# `[self-hosted, edgeperf, ...]` is turned away here, whatever its YAML says.
 #
 # A job is admitted only when all of these hold:
 #   * it belongs to EDGEPERF_REPOSITORY (owner/name, set in the runner's .env);
@@ -19,11 +19,30 @@
 # Everything else (forks, Dependabot, pull_request_target, issue_comment, other
 # workflows or repositories) is refused with one line saying why.
 #
+# Nothing of the job's workspace or of the runner user's environment is trusted:
+#   * it works from / with PATH=/usr/sbin:/usr/bin:/sbin:/bin and uses only bash
+#     builtins and /usr/bin/python3, run isolated (-I: no current or script
+#     directory, no PYTHON* variable, no user site-packages on sys.path; -S: no
+#     site module), so a json.py, a sitecustomize.py or a python3 planted in the
+#     workspace (which still holds the previous job's files until the job-completed
+#     hook empties it) or earlier on PATH is never used;
+#   * the bash that runs it is the runner's (`bash -e FILE` from the runner's
+#     PATH): the runner folder and its .env/.path are root-owned (docs/RUNNERS.md).
+#
+# An admitted job gets EDGEPERF_RUNNER_HOOK="<version> <run id>.<attempt>" in its
+# environment (through GITHUB_ENV); the first step of every device job checks it,
+# so a runner without this hook, or with an outdated copy, fails clearly.
+#
 # Reads the runner's default variables GITHUB_REPOSITORY, GITHUB_EVENT_NAME,
-# GITHUB_WORKFLOW_REF, GITHUB_ACTOR, GITHUB_TRIGGERING_ACTOR and the payload at
-# GITHUB_EVENT_PATH (python3 parses it). EDGEPERF_DEFAULT_BRANCH overrides the
-# payload's repository.default_branch.
+# GITHUB_WORKFLOW_REF, GITHUB_ACTOR, GITHUB_TRIGGERING_ACTOR, GITHUB_RUN_ID,
+# GITHUB_RUN_ATTEMPT, GITHUB_ENV and the payload at GITHUB_EVENT_PATH.
+# EDGEPERF_DEFAULT_BRANCH overrides the payload's repository.default_branch.
 set -euo pipefail
+cd /
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+unset PYTHONPATH PYTHONHOME PYTHONSTARTUP PYTHONUSERBASE PYTHONSAFEPATH LD_PRELOAD LD_LIBRARY_PATH
+HOOK_VERSION=2
+PYTHON=/usr/bin/python3
 
 refuse() {
   printf 'edgeperf runner: refused: %s\n' "$*" >&2
@@ -39,9 +58,10 @@ event="${GITHUB_EVENT_NAME:-}"
 wref="${GITHUB_WORKFLOW_REF:-}"
 payload="${GITHUB_EVENT_PATH:-}"
 [ -f "$payload" ] || refuse "no event payload (GITHUB_EVENT_PATH)"
+[ -x "$PYTHON" ] || refuse "$PYTHON not found: the hook parses the event payload with it"
 
 # Fields of the payload, one per line, empty when absent.
-mapfile -t fields < <(python3 - "$payload" <<'PY' || echo "unreadable"
+mapfile -t fields < <("$PYTHON" -I -S - "$payload" <<'PY' || echo "unreadable"
 import json, sys
 e = json.load(open(sys.argv[1], encoding="utf-8"))
 def get(*path):
@@ -82,4 +102,9 @@ case "$event" in
     fi ;;
   *) refuse "event '${event}' never runs on device runners" ;;
 esac
-echo "edgeperf runner: admitted $event job of $workflow@$ref"
+
+# The marker the job's first step checks: this hook, this version, this run.
+if [ -n "${GITHUB_ENV:-}" ]; then
+  printf 'EDGEPERF_RUNNER_HOOK=%s %s.%s\n' "$HOOK_VERSION" "${GITHUB_RUN_ID:-}" "${GITHUB_RUN_ATTEMPT:-}" >> "$GITHUB_ENV"
+fi
+echo "edgeperf runner: admitted $event job of $workflow@$ref (hook version $HOOK_VERSION)"

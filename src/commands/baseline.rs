@@ -22,6 +22,10 @@ pub struct BaselineAcceptArgs {
     /// line to `<model>.history.jsonl` beside it.
     #[arg(long, default_value = "baselines", value_name = "DIR")]
     pub baselines: PathBuf,
+    /// Accept the run only if every path in it is of this device (the record of
+    /// one device's CI job may only speak for that device).
+    #[arg(long, value_name = "NAME")]
+    pub device: Option<String>,
 }
 
 pub fn run(c: BaselineCommand) -> Result<i32> {
@@ -32,11 +36,20 @@ pub fn run(c: BaselineCommand) -> Result<i32> {
 
 pub fn accept(a: BaselineAcceptArgs) -> Result<i32> {
     let run = crate::store::load_run(&a.run)?;
-    let written = crate::store::baselines::accept(&a.baselines, &a.run, &run)?;
+    if let Some(device) = &a.device {
+        run.check_device(&a.run, device)?;
+    }
+    let done = crate::store::baselines::accept(&a.baselines, &a.run, &run)?;
     if let Some(store) = crate::store::artifacts::ArtifactStore::from_env() {
         for w in crate::store::artifacts::keep_run(&store, &run) {
             eprintln!("warning: artifact store {}: {w}", store.dir.display());
         }
+    }
+    for (device, model, commit) in &done.kept_newer {
+        eprintln!(
+            "kept the baseline of {device}/{model}: it measured {}, a later commit than this run's (the run went into the history only)",
+            &commit[..commit.len().min(12)]
+        );
     }
     for p in &run.paths {
         eprintln!(
@@ -52,7 +65,7 @@ pub fn accept(a: BaselineAcceptArgs) -> Result<i32> {
     }
     eprintln!(
         "wrote {} files under {}",
-        written.len(),
+        done.written.len(),
         a.baselines.display()
     );
     Ok(EXIT_OK)

@@ -30,10 +30,13 @@ workflow run (GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID); the comment
 links each model to its dashboard page when EDGEPERF_SITE_URL is set.
 
 Examples:
-  edgeperf report github results/compare-*.json --expect-device cpu-x86 --expect-device rpi4
+  edgeperf report github --result cpu=results/cpu/compare-cpu.json --expect-device rpi4
+  edgeperf report github --result cpu=compare-cpu.json --no-runner jetson-orin
   edgeperf report github compare-cpu.json --pr 42 --sha $SHA --dry-run
 
-Exit codes: 0 = no regression, 1 = a regression or a device without a result, 2 = error.")]
+Exit codes: 0 = no regression, 1 = a regression or a device without a result or a
+runner, 2 = error (also: a file holding another device's paths, or names that are
+not suite names).")]
     Github(ReportGithubArgs),
 }
 
@@ -41,9 +44,19 @@ Exit codes: 0 = no regression, 1 = a regression or a device without a result, 2 
 pub struct ReportGithubArgs {
     /// Comparison files (`edgeperf compare --format json --out ...`), one per device.
     pub results: Vec<PathBuf>,
+    /// A device's comparison file, bound to that device: every path in FILE
+    /// must be of DEVICE, else exit 2 (the artifact of one device's CI job may
+    /// only speak for that device). Implies --expect-device DEVICE.
+    #[arg(long = "result", value_name = "DEVICE=FILE", value_parser = device_file)]
+    pub device_results: Vec<(String, PathBuf)>,
     /// A device that must have a result; without one it shows as "no result" and fails.
     #[arg(long = "expect-device", value_name = "NAME")]
     pub expect_devices: Vec<String>,
+    /// A device whose CI job no runner picked up within the workflow's wait: it
+    /// shows as "no runner" (an error status) and fails, without holding up
+    /// the others.
+    #[arg(long = "no-runner", value_name = "NAME")]
+    pub no_runner: Vec<String>,
     /// The pull request to comment on [default: the one of GITHUB_EVENT_PATH's
     /// event].
     #[arg(long)]
@@ -69,6 +82,18 @@ pub struct ReportGithubArgs {
     pub site_url: Option<String>,
 }
 
+/// `DEVICE=FILE` of `--result`.
+fn device_file(s: &str) -> std::result::Result<(String, PathBuf), String> {
+    let (device, file) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected DEVICE=FILE, got {s:?}"))?;
+    crate::suite::check_name(device).map_err(|e| format!("device name {e}"))?;
+    if file.is_empty() {
+        return Err(format!("no file after {device}="));
+    }
+    Ok((device.to_string(), PathBuf::from(file)))
+}
+
 pub fn run(c: ReportCommand) -> Result<i32> {
     match c {
         ReportCommand::Github(a) => github(a),
@@ -86,46 +111,116 @@ pub fn github(_a: ReportGithubArgs) -> Result<i32> {
 
 #[cfg(feature = "github")]
 pub fn github(a: ReportGithubArgs) -> Result<i32> {
-    let mut comparisons = Vec::new();
-    for f in &a.results {
-        comparisons.push(crate::store::load_comparison(f)?);
-    }
+    let (comparisons, expected) = load_results(&a)?;
     let present: Vec<String> = comparisons.iter().flat_map(|c| c.devices()).collect();
-    let missing: Vec<&str> = a
-        .expect_devices
+    let no_runner: Vec<&str> = a.no_runner.iter().map(String::as_str).collect();
+    let missing: Vec<&str> = expected
         .iter()
-        .filter(|d| !present.contains(d))
         .map(String::as_str)
+        .filter(|d| !present.iter().any(|p| p == d) && !no_runner.contains(d))
         .collect();
-    if comparisons.is_empty() && missing.is_empty() {
+    if comparisons.is_empty() && missing.is_empty() && no_runner.is_empty() {
         return Err(Error::argument(
             "report github",
             "no comparison files given and no --expect-device: nothing to report (give the files of `edgeperf compare --format json --out FILE`, or --expect-device DEVICE)",
         ));
     }
     let link = |d: &str, m: &str| crate::dashboard::page_url(a.site_url.as_deref()?, d, m);
-    let body = markdown_linked(
+    let mut body = markdown_linked(
         &comparisons,
         &missing
             .iter()
+            .chain(&no_runner)
             .map(|d| Missing { device: d })
             .collect::<Vec<_>>(),
         Some(&link),
     );
+    body.push_str(&no_runner_note(&no_runner));
     // Each status links to the workflow run (its logs and artifacts): --target-url,
     // else the run of the environment's GitHub Actions variables.
     let run_url = a
         .target_url
         .clone()
         .or_else(|| crate::github::workflow_run_url(|k| std::env::var(k).ok()));
-    let statuses = statuses(&comparisons, &missing, run_url.as_deref());
+    let mut statuses = statuses(&comparisons, &missing, run_url.as_deref());
+    statuses.extend(no_runner.iter().map(|d| {
+        CommitStatus::for_device(
+            d,
+            StatusState::Error,
+            "no runner: the device's job was not picked up within the wait",
+            run_url.clone(),
+        )
+    }));
     publish(&a, &body, &statuses)?;
     let regressions: usize = comparisons.iter().map(|c| c.regressions).sum();
-    Ok(if regressions > 0 || !missing.is_empty() {
-        EXIT_REGRESSION
-    } else {
-        EXIT_OK
-    })
+    Ok(
+        if regressions > 0 || !missing.is_empty() || !no_runner.is_empty() {
+            EXIT_REGRESSION
+        } else {
+            EXIT_OK
+        },
+    )
+}
+
+/// The comparisons of the positional files and of `--result DEVICE=FILE` (each
+/// checked to hold only DEVICE's paths), and the devices that must have a
+/// result. Names given on the command line follow the suite's name rules.
+#[cfg(feature = "github")]
+fn load_results(a: &ReportGithubArgs) -> Result<(Vec<Comparison>, Vec<String>)> {
+    for (flag, names) in [
+        ("--expect-device", &a.expect_devices),
+        ("--no-runner", &a.no_runner),
+    ] {
+        for d in names {
+            crate::suite::check_name(d).map_err(|e| Error::argument(format!("{flag} {d}"), e))?;
+        }
+    }
+    let mut comparisons = Vec::new();
+    for f in &a.results {
+        comparisons.push(crate::store::load_comparison(f)?);
+    }
+    let mut expected = a.expect_devices.clone();
+    for (device, f) in &a.device_results {
+        let c = crate::store::load_comparison(f)?;
+        crate::record::check_only_device(
+            f,
+            c.paths
+                .iter()
+                .map(|p| (p.device.as_str(), p.model.as_str())),
+            device,
+        )?;
+        comparisons.push(c);
+        expected.push(device.clone());
+    }
+    if let Some(d) = a.no_runner.iter().find(|d| {
+        comparisons
+            .iter()
+            .any(|c| c.paths.iter().any(|p| &p.device == *d))
+    }) {
+        return Err(Error::argument(
+            format!("--no-runner {d}"),
+            format!(
+                "a result of {d} was given too (a device either had no runner or has a result)"
+            ),
+        ));
+    }
+    expected.sort();
+    expected.dedup();
+    Ok((comparisons, expected))
+}
+
+/// The line under the table for devices without a runner (names are checked,
+/// so they go into the Markdown as they are).
+#[cfg(feature = "github")]
+fn no_runner_note(devices: &[&str]) -> String {
+    if devices.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = devices.iter().map(|d| format!("`{d}`")).collect();
+    format!(
+        "\n⛔ No runner picked up the job of {} within the wait: is the device's runner online? The other devices were reported without waiting for it (docs/RUNNERS.md).\n",
+        list.join(", ")
+    )
 }
 
 /// One commit status per device: failure naming the regressed models, success

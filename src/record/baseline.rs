@@ -86,6 +86,10 @@ pub struct HistoryEntry {
     /// written before it was recorded: such a line may come from any runtime.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime_kind: Option<RuntimeKind>,
+    /// The committer date of `commit`: history lines are kept in its order
+    /// (`store::baselines::accept`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub committed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Baseline {
@@ -157,7 +161,13 @@ impl Baseline {
                     .collect::<Vec<_>>(),
             ),
             runtime_kind: Some(self.runtime.kind),
+            committed_at: self.committed_at(),
         }
+    }
+
+    /// The committer date of the commit measured, when the record knows it.
+    pub fn committed_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.git.as_ref().and_then(|g| g.committed_at)
     }
 
     /// Parses a baseline document that came from `path` (a file or a git blob).
@@ -193,6 +203,38 @@ pub fn parse_history(path: &Path, text: &str) -> Result<(Vec<HistoryEntry>, Vec<
         }
     }
     Ok((out, warnings))
+}
+
+/// `text` (a history file) with `entry` added as a line: at the end, unless the
+/// file already holds lines of commits made later (by `committed_at`), in which
+/// case it goes before the first of them, so the history stays in commit order
+/// when the run of an older commit is accepted last. Lines are kept as they are.
+pub fn insert_history_line(text: &str, entry: &HistoryEntry) -> Result<String> {
+    let line = entry.to_line()?;
+    let later = |l: &str| {
+        let e: Option<HistoryEntry> = serde_json::from_str(l).ok();
+        matches!(
+            (e.and_then(|e| e.committed_at), entry.committed_at),
+            (Some(theirs), Some(ours)) if theirs > ours
+        )
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::with_capacity(text.len() + line.len() + 1);
+    let mut placed = false;
+    for l in &lines {
+        if !placed && later(l) {
+            out.push_str(&line);
+            out.push('\n');
+            placed = true;
+        }
+        out.push_str(l);
+        out.push('\n');
+    }
+    if !placed {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    Ok(out)
 }
 
 impl HistoryEntry {

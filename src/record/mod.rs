@@ -164,8 +164,26 @@ pub struct Round {
 impl RunRecord {
     /// Parses a run record that came from `path`, refusing other documents and
     /// newer schemas by name.
+    /// Device and model names are checked by the suite's name rules
+    /// ([`check_path_names`]).
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<RunRecord> {
-        parse_document(path, bytes, RECORD_SCHEMA_VERSION, "run record")
+        let run: RunRecord = parse_document(path, bytes, RECORD_SCHEMA_VERSION, "run record")?;
+        check_path_names(path, run.path_names())?;
+        Ok(run)
+    }
+
+    /// (device, model) of every path, in order.
+    pub fn path_names(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.paths
+            .iter()
+            .map(|p| (p.device.as_str(), p.model.as_str()))
+    }
+
+    /// Refuses a record holding a path of any device but `device`: the run of
+    /// one device's job may only speak for that device (`baseline accept
+    /// --device`, the main workflow).
+    pub fn check_device(&self, path: &Path, device: &str) -> Result<()> {
+        check_only_device(path, self.path_names(), device)
     }
 
     pub fn path(&self, device: &str, model: &str) -> Option<&PathRecord> {
@@ -211,6 +229,11 @@ pub struct GitInfo {
     pub branch: Option<String>,
     /// Tracked files differ from HEAD (untracked and ignored files do not count).
     pub dirty: bool,
+    /// The commit's committer date (absent in records of older edgeperf):
+    /// `baseline accept` orders by it, so the run of an older commit that lands
+    /// late never replaces the baseline of a newer one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub committed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -221,6 +244,44 @@ pub struct Host {
     pub os: String,
     pub kernel: String,
     pub arch: String,
+}
+
+/// Checks the device and model name of every path of a document that came
+/// from `path` by the suite's name rules ([`crate::suite::check_name`]): the
+/// names become folders and files under `baselines/`, statuses and PR comment
+/// rows, so a record naming `../../x`, `/etc` or `a|b` is refused with the file
+/// and the key (`paths[2].device`).
+pub fn check_path_names<'a>(
+    path: &Path,
+    names: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<()> {
+    for (i, (device, model)) in names.into_iter().enumerate() {
+        for (key, name) in [("device", device), ("model", model)] {
+            crate::suite::check_name(name)
+                .map_err(|m| Error::config(path, format!("paths[{i}].{key}"), m))?;
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a document (from `path`) with a path of another device than `device`.
+pub fn check_only_device<'a>(
+    path: &Path,
+    names: impl IntoIterator<Item = (&'a str, &'a str)>,
+    device: &str,
+) -> Result<()> {
+    for (i, (d, _)) in names.into_iter().enumerate() {
+        if d != device {
+            return Err(Error::config(
+                path,
+                format!("paths[{i}].device"),
+                format!(
+                    "{d:?} is not {device:?}: this file may only hold results of device {device:?}"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Parses JSON bytes that came from `path` (a file or a git blob). Empty,

@@ -263,8 +263,8 @@ fn footer(c: &Comparison) -> String {
         md_escape(&c.baselines),
         c.paths
             .iter()
-            .find_map(|p| p.latency.as_ref().map(|l| l.statistic.clone()))
+            .find_map(|p| p.latency.as_ref().map(|l| md_escape(&l.statistic)))
             .unwrap_or_else(|| "each round's p10".into()),
-        c.head_commit.as_deref().map(|h| &h[..h.len().min(10)]).unwrap_or("unknown")
+        md_escape(c.head_commit.as_deref().map(|h| h.get(..10).unwrap_or(h)).unwrap_or("unknown"))
     )
 }

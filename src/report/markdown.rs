@@ -6,11 +6,42 @@
 /// when a site URL is known.
 pub type PathLink<'a> = &'a dyn Fn(&str, &str) -> Option<String>;
 
-/// Text made safe for a Markdown table cell (`|`, `<`, `>`).
+/// Text from a record made inert in Markdown (a table cell or a list line of
+/// the PR comment): it renders as the same characters, but no link, image,
+/// HTML, table cell, line break, @mention, issue reference or autolink comes
+/// out of it (a code span may: it is inert). `\\ | [ ]` are backslash-escaped,
+/// `& < >` become entities, a line break a space, and a zero-width space goes
+/// after `@`, between `#` and a digit, inside `://` and after `www`.
 pub fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    const ZWSP: char = '\u{200B}';
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        match c {
+            '\\' | '|' | '[' | ']' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' | '\n' => out.push(' '),
+            '@' | '#' | ':' => {
+                out.push(c);
+                let breaks = match c {
+                    '@' => true,
+                    '#' => next.is_some_and(|n| n.is_ascii_digit()),
+                    _ => next == Some('/'),
+                };
+                if breaks {
+                    out.push(ZWSP);
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out.replace("www.", "www\u{200B}.")
 }
 
 /// The model of a path as a link to its dashboard page where `path_link` gives

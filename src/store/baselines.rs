@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::git::GitTree;
 use crate::error::{Error, Result};
-use crate::record::baseline::{parse_history, Baseline, HistoryEntry};
+use crate::record::baseline::{insert_history_line, parse_history, Baseline, HistoryEntry};
 use crate::record::RunRecord;
 
 /// Where a path's files live under a baselines directory.
@@ -113,23 +113,40 @@ pub fn paths_in(dir: &Path) -> Result<Vec<(String, String)>> {
     Ok(out)
 }
 
+/// What [`accept`] did.
+#[derive(Debug, Default)]
+pub struct Accepted {
+    /// Every file written.
+    pub written: Vec<PathBuf>,
+    /// Paths whose baseline stayed: it measured a commit made after the run's
+    /// (device, model, that commit); the run only went into the history.
+    pub kept_newer: Vec<(String, String, String)>,
+}
+
 /// Accepts every path of a run as the new baseline: writes `<model>.json`
-/// atomically and appends to the history (rewritten atomically as a whole), under
-/// the directory's lock. Returns the files written. The run file's path names it
-/// in errors.
-pub fn accept(dir: &Path, run_file: &Path, run: &RunRecord) -> Result<Vec<PathBuf>> {
+/// atomically and adds the history line (the file rewritten atomically as a
+/// whole), under the directory's lock. A path whose baseline measured a later
+/// commit (committer date) keeps it and gets the history line at its place in
+/// commit order: the run of an older commit that lands last never wins.
+/// Device and model names are checked first by the suite's name rules, so no
+/// record writes outside `dir`. The run file's path names it in errors.
+pub fn accept(dir: &Path, run_file: &Path, run: &RunRecord) -> Result<Accepted> {
     if !run.complete {
         return Err(Error::document(
             run_file,
             "the run record is incomplete (its run was interrupted); run again before accepting it",
         ));
     }
+    crate::record::check_path_names(run_file, run.path_names())?;
     crate::fs::create_dir_all(dir)?;
     let _lock = crate::fs::lock_exclusive(&lock_file(dir))?;
-    // Validate everything first so a bad history file stops the accept before any write.
+    // Read and check everything first so a bad file stops the accept before any write.
     let mut plans = Vec::new();
     for p in &run.paths {
         let b = Baseline::from_path(run, p);
+        let newer = load(dir, &p.device, &p.model)?.filter(
+            |old| matches!((old.committed_at(), b.committed_at()), (Some(o), Some(n)) if o > n),
+        );
         let hf = history_file(dir, &p.device, &p.model);
         let existing = match crate::fs::read_if_exists(&hf)? {
             Some(bytes) => {
@@ -139,22 +156,25 @@ pub fn accept(dir: &Path, run_file: &Path, run: &RunRecord) -> Result<Vec<PathBu
             }
             None => String::new(),
         };
-        plans.push((b, hf, existing));
+        let history = insert_history_line(&existing, &b.history_entry())?;
+        plans.push((b, newer, hf, history));
     }
-    let mut written = Vec::new();
-    for (b, hf, mut text) in plans {
-        let bf = baseline_file(dir, &b.device, &b.model);
-        crate::fs::write_atomic(&bf, crate::record::to_json_pretty(&b)?.as_bytes())?;
-        if !text.is_empty() && !text.ends_with('\n') {
-            text.push('\n');
+    let mut done = Accepted::default();
+    for (b, newer, hf, history) in plans {
+        match newer.and_then(|n| n.git) {
+            Some(g) => done
+                .kept_newer
+                .push((b.device.clone(), b.model.clone(), g.commit)),
+            None => {
+                let bf = baseline_file(dir, &b.device, &b.model);
+                crate::fs::write_atomic(&bf, crate::record::to_json_pretty(&b)?.as_bytes())?;
+                done.written.push(bf);
+            }
         }
-        text.push_str(&b.history_entry().to_line()?);
-        text.push('\n');
-        crate::fs::write_atomic(&hf, text.as_bytes())?;
-        written.push(bf);
-        written.push(hf);
+        crate::fs::write_atomic(&hf, history.as_bytes())?;
+        done.written.push(hf);
     }
-    Ok(written)
+    Ok(done)
 }
 
 #[cfg(test)]
@@ -179,7 +199,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let dir = d.path().join("baselines");
         let files = accept(&dir, Path::new("r1.json"), &run(9.0, fixtures::BASE_COMMIT)).unwrap();
-        assert_eq!(files.len(), 2);
+        assert_eq!(files.written.len(), 2);
         accept(&dir, Path::new("r2.json"), &run(9.5, fixtures::HEAD_COMMIT)).unwrap();
         let b = load(&dir, "cpu", "m").unwrap().unwrap();
         assert_eq!(b.git.unwrap().commit, fixtures::HEAD_COMMIT);
@@ -213,6 +233,82 @@ mod tests {
             load(d.path(), "cpu", "m").unwrap().is_none(),
             "nothing written"
         );
+    }
+
+    /// A run of `commit`, made `day` days after the test time.
+    fn dated(level: f64, commit: &str, day: i64) -> RunRecord {
+        let mut r = run(level, commit);
+        r.environment.git.as_mut().unwrap().committed_at = Some(fixtures::at(day * 86_400));
+        r
+    }
+
+    #[test]
+    fn the_run_of_an_older_commit_landing_last_keeps_the_newer_baseline_and_history_order() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("baselines");
+        let (c1, c2, c3) = (
+            fixtures::fake_commit(1),
+            fixtures::fake_commit(2),
+            fixtures::fake_commit(3),
+        );
+        accept(&dir, Path::new("r1.json"), &dated(9.0, &c1, 1)).unwrap();
+        accept(&dir, Path::new("r3.json"), &dated(9.3, &c3, 3)).unwrap();
+        // The main run of commit 2 finishes last.
+        let done = accept(&dir, Path::new("r2.json"), &dated(9.2, &c2, 2)).unwrap();
+        assert_eq!(
+            done.kept_newer,
+            vec![("cpu".into(), "m".into(), c3.clone())]
+        );
+        assert_eq!(done.written, vec![history_file(&dir, "cpu", "m")]);
+        let b = load(&dir, "cpu", "m").unwrap().unwrap();
+        assert_eq!(
+            b.git.unwrap().commit,
+            c3,
+            "the newest commit's baseline stays"
+        );
+        let (h, _) = load_history(&dir, "cpu", "m").unwrap();
+        let commits: Vec<_> = h.iter().map(|e| e.commit.clone().unwrap()).collect();
+        assert_eq!(commits, vec![c1.clone(), c2.clone(), c3.clone()]);
+        // The same commit measured again, or a newer one, replaces it as before.
+        let done = accept(&dir, Path::new("r3b.json"), &dated(9.4, &c3, 3)).unwrap();
+        assert!(done.kept_newer.is_empty());
+        assert!(load(&dir, "cpu", "m").unwrap().unwrap().latency_ms.p50 > 9.35);
+    }
+
+    #[test]
+    fn names_that_would_leave_the_baselines_directory_are_refused_before_any_write() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("repo/baselines");
+        for (device, model, key) in [
+            ("../../escaped", "m", "paths[0].device"),
+            ("..", "m", "paths[0].device"),
+            ("cpu", "../../../escaped", "paths[0].model"),
+            ("/tmp/abs", "m", "paths[0].device"),
+            ("cpu", "/etc/passwd", "paths[0].model"),
+            (".hidden", "m", "paths[0].device"),
+            ("cpu", "a|b", "paths[0].model"),
+        ] {
+            let mut r = run(9.0, fixtures::HEAD_COMMIT);
+            r.paths[0].device = device.into();
+            r.paths[0].model = model.into();
+            let e = accept(&dir, Path::new("evil.json"), &r)
+                .unwrap_err()
+                .one_line();
+            assert!(e.starts_with(&format!("evil.json: {key}: ")), "{e}");
+        }
+        let mut left = Vec::new();
+        let mut stack = vec![d.path().to_path_buf()];
+        while let Some(p) = stack.pop() {
+            for e in std::fs::read_dir(&p).unwrap() {
+                let e = e.unwrap().path();
+                if e.is_dir() {
+                    stack.push(e);
+                } else {
+                    left.push(e);
+                }
+            }
+        }
+        assert!(left.is_empty(), "written: {left:?}");
     }
 
     #[test]

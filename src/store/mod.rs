@@ -39,7 +39,8 @@ pub fn load_run(path: &Path) -> Result<RunRecord> {
     RunRecord::parse(path, &bytes)
 }
 
-/// Reads a comparison (`edgeperf compare --format json --out`).
+/// Reads a comparison (`edgeperf compare --format json --out`); its device and
+/// model names are checked by the suite's name rules, like a run record's.
 pub fn load_comparison(path: &Path) -> Result<Comparison> {
     let bytes = crate::fs::read(path).map_err(|e| {
         missing_fix(
@@ -47,7 +48,14 @@ pub fn load_comparison(path: &Path) -> Result<Comparison> {
             "give a comparison that `edgeperf compare --format json --out FILE` wrote",
         )
     })?;
-    Comparison::parse(path, &bytes)
+    let c = Comparison::parse(path, &bytes)?;
+    crate::record::check_path_names(
+        path,
+        c.paths
+            .iter()
+            .map(|p| (p.device.as_str(), p.model.as_str())),
+    )?;
+    Ok(c)
 }
 
 /// `e` as an [`Error`], with `fix` when the file does not exist.

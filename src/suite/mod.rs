@@ -30,6 +30,7 @@ pub use compare::{
     AccuracyRule, CompareConfig, ConfirmRule, LatencyRule, PathOverride, ResourceRule,
 };
 pub use device::{Device, ExternalRunner, ModelFormat, Provider, RuntimeKind};
+pub use key::check_name;
 pub use model::{Model, PreprocessSpec};
 pub use preprocess::{ChannelOrder, ConfigError, Interpolation, Layout, Normalize, Preprocess};
 

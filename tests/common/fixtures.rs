@@ -241,6 +241,7 @@ pub fn run_record(paths: Vec<PathRecord>, commit: &str, complete: bool) -> RunRe
                 commit: commit.into(),
                 branch: None,
                 dirty: false,
+                committed_at: None,
             }),
             host: host(),
         },
@@ -307,6 +308,7 @@ pub fn history_entry(i: usize, p10: f64, top1: Option<f64>) -> HistoryEntry {
         cold_start_ms: None,
         peak_rss_mb: None,
         runtime_kind: None,
+        committed_at: None,
     }
 }
 
@@ -385,7 +387,7 @@ pub fn write_history(dir: &Path, device: &str, model: &str, lines: &[String]) ->
 // ---------------------------------------------------------------------------
 
 /// Writes `baselines/` and `head.json` under `dir`: four paths on `cpu`, one of
-/// each outcome: mobilenet_v2 unchanged (+1%), `resnet|18` losing 20 of 70 images
+/// each outcome: mobilenet_v2 unchanged (+1%), `resnet-18` losing 20 of 70 images
 /// (accuracy regression), squeezenet that ran on openvino in the baseline and on
 /// cpu now (provider guard), efficientnet_lite0 without a baseline (new).
 pub fn mixed_scenario(dir: &Path) {
@@ -396,7 +398,7 @@ pub fn mixed_scenario(dir: &Path) {
     let base = run_record(
         vec![
             path_record("cpu", "mobilenet_v2", Provider::Cpu, &rounds, Some(&all)),
-            path_record("cpu", "resnet|18", Provider::Cpu, &rounds, Some(&all)),
+            path_record("cpu", "resnet-18", Provider::Cpu, &rounds, Some(&all)),
             path_record("cpu", "squeezenet", Provider::Openvino, &rounds, None),
         ],
         BASE_COMMIT,
@@ -406,7 +408,7 @@ pub fn mixed_scenario(dir: &Path) {
     let head = run_record(
         vec![
             path_record("cpu", "mobilenet_v2", Provider::Cpu, &slower, Some(&all)),
-            path_record("cpu", "resnet|18", Provider::Cpu, &rounds, Some(&lost)),
+            path_record("cpu", "resnet-18", Provider::Cpu, &rounds, Some(&lost)),
             path_record("cpu", "squeezenet", Provider::Cpu, &rounds, None),
             path_record("cpu", "efficientnet_lite0", Provider::Cpu, &rounds, None),
         ],
