@@ -21,9 +21,16 @@ const LONG_ABOUT: &str = "\
 Track the latency and accuracy of deep-learning inference per device, commit by
 commit, and fail pull requests that make a model slower or less accurate.
 
-A suite (edgeperf.toml) lists devices (an ONNX Runtime execution provider, its
-options, threads and runtime library) and models (an ONNX file and its
-preprocessing). A path is one device x one model.
+A suite (edgeperf.toml) lists devices and models. A device is one way to run a
+model, of three kinds (runtime_kind):
+  onnxruntime  ONNX Runtime with an execution provider (cpu, openvino, cuda,
+               tensorrt), its options, threads and runtime library (the default)
+  litert       LiteRT on its CPU, GPU or NPU accelerator, running a model's
+               .tflite file
+  external     a runner program for any other runtime, speaking a small
+               JSON-lines protocol (docs/EXTERNAL_RUNNERS.md)
+A model is an ONNX file (and, for LiteRT, its .tflite) with its preprocessing.
+A path is one device x one model.
 
 Workflow:
   # measure every default path of the suite, print a table, write a run record
@@ -206,4 +213,55 @@ fn usage_error(e: &clap::Error) -> String {
         out.push_str(&format!(" (usage: {u}; see --help)"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every argument of every command (hidden ones included) as
+    /// "edgeperf run --device", with whether it has a help text.
+    fn arguments(cmd: &clap::Command, path: &str, out: &mut Vec<(String, bool)>) {
+        for a in cmd.get_arguments() {
+            let id = a.get_id().as_str();
+            if id == "help" || id == "version" {
+                continue;
+            }
+            let name = match (a.get_long(), a.get_short()) {
+                (Some(l), _) => format!("--{l}"),
+                (None, Some(s)) => format!("-{s}"),
+                (None, None) => format!("<{id}>"),
+            };
+            let has_help = a
+                .get_help()
+                .or(a.get_long_help())
+                .is_some_and(|h| !h.to_string().trim().is_empty());
+            out.push((format!("{path} {name}"), has_help));
+        }
+        for sub in cmd.get_subcommands() {
+            arguments(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn every_argument_has_a_help_text() {
+        let mut all = Vec::new();
+        arguments(&Cli::command(), "edgeperf", &mut all);
+        assert!(all.len() > 40, "the walk missed arguments: {all:?}");
+        assert!(all
+            .iter()
+            .any(|(a, _)| a == "edgeperf report github --expect-device"));
+        let missing: Vec<&String> = all.iter().filter(|(_, h)| !h).map(|(a, _)| a).collect();
+        assert!(missing.is_empty(), "arguments without help: {missing:#?}");
+    }
+
+    /// The long help names the three kinds of device, not only ONNX Runtime's
+    /// execution providers.
+    #[test]
+    fn the_long_help_says_what_a_device_is() {
+        let help = Cli::command().render_long_help().to_string();
+        for kind in ["onnxruntime", "litert", "external", "execution provider"] {
+            assert!(help.contains(kind), "long help lacks {kind:?}:\n{help}");
+        }
+    }
 }

@@ -18,12 +18,14 @@ pub const EXIT_ERROR: i32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Reading, listing or writing a file failed.
-    #[error("{}: {source}", path.display())]
+    /// Reading, listing or writing a file failed: "cannot read a.json: No such
+    /// file or directory (os error 2)", then how to fix it where the caller
+    /// knows (`Error::fix`).
+    #[error("{error}{}", fix_suffix(fix.as_deref()))]
     Io {
-        path: PathBuf,
         #[source]
-        source: std::io::Error,
+        error: FsError,
+        fix: Option<String>,
     },
     /// A JSON document (run record, baseline, comparison) cannot be parsed, does
     /// not match its schema, or cannot be used as it is (an incomplete run).
@@ -83,20 +85,48 @@ pub enum Error {
     #[cfg(feature = "github")]
     #[error(transparent)]
     Github(#[from] GithubError),
-    /// The command line asks for something that cannot be done.
-    #[error("{0}")]
-    Usage(String),
+    /// The command line asks for something that cannot be done: `arg` is the
+    /// option, argument or command at fault, `message` why and what to do.
+    #[error("{arg}: {message}")]
+    Argument { arg: String, message: String },
+    /// A baselines folder has no history for the paths asked about.
+    #[error("{}: no history for {what} (accept a run of it first: edgeperf baseline accept RUN.json)", dir.display())]
+    NoHistory { dir: PathBuf, what: String },
+    /// This build of edgeperf leaves out what the command needs (a cargo
+    /// feature); `message` says which and how to get it.
+    #[error("{command}: {message}")]
+    NotBuilt {
+        command: &'static str,
+        message: &'static str,
+    },
+    /// A document could not be turned into JSON (a bug: values edgeperf makes
+    /// always serialise).
+    #[error("cannot serialise {what} as JSON: {source} (a bug in edgeperf: please report it)")]
+    Serialise {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// edgeperf and one of its worker processes (`edgeperf __worker`) do not
+    /// understand each other.
+    #[error("worker protocol: {message} (the worker is started by `edgeperf run` and `compare`, from the same executable; if it was replaced while running, run again)")]
+    WorkerProtocol { message: String },
+    /// edgeperf cannot find its own executable to start its workers from.
+    #[error("cannot locate the edgeperf executable to start its workers: {0} (run edgeperf from a file that stays in place while it runs)")]
+    Executable(#[source] std::io::Error),
     /// Writing the output (stdout) failed.
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),
 }
 
+/// " (fix)", or nothing.
+fn fix_suffix(fix: Option<&str>) -> String {
+    fix.map(|f| format!(" ({f})")).unwrap_or_default()
+}
+
 impl From<FsError> for Error {
-    fn from(e: FsError) -> Error {
-        Error::Io {
-            path: e.path,
-            source: e.source,
-        }
+    fn from(error: FsError) -> Error {
+        Error::Io { error, fix: None }
     }
 }
 
@@ -142,6 +172,27 @@ impl Error {
             message: message.into(),
         }
     }
+    /// A file error with how to fix it, e.g. "cannot read run.json: No such file
+    /// or directory (os error 2) (give the record `edgeperf run --out` wrote)".
+    pub fn io_with_fix(error: FsError, fix: impl Into<String>) -> Self {
+        Error::Io {
+            error,
+            fix: Some(fix.into()),
+        }
+    }
+    /// `Error::Argument`: `arg` (an option, argument or command) cannot be used.
+    pub fn argument(arg: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Argument {
+            arg: arg.into(),
+            message: message.into(),
+        }
+    }
+    /// `Error::WorkerProtocol` with `message`.
+    pub fn worker_protocol(message: impl Into<String>) -> Self {
+        Error::WorkerProtocol {
+            message: message.into(),
+        }
+    }
     /// The process exit code for this error: 2, or 128 + the signal for an
     /// interruption (130 for Ctrl-C), as a shell reports a process it stopped.
     pub fn exit_code(&self) -> i32 {
@@ -169,6 +220,7 @@ mod tests {
     fn every_variant_is_one_line_and_names_its_context() {
         let cases = [
             Error::from(FsError::new(
+                crate::fs::Op::Read,
                 "/x/a.json",
                 std::io::Error::new(std::io::ErrorKind::NotFound, "No such file"),
             )),
@@ -190,7 +242,7 @@ mod tests {
             },
         ];
         let wants = [
-            "/x/a.json",
+            "cannot read /x/a.json: No such file",
             "/x/run.json",
             "device[0].provider",
             "/lib/libonnxruntime.so",
@@ -207,5 +259,45 @@ mod tests {
         }
         assert_eq!(cases[8].exit_code(), 130);
         assert_eq!(cases[0].exit_code(), EXIT_ERROR);
+    }
+
+    #[test]
+    fn a_file_error_carries_its_fix_and_other_kinds_say_what_to_do() {
+        let missing = FsError::new(
+            crate::fs::Op::Read,
+            "baselines/cpu/m.json",
+            std::io::Error::from_raw_os_error(2),
+        );
+        assert_eq!(
+            Error::io_with_fix(missing, "run `edgeperf baseline accept` first").one_line(),
+            "cannot read baselines/cpu/m.json: No such file or directory (os error 2) \
+             (run `edgeperf baseline accept` first)"
+        );
+        let e = Error::NoHistory {
+            dir: "bl".into(),
+            what: "device cpu".into(),
+        };
+        assert!(
+            e.one_line()
+                .starts_with("bl: no history for device cpu (accept a run"),
+            "{e}"
+        );
+        let e = Error::worker_protocol("worker protocol 9 requested, this edgeperf speaks 2");
+        assert!(e.one_line().contains("run again"), "{e}");
+        let e = Error::Serialise {
+            what: "a history entry",
+            source: serde_json::from_str::<u8>("x").unwrap_err(),
+        };
+        assert!(
+            e.one_line()
+                .starts_with("cannot serialise a history entry as JSON: "),
+            "{e}"
+        );
+        for e in [
+            e,
+            Error::argument("--format bmf", "env has no measurements"),
+        ] {
+            assert_eq!(e.exit_code(), EXIT_ERROR);
+        }
     }
 }

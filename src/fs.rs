@@ -9,18 +9,68 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-/// A file-system operation that failed, with the path it was about.
+/// What a failed file-system operation was doing: the verb of its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// Reading a file (or hashing it).
+    Read,
+    /// Writing, replacing or appending to a file.
+    Write,
+    /// Listing a directory.
+    List,
+    /// Creating a directory and its parents.
+    CreateDir,
+    /// Creating a temporary file or directory inside the path.
+    CreateIn,
+    /// Removing a file or a directory tree.
+    Remove,
+    /// Copying a file (the path is the source).
+    Copy,
+    /// Renaming a file or directory (the path is the destination).
+    RenameTo,
+    /// Taking a lock on a file.
+    Lock,
+    /// Setting a file's modification time.
+    Touch,
+    /// Resolving a path to its absolute, symlink-free form.
+    Resolve,
+}
+
+impl Op {
+    /// The words between "cannot" and the path: "cannot read a.json: ...".
+    pub fn verb(self) -> &'static str {
+        match self {
+            Op::Read => "read",
+            Op::Write => "write",
+            Op::List => "list",
+            Op::CreateDir => "create the folder",
+            Op::CreateIn => "create a file in",
+            Op::Remove => "remove",
+            Op::Copy => "copy",
+            Op::RenameTo => "rename a file to",
+            Op::Lock => "lock",
+            Op::Touch => "update the time of",
+            Op::Resolve => "resolve",
+        }
+    }
+}
+
+/// A file-system operation that failed: what it did, the path it was about and
+/// the system's reason, printed as "cannot read a.json: No such file or
+/// directory (os error 2)".
 #[derive(Debug, thiserror::Error)]
-#[error("{}: {source}", path.display())]
+#[error("cannot {} {}: {source}", op.verb(), path.display())]
 pub struct FsError {
+    pub op: Op,
     pub path: PathBuf,
     #[source]
     pub source: std::io::Error,
 }
 
 impl FsError {
-    pub fn new(path: impl Into<PathBuf>, source: std::io::Error) -> FsError {
+    pub fn new(op: Op, path: impl Into<PathBuf>, source: std::io::Error) -> FsError {
         FsError {
+            op,
             path: path.into(),
             source,
         }
@@ -33,8 +83,8 @@ impl FsError {
 
 pub type FsResult<T> = std::result::Result<T, FsError>;
 
-fn err(path: &Path) -> impl FnOnce(std::io::Error) -> FsError + '_ {
-    move |e| FsError::new(path, e)
+fn err(op: Op, path: &Path) -> impl FnOnce(std::io::Error) -> FsError + '_ {
+    move |e| FsError::new(op, path, e)
 }
 
 /// The directory holding `path`: "." for a bare file name (`Path::parent` gives ""
@@ -48,7 +98,7 @@ pub fn parent_dir(path: &Path) -> &Path {
 
 /// Reads a whole file as bytes.
 pub fn read(path: &Path) -> FsResult<Vec<u8>> {
-    std::fs::read(path).map_err(err(path))
+    std::fs::read(path).map_err(err(Op::Read, path))
 }
 
 /// Reads a whole file as bytes; `Ok(None)` when it does not exist.
@@ -56,22 +106,24 @@ pub fn read_if_exists(path: &Path) -> FsResult<Option<Vec<u8>>> {
     match std::fs::read(path) {
         Ok(b) => Ok(Some(b)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(FsError::new(path, e)),
+        Err(e) => Err(FsError::new(Op::Read, path, e)),
     }
 }
 
 /// Reads at most the first `n` bytes of a file.
 pub fn read_prefix(path: &Path, n: usize) -> FsResult<Vec<u8>> {
     use std::io::Read;
-    let f = std::fs::File::open(path).map_err(err(path))?;
+    let f = std::fs::File::open(path).map_err(err(Op::Read, path))?;
     let mut buf = Vec::with_capacity(n.min(1 << 16));
-    f.take(n as u64).read_to_end(&mut buf).map_err(err(path))?;
+    f.take(n as u64)
+        .read_to_end(&mut buf)
+        .map_err(err(Op::Read, path))?;
     Ok(buf)
 }
 
 /// Reads a whole file as UTF-8 text.
 pub fn read_to_string(path: &Path) -> FsResult<String> {
-    std::fs::read_to_string(path).map_err(err(path))
+    std::fs::read_to_string(path).map_err(err(Op::Read, path))
 }
 
 /// Whether `path` exists (following symbolic links).
@@ -86,7 +138,7 @@ pub fn is_dir(path: &Path) -> bool {
 
 /// The absolute, symlink-free form of `path`.
 pub fn canonicalize(path: &Path) -> FsResult<PathBuf> {
-    std::fs::canonicalize(path).map_err(err(path))
+    std::fs::canonicalize(path).map_err(err(Op::Resolve, path))
 }
 
 /// One entry of a directory listing.
@@ -102,8 +154,8 @@ pub struct DirEntry {
 /// The entries of a directory, sorted by name.
 pub fn list_dir(dir: &Path) -> FsResult<Vec<DirEntry>> {
     let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).map_err(err(dir))? {
-        let e = e.map_err(err(dir))?;
+    for e in std::fs::read_dir(dir).map_err(err(Op::List, dir))? {
+        let e = e.map_err(err(Op::List, dir))?;
         let path = e.path();
         out.push(DirEntry {
             name: e.file_name().to_string_lossy().into_owned(),
@@ -117,9 +169,11 @@ pub fn list_dir(dir: &Path) -> FsResult<Vec<DirEntry>> {
 
 /// The first `n` bytes of a file (fewer when it is shorter).
 pub fn read_head(path: &Path, n: usize) -> FsResult<Vec<u8>> {
-    let f = std::fs::File::open(path).map_err(err(path))?;
+    let f = std::fs::File::open(path).map_err(err(Op::Read, path))?;
     let mut out = Vec::with_capacity(n);
-    f.take(n as u64).read_to_end(&mut out).map_err(err(path))?;
+    f.take(n as u64)
+        .read_to_end(&mut out)
+        .map_err(err(Op::Read, path))?;
     Ok(out)
 }
 
@@ -129,17 +183,17 @@ pub fn temp_dir(prefix: &str) -> FsResult<tempfile::TempDir> {
     tempfile::Builder::new()
         .prefix(prefix)
         .tempdir()
-        .map_err(err(&std::env::temp_dir()))
+        .map_err(err(Op::CreateIn, &std::env::temp_dir()))
 }
 
 /// Writes `bytes` to `path` (not atomically: for scratch files only).
 pub fn write(path: &Path, bytes: &[u8]) -> FsResult<()> {
-    std::fs::write(path, bytes).map_err(err(path))
+    std::fs::write(path, bytes).map_err(err(Op::Write, path))
 }
 
 /// Creates a directory and its parents.
 pub fn create_dir_all(dir: &Path) -> FsResult<()> {
-    std::fs::create_dir_all(dir).map_err(err(dir))
+    std::fs::create_dir_all(dir).map_err(err(Op::CreateDir, dir))
 }
 
 /// Writes `bytes` to `path` atomically: a crash or `kill -9` at any point leaves
@@ -188,10 +242,11 @@ fn write_atomic_with(
         .suffix(".tmp")
         .permissions(mode)
         .tempfile_in(&dir)
-        .map_err(err(&dir))?;
-    tmp.write_all(bytes).map_err(err(path))?;
-    tmp.as_file().sync_all().map_err(err(path))?;
-    tmp.persist(path).map_err(|e| FsError::new(path, e.error))?;
+        .map_err(err(Op::CreateIn, &dir))?;
+    tmp.write_all(bytes).map_err(err(Op::Write, path))?;
+    tmp.as_file().sync_all().map_err(err(Op::Write, path))?;
+    tmp.persist(path)
+        .map_err(|e| FsError::new(Op::Write, path, e.error))?;
     // Persist the rename itself.
     if let Ok(d) = std::fs::File::open(&dir) {
         let _ = d.sync_all();
@@ -205,19 +260,19 @@ pub fn append(path: &Path, bytes: &[u8]) -> FsResult<()> {
         .create(true)
         .append(true)
         .open(path)
-        .map_err(err(path))?;
-    f.write_all(bytes).map_err(err(path))?;
-    f.sync_all().map_err(err(path))
+        .map_err(err(Op::Write, path))?;
+    f.write_all(bytes).map_err(err(Op::Write, path))?;
+    f.sync_all().map_err(err(Op::Write, path))
 }
 
 /// Copies a file (used to fill the artifact store).
 pub fn copy(from: &Path, to: &Path) -> FsResult<u64> {
-    std::fs::copy(from, to).map_err(err(from))
+    std::fs::copy(from, to).map_err(err(Op::Copy, from))
 }
 
 /// Renames a file or directory (atomic within one file system).
 pub fn rename(from: &Path, to: &Path) -> FsResult<()> {
-    std::fs::rename(from, to).map_err(err(to))
+    std::fs::rename(from, to).map_err(err(Op::RenameTo, to))
 }
 
 /// Removes a directory and everything in it; one that is already gone is fine.
@@ -225,7 +280,7 @@ pub fn remove_dir_all(dir: &Path) -> FsResult<()> {
     match std::fs::remove_dir_all(dir) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(FsError::new(dir, e)),
+        Err(e) => Err(FsError::new(Op::Remove, dir, e)),
     }
 }
 
@@ -243,9 +298,9 @@ pub fn set_mtime_now(path: &Path) -> FsResult<()> {
     let f = std::fs::OpenOptions::new()
         .write(true)
         .open(path)
-        .map_err(err(path))?;
+        .map_err(err(Op::Touch, path))?;
     f.set_modified(std::time::SystemTime::now())
-        .map_err(err(path))
+        .map_err(err(Op::Touch, path))
 }
 
 /// Bytes in a file or a directory's files (not recursive), and the newest
@@ -291,7 +346,7 @@ pub fn remove_file(path: &Path) -> FsResult<()> {
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(FsError::new(path, e)),
+        Err(e) => Err(FsError::new(Op::Remove, path, e)),
     }
 }
 
@@ -317,17 +372,17 @@ pub fn lock_exclusive(path: &Path) -> FsResult<FileLock> {
         .truncate(false)
         .write(true)
         .open(path)
-        .map_err(err(path))?;
-    file.lock().map_err(err(path))?;
+        .map_err(err(Op::Lock, path))?;
+    file.lock().map_err(err(Op::Lock, path))?;
     Ok(FileLock { file })
 }
 
 /// SHA-256 of a file, as lowercase hex.
 pub fn sha256_file(path: &Path) -> FsResult<String> {
     use sha2::{Digest, Sha256};
-    let mut f = std::fs::File::open(path).map_err(err(path))?;
+    let mut f = std::fs::File::open(path).map_err(err(Op::Read, path))?;
     let mut h = Sha256::new();
-    std::io::copy(&mut f, &mut h).map_err(err(path))?;
+    std::io::copy(&mut f, &mut h).map_err(err(Op::Read, path))?;
     Ok(hex(&h.finalize()))
 }
 
@@ -390,13 +445,35 @@ mod tests {
     }
 
     #[test]
-    fn errors_name_the_path() {
+    fn errors_name_the_verb_and_the_path() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("nope.json");
         let e = read(&p).unwrap_err();
         assert!(e.is_not_found());
-        assert!(e.to_string().contains("nope.json"), "{e}");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "cannot read {}: No such file or directory (os error 2)",
+                p.display()
+            )
+        );
         assert_eq!(read_if_exists(&p).unwrap(), None);
+        let e = list_dir(&p).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with(&format!("cannot list {}: ", p.display())),
+            "{e}"
+        );
+        // A file where a folder should be: the write names the file it wanted.
+        let file = dir.path().join("f");
+        write(&file, b"x").unwrap();
+        let e = write_atomic(&file.join("a.json"), b"1").unwrap_err();
+        assert_eq!(e.op, Op::CreateDir);
+        assert!(
+            e.to_string()
+                .starts_with(&format!("cannot create the folder {}: ", file.display())),
+            "{e}"
+        );
     }
 
     #[test]

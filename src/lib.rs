@@ -30,10 +30,13 @@ pub mod suite;
 
 pub use error::{Error, Result};
 
-// Unit tests share `tests/common/fixtures.rs` with the integration tests and the
-// benches; it names this crate `edgeperf`.
+// Unit tests share `tests/common/fixtures.rs` (it names this crate `edgeperf`)
+// and `tests/common/git_repo.rs` with the integration tests and the benches.
 #[cfg(test)]
 extern crate self as edgeperf;
 #[cfg(test)]
 #[path = "../tests/common/fixtures.rs"]
 pub(crate) mod fixtures;
+#[cfg(test)]
+#[path = "../tests/common/git_repo.rs"]
+pub(crate) mod git_repo;

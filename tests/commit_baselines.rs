@@ -14,55 +14,22 @@
 //! line and, for the race, holds each script's first push until both scripts
 //! have committed on the same tip, so the race happens on every run.
 
+mod common;
 #[path = "common/fixtures.rs"]
 mod fixtures;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use common::git_repo::{git, git_program, NAME};
 use edgeperf::suite::Provider;
 
 const MODELS: [&str; 2] = ["mobilenet_v2", "efficientnet_lite0"];
 const DEVICES: [&str; 2] = ["cpu", "rpi4"];
 const TOKEN: &str = "ghs_commitBackSecret_9Kq2Wx7Lm4";
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn script() -> PathBuf {
-    root().join("scripts/commit-baselines.sh")
-}
-
-fn real_git() -> PathBuf {
-    let out = Command::new("sh")
-        .args(["-c", "command -v git"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git is needed for this test");
-    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-}
-
-/// Runs git for the test's own set-up, with no user or system configuration.
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(real_git())
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "dev")
-        .env("GIT_AUTHOR_EMAIL", "dev@example.invalid")
-        .env("GIT_COMMITTER_NAME", "dev")
-        .env("GIT_COMMITTER_EMAIL", "dev@example.invalid")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?} in {}: {}",
-        dir.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    common::root().join("scripts/commit-baselines.sh")
 }
 
 /// A run record of `device` for both models, measured at `commit`, p50 near `level` ms.
@@ -182,7 +149,7 @@ if [ "${{1:-}}" = push ] && [ -n "${{EP_TEST_BARRIER:-}}" ] && [ ! -e "$EP_TEST_
 fi
 exec {real} "$@"
 "#,
-                real = real_git().display()
+                real = git_program().display()
             ),
         )
         .unwrap();
@@ -307,7 +274,10 @@ fn two_main_runs_with_two_devices_race_and_nothing_is_lost() {
     let log = git(&main, &["log", "--format=%s|%an|%cn"]);
     let subjects: Vec<&str> = log.lines().collect();
     assert_eq!(subjects.len(), 4, "{log}");
-    assert!(log.contains("a later merge|dev|dev"), "{log}");
+    assert!(
+        log.contains(&format!("a later merge|{NAME}|{NAME}")),
+        "{log}"
+    );
     assert!(log.contains("initial baselines"), "{log}");
     for me in ["run-a", "run-b"] {
         assert!(
@@ -344,7 +314,7 @@ fn two_main_runs_with_two_devices_race_and_nothing_is_lost() {
     // No conflict markers, no lock file, nothing but baselines in the bot commits.
     let files = git(&main, &["ls-files"]);
     assert!(!files.contains(".edgeperf.lock"), "{files}");
-    let grep = Command::new(real_git())
+    let grep = Command::new(git_program())
         .args(["grep", "-n", "^<<<<<<<\\|^>>>>>>>"])
         .current_dir(&main)
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
@@ -438,7 +408,7 @@ fn hooks_planted_in_the_workspace_never_run() {
     .unwrap();
 
     // The plants are live: an ordinary commit in the workspace runs them.
-    let control = Command::new(real_git())
+    let control = Command::new(git_program())
         .args(["commit", "-q", "--allow-empty", "-m", "control"])
         .current_dir(&s.workspace)
         .env("GIT_AUTHOR_NAME", "x")

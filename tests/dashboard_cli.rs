@@ -11,6 +11,7 @@ mod fixtures;
 
 use std::path::Path;
 
+use common::git_repo::GitRepo;
 use fixtures::{dashboard_history, fake_commit, history_lines, write_history};
 
 /// Runs edgeperf in `cwd` without the GitHub Actions variables of the host.
@@ -102,9 +103,7 @@ fn the_site_is_written_where_asked_and_is_the_same_every_time() {
 fn commit_links_come_from_the_flag_github_actions_or_the_origin_remote() {
     let d = tempfile::tempdir().unwrap();
     baselines(d.path());
-    let repo = git2::Repository::init(d.path()).unwrap();
-    repo.remote("origin", "git@github.com:acme/models.git")
-        .unwrap();
+    GitRepo::init(d.path()).add_remote("origin", "git@github.com:acme/models.git");
     let page = |env: &[(&str, &str)], extra: &[&str]| {
         let mut args = vec!["dashboard", "--out", "site"];
         args.extend_from_slice(extra);

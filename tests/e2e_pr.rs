@@ -6,8 +6,9 @@
 //! (a revert) turns the same comment and the status green.
 //!
 //! One test, because the steps build on each other. It takes a couple of minutes
-//! (three suite runs plus an interleaved confirmation). Run it with
-//! `cargo test --release --test e2e_pr -- --nocapture` to see each step's tables.
+//! (three suite runs plus an interleaved confirmation); the slow tier. Run it
+//! with `cargo test --release --features slow-tests --test e2e_pr -- --nocapture`
+//! to see each step's tables.
 #![cfg(feature = "github")] // the GitHub client is the default `github` feature
 
 mod common;
@@ -16,9 +17,9 @@ mod common;
 mod fake_github;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
+use common::git_repo::{git, head};
 use edgeperf::compare::{Comparison, PathComparison, PathStatus, Verdict};
 use edgeperf::github::MARKER;
 use edgeperf::record::RunRecord;
@@ -30,39 +31,6 @@ const PR: u64 = 7;
 const CONTEXT: &str = "edgeperf/cpu";
 /// What the workflow passes as `--target-url`: the run's page.
 const RUN_URL: &str = "https://github.com/acme/models/actions/runs/4242";
-
-/// Runs `git` in `repo` with a fixed identity; panics (naming the step) on failure.
-fn git(step: &str, repo: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=edgeperf e2e",
-            "-c",
-            "user.email=e2e@example.invalid",
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(repo)
-        .output()
-        .unwrap_or_else(|e| panic!("[{step}] cannot run git {args:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "[{step}] git {args:?} failed ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn head_sha(step: &str, repo: &Path) -> String {
-    let sha = git(step, repo, &["rev-parse", "HEAD"]);
-    assert_eq!(sha.len(), 40, "[{step}] unexpected HEAD sha {sha:?}");
-    sha
-}
 
 struct Out {
     code: i32,
@@ -460,8 +428,8 @@ fn pull_request_loop_end_to_end() {
     let step = "0 set-up";
     std::fs::create_dir_all(repo.join("models")).unwrap();
     std::fs::create_dir_all(repo.join("baselines")).unwrap();
-    git(step, &repo, &["init", "-q"]);
-    git(step, &repo, &["symbolic-ref", "HEAD", "refs/heads/main"]);
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["symbolic-ref", "HEAD", "refs/heads/main"]);
     copy(step, &original, &model);
     common::write(&repo, "edgeperf.toml", &suite_toml(&assets));
     common::write(
@@ -474,9 +442,8 @@ fn pull_request_loop_end_to_end() {
         "baselines/README.md",
         "Accepted edgeperf baselines: baselines/<device>/<model>.json\n",
     );
-    git(step, &repo, &["add", "-A"]);
+    git(&repo, &["add", "-A"]);
     git(
-        step,
         &repo,
         &[
             "commit",
@@ -488,7 +455,7 @@ fn pull_request_loop_end_to_end() {
 
     // ------------------------------------------- commit 1: baselines on main
     let step = "1 baselines on main";
-    let suite_commit = head_sha(step, &repo);
+    let suite_commit = head(&repo);
     let run1 = measure(step, &repo, "run1.json", &suite_commit);
     let out = edgeperf(
         step,
@@ -512,10 +479,8 @@ fn pull_request_loop_end_to_end() {
         "[{step}] baseline files not written:\n{}",
         out.both()
     );
-    git(step, &repo, &["add", "baselines"]);
-    git(
-        step,
-        &repo,
+    git(&repo, &["add", "baselines"]);
+    git(&repo,
         &[
             "commit",
             "-q",
@@ -526,16 +491,15 @@ fn pull_request_loop_end_to_end() {
             ),
         ],
     );
-    let main_sha = head_sha(step, &repo);
+    let main_sha = head(&repo);
     let base_p50 = run1.paths[0].latency_ms.p50;
 
     // ------------------------- commit 2 on branch pr: the ~11% slower model
     let step = "2 slower model on pr";
-    git(step, &repo, &["checkout", "-q", "-b", "pr"]);
+    git(&repo, &["checkout", "-q", "-b", "pr"]);
     copy(step, &slow, &model);
-    git(step, &repo, &["add", "models/mobilenet_v2.onnx"]);
+    git(&repo, &["add", "models/mobilenet_v2.onnx"]);
     git(
-        step,
         &repo,
         &[
             "commit",
@@ -544,7 +508,7 @@ fn pull_request_loop_end_to_end() {
             "mobilenet_v2: swap in the re-exported graph (mobilenet_v2_slow11)",
         ],
     );
-    let slow_sha = head_sha(step, &repo);
+    let slow_sha = head(&repo);
     let run2 = measure(step, &repo, "run2.json", &slow_sha);
     let c = compare(step, &repo, "run2.json", 1);
     let p = &c.paths[0];
@@ -680,8 +644,8 @@ fn pull_request_loop_end_to_end() {
 
     // ------------------------------------------- commit 3: the fix (revert)
     let step = "4 revert";
-    git(step, &repo, &["revert", "--no-edit", "HEAD"]);
-    let fixed_sha = head_sha(step, &repo);
+    git(&repo, &["revert", "--no-edit", "HEAD"]);
+    let fixed_sha = head(&repo);
     assert_ne!(fixed_sha, slow_sha);
     assert_eq!(
         std::fs::read(&model).unwrap(),
@@ -689,7 +653,7 @@ fn pull_request_loop_end_to_end() {
         "[{step}] the revert must restore the original model"
     );
     assert_eq!(
-        git(step, &repo, &["merge-base", "HEAD", "main"]),
+        git(&repo, &["merge-base", "HEAD", "main"]),
         main_sha,
         "[{step}] the merge-base with main"
     );

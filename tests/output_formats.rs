@@ -24,7 +24,7 @@ use edgeperf::suite::Provider;
 use fixtures::{
     accuracy_top5, fell_back, first_wrong, history_lines, level_shift_history, mixed_scenario,
     path_record, run_record, seeded_correct, synth_rounds, unit, write_baselines, write_history,
-    write_json, BASE_COMMIT, HEAD_COMMIT, TEST_TIME,
+    write_json, BASE_COMMIT, HEAD_COMMIT,
 };
 
 /// Environment variables edgeperf reads; removed so the host's CI settings (a
@@ -307,6 +307,9 @@ fn compare_text_color_never() {
     let (code, out, err) = edgeperf_line(cmd, d.path());
     assert_eq!(code, 1, "{err}");
     assert!(err.is_empty(), "{err}");
+    // `--color auto` (the default) does not colour a pipe, as stdout is here.
+    let auto = edgeperf_line("edgeperf compare head.json --no-confirm", d.path());
+    assert_eq!(auto.1, out, "auto coloured a pipe");
     snap!("compare_text", cmd, out);
 }
 
@@ -325,8 +328,7 @@ fn compare_text_color_always() {
     );
 }
 
-/// Markdown of every status (the four-path Markdown snapshot of compare_cli.rs
-/// has no improved or inconclusive path).
+/// Markdown of every status.
 #[test]
 fn compare_markdown_every_status() {
     let d = tmp();
@@ -594,18 +596,7 @@ fn baseline_accept_stderr() {
 /// A folder that is a git repository with one commit and a suite of two devices:
 /// cpu with a runtime library that does not exist, rpi4 with none configured.
 fn env_fixture(d: &Path) {
-    let repo = git2::Repository::init(d).unwrap();
-    let sig = git2::Signature::new(
-        "edgeperf-test",
-        "test@edgeperf.invalid",
-        &git2::Time::new(TEST_TIME.timestamp(), 0),
-    )
-    .unwrap();
-    let tree = repo
-        .find_tree(repo.treebuilder(None).unwrap().write().unwrap())
-        .unwrap();
-    repo.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
-        .unwrap();
+    common::git_repo::GitRepo::init(d).commit_all("init");
     common::write(
         d,
         "edgeperf.toml",

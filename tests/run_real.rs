@@ -1,6 +1,6 @@
 //! The real thing: the default suite's models on the 70 labelled photos through
-//! ONNX Runtime, checked against the reference accuracies of ../shared/ASSETS.md
-//! and the PIL reference predictions made by scripts/setup-assets.sh.
+//! ONNX Runtime, checked against the reference accuracies of scripts/README.md
+//! (the models table of `setup-assets.sh`) and the PIL reference predictions made by scripts/setup-assets.sh.
 
 mod common;
 
@@ -93,7 +93,8 @@ fn default_suite_record_contract() {
 #[test]
 fn top1_matches_reference_accuracy() {
     let run = default_run();
-    // ../shared/ASSETS.md: Python onnxruntime + PIL on the same 70 photos.
+    // scripts/README.md (and scripts/assets/verify.py): Python onnxruntime + PIL
+    // on the same 70 photos.
     for (model, top1, top5) in [
         ("mobilenet_v2", 53, 68),
         ("efficientnet_lite0", 58, 64),

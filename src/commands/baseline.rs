@@ -15,7 +15,11 @@ pub enum BaselineCommand {
 
 #[derive(Debug, Args)]
 pub struct BaselineAcceptArgs {
+    /// The run record to accept (`edgeperf run --out FILE`): every path in it
+    /// becomes that path's baseline. An incomplete run is refused.
     pub run: PathBuf,
+    /// The baselines folder: writes `<DIR>/<device>/<model>.json` and appends a
+    /// line to `<model>.history.jsonl` beside it.
     #[arg(long, default_value = "baselines", value_name = "DIR")]
     pub baselines: PathBuf,
     /// Accept the run only if every path in it is of this device (the record of

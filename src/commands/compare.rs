@@ -42,6 +42,8 @@ pub struct CompareArgs {
     /// Write the report here instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Colour the verdicts of the text table: auto colours a terminal unless
+    /// NO_COLOR is set (never a file or a pipe).
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
     /// Do not re-measure suspects; they are reported as inconclusive.

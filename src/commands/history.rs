@@ -13,11 +13,14 @@ use crate::store::baselines::{load_history, paths_in};
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
+    /// The baselines folder whose `*.history.jsonl` files are read.
     #[arg(long, default_value = "baselines", value_name = "DIR")]
     pub baselines: PathBuf,
-    #[arg(long)]
+    /// Only the paths of this device [default: every device].
+    #[arg(long, value_name = "NAME")]
     pub device: Option<String>,
-    #[arg(long)]
+    /// Only the paths of this model [default: every model].
+    #[arg(long, value_name = "NAME")]
     pub model: Option<String>,
     /// Tables (text), every entry with its change points (json), a row per
     /// entry (csv), Markdown, or the latest baseline of each path (bmf).
@@ -43,16 +46,15 @@ pub fn build(
         out.push(PathHistory::new(d, m, entries));
     }
     if out.is_empty() {
-        return Err(Error::Usage(format!(
-            "{}: no history for {}",
-            dir.display(),
-            match (device, model) {
+        return Err(Error::NoHistory {
+            dir: dir.to_path_buf(),
+            what: match (device, model) {
                 (Some(d), Some(m)) => format!("{d}/{m}"),
                 (Some(d), None) => format!("device {d}"),
                 (None, Some(m)) => format!("model {m}"),
                 _ => "any path".into(),
-            }
-        )));
+            },
+        });
     }
     Ok((out, warnings))
 }

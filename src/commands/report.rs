@@ -57,8 +57,12 @@ pub struct ReportGithubArgs {
     /// the others.
     #[arg(long = "no-runner", value_name = "NAME")]
     pub no_runner: Vec<String>,
+    /// The pull request to comment on [default: the one of GITHUB_EVENT_PATH's
+    /// event].
     #[arg(long)]
     pub pr: Option<u64>,
+    /// The commit to set the statuses on (a hexadecimal commit id) [default:
+    /// GITHUB_SHA].
     #[arg(long)]
     pub sha: Option<String>,
     /// Print the comment body and statuses instead of sending them.
@@ -99,7 +103,10 @@ pub fn run(c: ReportCommand) -> Result<i32> {
 /// In a build without the `github` feature: refuses with [`NO_GITHUB_CLIENT`] (exit 2).
 #[cfg(not(feature = "github"))]
 pub fn github(_a: ReportGithubArgs) -> Result<i32> {
-    Err(Error::Usage(NO_GITHUB_CLIENT.into()))
+    Err(Error::NotBuilt {
+        command: "report github",
+        message: NO_GITHUB_CLIENT,
+    })
 }
 
 #[cfg(feature = "github")]
@@ -113,8 +120,9 @@ pub fn github(a: ReportGithubArgs) -> Result<i32> {
         .filter(|d| !present.iter().any(|p| p == d) && !no_runner.contains(d))
         .collect();
     if comparisons.is_empty() && missing.is_empty() && no_runner.is_empty() {
-        return Err(Error::Usage(
-            "no comparison files given and no --expect-device: nothing to report".into(),
+        return Err(Error::argument(
+            "report github",
+            "no comparison files given and no --expect-device: nothing to report (give the files of `edgeperf compare --format json --out FILE`, or --expect-device DEVICE)",
         ));
     }
     let link = |d: &str, m: &str| crate::dashboard::page_url(a.site_url.as_deref()?, d, m);
@@ -164,7 +172,7 @@ fn load_results(a: &ReportGithubArgs) -> Result<(Vec<Comparison>, Vec<String>)> 
         ("--no-runner", &a.no_runner),
     ] {
         for d in names {
-            crate::suite::check_name(d).map_err(|e| Error::Usage(format!("{flag} {e}")))?;
+            crate::suite::check_name(d).map_err(|e| Error::argument(format!("{flag} {d}"), e))?;
         }
     }
     let mut comparisons = Vec::new();
@@ -189,9 +197,12 @@ fn load_results(a: &ReportGithubArgs) -> Result<(Vec<Comparison>, Vec<String>)> 
             .iter()
             .any(|c| c.paths.iter().any(|p| &p.device == *d))
     }) {
-        return Err(Error::Usage(format!(
-            "--no-runner {d}: a result of {d} was given too"
-        )));
+        return Err(Error::argument(
+            format!("--no-runner {d}"),
+            format!(
+                "a result of {d} was given too (a device either had no runner or has a result)"
+            ),
+        ));
     }
     expected.sort();
     expected.dedup();

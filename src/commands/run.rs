@@ -27,7 +27,8 @@ pub struct RunArgs {
     /// One short round per path (smoke test; latency figures are rough).
     #[arg(long)]
     pub quick: bool,
-    /// ONNX Runtime library for every device (overrides the suite and ORT_DYLIB_PATH).
+    /// ONNX Runtime library for every ONNX Runtime device (overrides the suite
+    /// and ORT_DYLIB_PATH; LiteRT and external devices keep their own).
     #[arg(long, value_name = "LIB")]
     pub runtime: Option<PathBuf>,
     /// What to print on stdout: the table (text), the run record (json), or

@@ -31,8 +31,10 @@ pub fn run(_: WorkerArgs) -> Result<i32> {
         WorkerReply::Ok(_) => EXIT_OK,
         WorkerReply::Error { .. } => EXIT_ERROR,
     };
-    let json = serde_json::to_string(&reply)
-        .map_err(|e| Error::Usage(format!("cannot encode the worker's reply: {e}")))?;
+    let json = serde_json::to_string(&reply).map_err(|source| Error::Serialise {
+        what: "the worker's reply",
+        source,
+    })?;
     print_out(&(json + "\n"))?;
     Ok(code)
 }
@@ -41,14 +43,14 @@ pub fn run(_: WorkerArgs) -> Result<i32> {
 /// workers keep reading commands after it), else all of stdin.
 fn read_request(input: &mut dyn BufRead) -> Result<WorkerRequest> {
     let mut text = String::new();
-    input
-        .read_line(&mut text)
-        .map_err(|e| Error::Usage(format!("cannot read the worker request on stdin: {e}")))?;
+    input.read_line(&mut text).map_err(|e| {
+        Error::worker_protocol(format!("cannot read the worker request on stdin: {e}"))
+    })?;
     if serde_json::from_str::<serde_json::Value>(&text).is_err() {
-        input
-            .read_to_string(&mut text)
-            .map_err(|e| Error::Usage(format!("cannot read the worker request on stdin: {e}")))?;
+        input.read_to_string(&mut text).map_err(|e| {
+            Error::worker_protocol(format!("cannot read the worker request on stdin: {e}"))
+        })?;
     }
     serde_json::from_str(&text)
-        .map_err(|e| Error::Usage(format!("malformed worker request on stdin: {e}")))
+        .map_err(|e| Error::worker_protocol(format!("malformed worker request on stdin: {e}")))
 }

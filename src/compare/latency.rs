@@ -2,7 +2,7 @@
 //!
 //! **Statistic.** Each round (a fresh process) yields one value: the `quantile`
 //! (default p10) of its timed inferences. Low quantiles are what this machine
-//! kind measures reliably: in the shared noise data (../shared/data/latency-noise)
+//! kind measures reliably: in the real noise data of tests/fixtures/latency-noise
 //! the p50 of identical runs moved 8.9..12.0 ms (sd of log p50 ~7%) while p5 of
 //! adjacent runs differed by sd ~1.7%; tail noise (preemption, cache misses) only
 //! ever adds time, so the lower part of the distribution tracks the model's cost.

@@ -204,7 +204,7 @@ mod tests {
         let e = time_calls(5, || {
             calls += 1;
             if calls == 2 {
-                Err(Error::Usage("boom".into()))
+                Err(Error::worker_protocol("boom"))
             } else {
                 Ok(())
             }

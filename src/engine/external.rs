@@ -441,9 +441,11 @@ fn spawn(runner: &ExternalRunner) -> std::io::Result<Pipes> {
 /// Runs `f` on this worker's runner.
 fn with_runner<T>(f: impl FnOnce(&mut Runner) -> Result<T>) -> Result<T> {
     let mut guard = RUNNER.lock().unwrap_or_else(|p| p.into_inner());
-    let r = guard
-        .as_mut()
-        .ok_or_else(|| Error::Usage("the external runner is not running".into()))?;
+    let r = guard.as_mut().ok_or_else(|| {
+        Error::worker_protocol(
+            "a request reached the external runner before its runtime was loaded",
+        )
+    })?;
     f(r)
 }
 

@@ -84,7 +84,7 @@ fn warm_up(
 /// Loads the request's runtime library (idempotent) and says how long it took.
 fn load_library(req: &WorkerRequest) -> Result<f64> {
     if req.protocol != WORKER_PROTOCOL {
-        return Err(Error::Usage(format!(
+        return Err(Error::worker_protocol(format!(
             "worker protocol {} requested, this edgeperf speaks {WORKER_PROTOCOL}",
             req.protocol
         )));
@@ -107,10 +107,14 @@ fn round_of(
         warmup: req.sampling.warmup,
         cold_start_ms: cold,
         latency_ms: LatencySummary::from_samples(&samples).ok_or_else(|| {
-            Error::Usage(format!(
-                "round {}: no latency samples were taken",
-                req.round
-            ))
+            Error::Inference {
+                device: req.head.device.name.clone(),
+                model: req.head.model.name.clone(),
+                message: format!(
+                    "round {}: no latency samples were taken (raise sampling.samples or sampling.max_seconds)",
+                    req.round
+                ),
+            }
         })?,
         samples_ms: samples,
         peak_rss_mb: memory.and_then(|(mb, _)| mb),
@@ -244,8 +248,10 @@ pub fn run_lockstep(
     let ds = req.dataset.as_ref();
     let mut h = warm_up(&req.head, ds, req.sampling.warmup, library_load)?;
     let say = |out: &mut dyn Write, e: &LockstepEvent| -> Result<()> {
-        let line = serde_json::to_string(e)
-            .map_err(|e| Error::Usage(format!("cannot encode a lockstep event: {e}")))?;
+        let line = serde_json::to_string(e).map_err(|source| Error::Serialise {
+            what: "a lockstep event",
+            source,
+        })?;
         writeln!(out, "{line}")
             .and_then(|_| out.flush())
             .map_err(Error::Output)
@@ -255,16 +261,16 @@ pub fn run_lockstep(
     let mut line = String::new();
     loop {
         line.clear();
-        let n = input
-            .read_line(&mut line)
-            .map_err(|e| Error::Usage(format!("lockstep worker: cannot read a command: {e}")))?;
+        let n = input.read_line(&mut line).map_err(|e| {
+            Error::worker_protocol(format!("lockstep worker: cannot read a command: {e}"))
+        })?;
         if n == 0 {
-            return Err(Error::Usage(
-                "lockstep worker: stdin closed before `finish`".into(),
+            return Err(Error::worker_protocol(
+                "lockstep worker: stdin closed before `finish`",
             ));
         }
         let cmd: LockstepCommand = serde_json::from_str(line.trim()).map_err(|e| {
-            Error::Usage(format!(
+            Error::worker_protocol(format!(
                 "lockstep worker: bad command {:?}: {e}",
                 line.trim()
             ))

@@ -69,6 +69,10 @@ pub fn probe_version(path: &Path) -> Result<String> {
                 "not an ONNX Runtime library (no OrtGetApiBase symbol)",
             )
         })?;
+    // SAFETY: `getter` is `OrtGetApiBase` of the library still loaded in `lib`;
+    // a non-null `OrtApiBase` points at a static struct whose
+    // `GetVersionString` returns a static NUL-terminated string (ONNX Runtime's
+    // C API, every version since 1.0), so the dereference and `CStr` are valid.
     let version = unsafe {
         let base = getter();
         if base.is_null() {

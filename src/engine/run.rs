@@ -20,8 +20,7 @@ pub type Progress<'a> = &'a mut dyn FnMut(usize, usize, &str);
 
 /// The edgeperf executable that worker processes run.
 pub fn current_exe() -> Result<PathBuf> {
-    std::env::current_exe()
-        .map_err(|e| Error::Usage(format!("cannot locate the edgeperf executable: {e}")))
+    std::env::current_exe().map_err(Error::Executable)
 }
 
 /// A path's side as a worker runs it: the device with its runtime library resolved

@@ -170,6 +170,8 @@ impl Worker {
             loop {
                 // SAFETY: a zeroed siginfo_t is a valid out-parameter.
                 let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+                // SAFETY: waitid(2) on our own child's pid with a valid
+                // out-pointer; WNOWAIT leaves the child to `Child::wait`.
                 let r = unsafe {
                     libc::waitid(libc::P_PID, pid, &mut info, libc::WEXITED | libc::WNOWAIT)
                 };
@@ -295,6 +297,8 @@ impl Target {
         // a new file descriptor that we own.
         let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
         match i32::try_from(fd) {
+            // SAFETY: `fd` is the new descriptor pidfd_open returned: open,
+            // and owned by nothing else, so the `OwnedFd` may close it.
             Ok(fd) if fd >= 0 => Target::Pidfd(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) }),
             _ => Target::Pid(pid),
         }

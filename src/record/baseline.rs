@@ -261,8 +261,10 @@ pub fn insert_history_line(text: &str, entry: &HistoryEntry) -> Result<String> {
 impl HistoryEntry {
     /// The entry as one JSON line (no newline).
     pub fn to_line(&self) -> Result<String> {
-        serde_json::to_string(self)
-            .map_err(|e| Error::Usage(format!("cannot serialise a history entry: {e}")))
+        serde_json::to_string(self).map_err(|source| Error::Serialise {
+            what: "a history entry",
+            source,
+        })
     }
 }
 

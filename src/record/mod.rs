@@ -436,7 +436,10 @@ pub fn check_schema(path: &Path, v: &serde_json::Value, newest: u32, what: &str)
 pub fn to_json_pretty<T: Serialize + ?Sized>(value: &T) -> Result<String> {
     serde_json::to_string_pretty(value)
         .map(|s| s + "\n")
-        .map_err(|e| Error::Usage(format!("cannot serialise the output as JSON: {e}")))
+        .map_err(|source| Error::Serialise {
+            what: "the output",
+            source,
+        })
 }
 
 #[cfg(test)]

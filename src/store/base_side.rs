@@ -368,6 +368,7 @@ fn find_head(suite: &Suite, path: &PathRecord) -> Found<SideFiles> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::git_repo::GitRepo;
     use crate::suite::Provider;
 
     const SUITE: &str = "[[device]]\nname = \"cpu\"\nruntime = \"lib.so\"\n[[model]]\nname = \"m\"\nfile = \"models/m.onnx\"\naccuracy = false\npreprocess = { resize = 8, crop = 8 }\n";
@@ -395,29 +396,15 @@ mod tests {
         }
     }
 
-    fn commit_all(repo: &git2::Repository) -> git2::Oid {
-        let mut index = repo.index().unwrap();
-        index
-            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-            .unwrap();
-        index.write().unwrap();
-        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-        let sig = git2::Signature::now("t", "t@example.invalid").unwrap();
-        let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
-        let parents: Vec<&git2::Commit> = parent.iter().collect();
-        repo.commit(Some("HEAD"), &sig, &sig, "c", &tree, &parents)
-            .unwrap()
-    }
-
     /// A repository whose committed suite has `suite_text` and model "v1"; the
     /// working tree then has model "v2" and `head_suite`.
-    fn fixture(suite_text: &str, head_suite: &str) -> (tempfile::TempDir, git2::Oid, Suite) {
+    fn fixture(suite_text: &str, head_suite: &str) -> (tempfile::TempDir, String, Suite) {
         let d = tempfile::tempdir().unwrap();
-        let repo = git2::Repository::init(d.path()).unwrap();
+        let repo = GitRepo::init(d.path());
         crate::fs::write_atomic(&d.path().join("edgeperf.toml"), suite_text.as_bytes()).unwrap();
         crate::fs::write_atomic(&d.path().join("models/m.onnx"), b"v1").unwrap();
         crate::fs::write_atomic(&d.path().join("lib.so"), b"library").unwrap();
-        let oid = commit_all(&repo);
+        let oid = repo.commit_all("c");
         crate::fs::write_atomic(&d.path().join("models/m.onnx"), b"v2").unwrap();
         crate::fs::write_atomic(&d.path().join("edgeperf.toml"), head_suite.as_bytes()).unwrap();
         let suite = crate::store::load_suite(&d.path().join("edgeperf.toml")).unwrap();
@@ -470,7 +457,7 @@ mod tests {
         let (d, oid, suite) = fixture(&base_suite, SUITE);
         let f = finder(&suite, d.path());
         let v1 = crate::fs::sha256_bytes(b"v1");
-        let b = baseline(&v1, &oid.to_string(), d.path());
+        let b = baseline(&v1, &oid, d.path());
         let side = available(f.base_side(&path(), &b, &libraries(d.path())));
         assert_eq!(side.device.intra_threads, 2, "the base commit's threads");
         assert_eq!(suite.devices[0].intra_threads, 1);
@@ -488,7 +475,7 @@ mod tests {
         let old = d.path().join("old.onnx");
         crate::fs::write_atomic(&old, b"untracked base").unwrap();
         let sha = crate::fs::sha256_bytes(b"untracked base");
-        let mut b = baseline(&sha, &oid.to_string(), d.path());
+        let mut b = baseline(&sha, &oid, d.path());
         let u = unavailable(f.base_side(&path(), &b, &libs));
         assert!(
             u.reason.starts_with("base model not available") && u.reason.contains("artifact store"),
@@ -514,7 +501,7 @@ mod tests {
     fn an_unhashed_base_library_is_the_recorded_one_if_it_reports_the_same_version() {
         let (d, oid, suite) = fixture(SUITE, SUITE);
         let f = finder(&suite, d.path());
-        let mut b = baseline(&crate::fs::sha256_bytes(b"v1"), &oid.to_string(), d.path());
+        let mut b = baseline(&crate::fs::sha256_bytes(b"v1"), &oid, d.path());
         b.runtime.sha256 = None;
         let mut libs = libraries(d.path());
         libs.version = Some(b.runtime.version.clone());
@@ -543,7 +530,7 @@ mod tests {
     fn a_path_the_base_suite_lacks_is_unavailable_naming_it() {
         let (d, oid, suite) = fixture(&SUITE.replace("\"cpu\"", "\"gpu\""), SUITE);
         let f = finder(&suite, d.path());
-        let b = baseline("abc", &oid.to_string(), d.path());
+        let b = baseline("abc", &oid, d.path());
         let u = unavailable(f.base_side(&path(), &b, &libraries(d.path())));
         assert!(u.reason.contains("has no device \"cpu\""), "{u}");
     }
@@ -551,7 +538,7 @@ mod tests {
     #[test]
     fn an_lfs_pointer_at_the_base_commit_is_resolved_never_loaded() {
         let d = tempfile::tempdir().unwrap();
-        let repo = git2::Repository::init(d.path()).unwrap();
+        let repo = GitRepo::init(d.path());
         let real = b"the real model bytes";
         let oid = crate::fs::sha256_bytes(real);
         let pointer = format!(
@@ -561,17 +548,17 @@ mod tests {
         crate::fs::write_atomic(&d.path().join("edgeperf.toml"), SUITE.as_bytes()).unwrap();
         crate::fs::write_atomic(&d.path().join("models/m.onnx"), pointer.as_bytes()).unwrap();
         crate::fs::write_atomic(&d.path().join("lib.so"), b"library").unwrap();
-        let c = commit_all(&repo);
+        let c = repo.commit_all("c");
         let suite = crate::store::load_suite(&d.path().join("edgeperf.toml")).unwrap();
         let f = finder(&suite, d.path());
         let libs = libraries(d.path());
-        let b = baseline(&oid, &c.to_string(), d.path());
+        let b = baseline(&oid, &c, d.path());
         let u = unavailable(f.base_side(&path(), &b, &libs));
         assert!(
             u.reason.contains("Git LFS pointer") && u.fix.contains("git lfs fetch"),
             "{u}"
         );
-        let obj = lfs::object_path(repo.commondir(), &oid).unwrap();
+        let obj = lfs::object_path(repo.git2().commondir(), &oid).unwrap();
         crate::fs::write_atomic(&obj, real).unwrap();
         let side = available(f.base_side(&path(), &b, &libs));
         assert_eq!(crate::fs::read(&side.model.file).unwrap(), real);

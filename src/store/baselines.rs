@@ -94,10 +94,10 @@ pub fn paths_in(dir: &Path) -> Result<Vec<(String, String)>> {
     let devices = match crate::fs::list_dir(dir) {
         Ok(d) => d,
         Err(e) if e.is_not_found() => {
-            return Err(Error::Usage(format!(
-            "{}: no baselines directory (accept a run first: edgeperf baseline accept RUN.json)",
-            dir.display()
-        )))
+            return Err(Error::io_with_fix(
+                e,
+                "no baselines folder: accept a run first, edgeperf baseline accept RUN.json",
+            ))
         }
         Err(e) => return Err(e.into()),
     };
@@ -321,22 +321,13 @@ mod tests {
     #[test]
     fn baselines_are_read_at_a_commit_without_a_checkout() {
         let d = tempfile::tempdir().unwrap();
-        let repo = git2::Repository::init(d.path()).unwrap();
+        let repo = crate::git_repo::GitRepo::init(d.path());
         let dir = d.path().join("baselines");
         accept(&dir, Path::new("r.json"), &run(9.0, fixtures::BASE_COMMIT)).unwrap();
-        let mut index = repo.index().unwrap();
-        index
-            .add_all(["baselines"], git2::IndexAddOption::DEFAULT, None)
-            .unwrap();
-        index.write().unwrap();
-        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-        let sig = git2::Signature::now("t", "t@example.invalid").unwrap();
-        let oid = repo
-            .commit(Some("HEAD"), &sig, &sig, "b", &tree, &[])
-            .unwrap();
+        let oid = repo.commit_all("b");
         // The working tree moves on; the commit keeps the old baseline.
         accept(&dir, Path::new("r.json"), &run(20.0, fixtures::HEAD_COMMIT)).unwrap();
-        let at = GitTree::at_commit(d.path(), &oid.to_string()).unwrap();
+        let at = GitTree::at_commit(d.path(), &oid).unwrap();
         let src = Source::Git {
             tree: at,
             dir_rel: PathBuf::from("baselines"),

@@ -16,26 +16,39 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::compare::Comparison;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::record::RunRecord;
 use crate::suite::Suite;
 
 /// Reads and validates a suite file; its relative paths resolve against its
 /// directory.
 pub fn load_suite(path: &Path) -> Result<Suite> {
-    let text = crate::fs::read_to_string(path)?;
+    let text = crate::fs::read_to_string(path).map_err(|e| {
+        missing_fix(
+            e,
+            "run edgeperf in the folder of your edgeperf.toml, or give --suite FILE",
+        )
+    })?;
     Suite::parse(path, &text, crate::fs::parent_dir(path))
 }
 
 /// Reads a run record (`edgeperf run --out`).
 pub fn load_run(path: &Path) -> Result<RunRecord> {
-    RunRecord::parse(path, &crate::fs::read(path)?)
+    let bytes = crate::fs::read(path)
+        .map_err(|e| missing_fix(e, "give a run record that `edgeperf run --out FILE` wrote"))?;
+    RunRecord::parse(path, &bytes)
 }
 
 /// Reads a comparison (`edgeperf compare --format json --out`); its device and
 /// model names are checked by the suite's name rules, like a run record's.
 pub fn load_comparison(path: &Path) -> Result<Comparison> {
-    let c = Comparison::parse(path, &crate::fs::read(path)?)?;
+    let bytes = crate::fs::read(path).map_err(|e| {
+        missing_fix(
+            e,
+            "give a comparison that `edgeperf compare --format json --out FILE` wrote",
+        )
+    })?;
+    let c = Comparison::parse(path, &bytes)?;
     crate::record::check_path_names(
         path,
         c.paths
@@ -43,6 +56,15 @@ pub fn load_comparison(path: &Path) -> Result<Comparison> {
             .map(|p| (p.device.as_str(), p.model.as_str())),
     )?;
     Ok(c)
+}
+
+/// `e` as an [`Error`], with `fix` when the file does not exist.
+fn missing_fix(e: crate::fs::FsError, fix: &str) -> Error {
+    if e.is_not_found() {
+        Error::io_with_fix(e, fix)
+    } else {
+        e.into()
+    }
 }
 
 /// Writes a document as pretty JSON, atomically.

@@ -191,8 +191,40 @@ fn between(k: &str, v: f64, lo: f64, hi: f64) -> Result<(), RangeError> {
     } else {
         Err((
             k.to_string(),
-            format!("must be between {lo} and {hi} (exclusive), got {v}"),
+            format!(
+                "must be between {} and {} (exclusive), got {}",
+                num(lo),
+                num(hi),
+                num(v)
+            ),
         ))
+    }
+}
+
+/// `lo <= v < hi`, or an error naming key `k`.
+fn from_up_to(k: &str, v: f64, lo: f64, hi: f64) -> Result<(), RangeError> {
+    if v.is_finite() && v >= lo && v < hi {
+        Ok(())
+    } else {
+        Err((
+            k.to_string(),
+            format!(
+                "must be at least {} and less than {}, got {}",
+                num(lo),
+                num(hi),
+                num(v)
+            ),
+        ))
+    }
+}
+
+/// A number as a message shows it: the shortest form that reads back as the
+/// same value (0.1, 1000000000, NaN), and never "-0".
+fn num(v: f64) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else {
+        v.to_string()
     }
 }
 
@@ -207,7 +239,7 @@ impl CompareConfig {
             ("compare.cold_start", &self.cold_start),
         ] {
             between(&format!("{k}.max_increase"), r.max_increase, 0.0, 100.0)?;
-            between(&format!("{k}.min_increase"), r.min_increase, -1e-12, 1e9)?;
+            from_up_to(&format!("{k}.min_increase"), r.min_increase, 0.0, 1e9)?;
         }
         for (k, o) in &self.paths {
             o.validate(k)?;
@@ -240,10 +272,10 @@ impl LatencyRule {
 impl AccuracyRule {
     fn validate(&self) -> Result<(), RangeError> {
         between("compare.accuracy.alpha", self.alpha, 0.0, 1.0)?;
-        between(
+        from_up_to(
             "compare.accuracy.max_top1_drop_points",
             self.max_top1_drop_points,
-            -1e-12,
+            0.0,
             100.0,
         )
     }
@@ -305,7 +337,7 @@ impl PathOverride {
             }
         }
         if let Some(v) = self.max_top1_drop_points {
-            between(&key("max_top1_drop_points"), v, -1e-12, 100.0)?;
+            from_up_to(&key("max_top1_drop_points"), v, 0.0, 100.0)?;
         }
         Ok(())
     }

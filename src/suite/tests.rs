@@ -256,3 +256,38 @@ fn a_device_of_an_older_edgeperf_reads_as_onnxruntime() {
     assert_eq!(d.runtime_kind, RuntimeKind::Onnxruntime);
     assert!(d.external.is_none());
 }
+
+/// A floor that may be 0 says "at least 0", never a made-up bound such as
+/// "-0.000000000001" (the old way to let 0 through a strict range).
+#[test]
+fn a_range_that_includes_zero_says_so_in_plain_numbers() {
+    let bad = |extra: &str| {
+        parse(&format!("{GOOD}[compare]\n{extra}\n"))
+            .unwrap_err()
+            .to_string()
+    };
+    let e = bad("cold_start.min_increase = -1");
+    assert!(
+        e.ends_with(
+            "compare.cold_start.min_increase: must be at least 0 and less than 1000000000, got -1"
+        ),
+        "{e}"
+    );
+    let e = bad("accuracy.max_top1_drop_points = -0.5");
+    assert!(
+        e.ends_with("must be at least 0 and less than 100, got -0.5"),
+        "{e}"
+    );
+    let e = bad("latency.min_change = -0.0");
+    assert!(
+        e.ends_with("must be between 0 and 10 (exclusive), got 0"),
+        "{e}"
+    );
+    for ok in [
+        "cold_start.min_increase = 0",
+        "memory.min_increase = -0.0",
+        "accuracy.max_top1_drop_points = 0",
+    ] {
+        parse(&format!("{GOOD}[compare]\n{ok}\n")).unwrap_or_else(|e| panic!("{ok}: {e}"));
+    }
+}

@@ -1,14 +1,26 @@
 //! Shared helpers for the integration tests: the repository root, the built
-//! assets (scripts/setup-assets.sh), and suites written into temp folders.
+//! assets (scripts/setup-assets.sh), suites written into temp folders, the error
+//! contract, and the git-repository fixture (`git_repo`).
+//!
+//! The helpers that reach the downloaded assets ([`assets`], [`cpu_runtime`],
+//! [`suite_text`]) exist only with the `slow-tests` feature, so a test file of
+//! the fast tier that calls one does not compile under plain `cargo test`: put
+//! such a test in a slow-tier file (listed under `[[test]]` with
+//! `required-features = ["slow-tests"]` in Cargo.toml; CONTRIBUTING.md).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+
+use tempfile::TempDir;
+
+pub mod git_repo;
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The asset folder; panics with the fix when the set-up has not run.
+#[cfg(feature = "slow-tests")]
 pub fn assets() -> PathBuf {
     let a = root().join(".edgeperf");
     assert!(
@@ -18,6 +30,8 @@ pub fn assets() -> PathBuf {
     a
 }
 
+/// The ONNX Runtime CPU library of the assets.
+#[cfg(feature = "slow-tests")]
 pub fn cpu_runtime() -> PathBuf {
     assets().join("runtime/onnxruntime-1.31.1/libonnxruntime.so.1.31.1")
 }
@@ -28,11 +42,18 @@ pub fn bin() -> assert_cmd::Command {
 
 /// A suite with one CPU device and the given model entries (TOML), dataset = the
 /// real photos unless `dataset` overrides it.
+#[cfg(feature = "slow-tests")]
 pub fn suite_text(models: &str, dataset: Option<&Path>) -> String {
     let a = assets();
     let ds = dataset
         .map(Path::to_path_buf)
         .unwrap_or_else(|| a.join("data/imagenet-samples"));
+    suite_text_at(models, &ds, &cpu_runtime())
+}
+
+/// A suite with one CPU device running `runtime`, the given model entries
+/// (TOML) and `dataset`, quick sampling: the files need not exist.
+pub fn suite_text_at(models: &str, dataset: &Path, runtime: &Path) -> String {
     format!(
         r#"schema_version = 1
 [sampling]
@@ -47,8 +68,8 @@ root = "{ds}"
 name = "cpu"
 runtime = "{rt}"
 {models}"#,
-        ds = ds.display(),
-        rt = cpu_runtime().display(),
+        ds = dataset.display(),
+        rt = runtime.display(),
     )
 }
 
@@ -94,6 +115,45 @@ pub fn assert_error(code: i32, stderr: &str, needles: &[&str]) {
     for n in needles {
         assert!(lines[0].contains(n), "error {:?} lacks {n:?}", lines[0]);
     }
+}
+
+/// Writes `text` as `suite.toml` into a new temp folder.
+pub fn suite_dir(text: &str) -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = write(dir.path(), "suite.toml", text);
+    (dir, suite)
+}
+
+/// `edgeperf run --quick --suite <suite> [extra...]` in the suite's folder.
+pub fn run_suite(suite: &Path, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["run", "--quick", "--suite", suite.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    run(&args, suite.parent().unwrap())
+}
+
+/// Runs the suite `text` and asserts the error contract with `needles`;
+/// returns the line.
+pub fn expect_error(text: &str, extra: &[&str], needles: &[&str]) -> String {
+    let (_dir, suite) = suite_dir(text);
+    let (code, _stdout, stderr) = run_suite(&suite, extra);
+    assert_error(code, &stderr, needles);
+    eprintln!("{}", stderr.trim()); // shown with --nocapture
+    stderr.trim().to_string()
+}
+
+/// Replaces `from` (which must occur) in the suite `text`.
+pub fn edit(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "suite text lacks {from:?}:\n{text}");
+    text.replacen(from, to, 1)
+}
+
+/// The suite `text` with `device_lines` added to its `cpu` device.
+pub fn with_device(text: &str, device_lines: &str) -> String {
+    edit(
+        text,
+        "name = \"cpu\"\n",
+        &format!("name = \"cpu\"\n{device_lines}\n"),
+    )
 }
 
 /// Builds `source` (C) into the shared library `dir/name` with the system C

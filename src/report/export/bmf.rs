@@ -209,9 +209,9 @@ impl Exporter for Bmf {
         ))
     }
     fn env(&self, _: &EnvReport) -> Result<String> {
-        Err(Error::Usage(
-            "--format bmf: env has no measurements to report (use text, json, csv or markdown)"
-                .into(),
+        Err(Error::argument(
+            "--format bmf",
+            "env has no measurements to report (use text, json, csv or markdown)",
         ))
     }
 }
