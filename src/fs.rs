@@ -34,6 +34,8 @@ pub enum Op {
     Touch,
     /// Resolving a path to its absolute, symlink-free form.
     Resolve,
+    /// Asking the file system holding the path for its free space.
+    Stat,
 }
 
 impl Op {
@@ -51,6 +53,7 @@ impl Op {
             Op::Lock => "lock",
             Op::Touch => "update the time of",
             Op::Resolve => "resolve",
+            Op::Stat => "read the free space of",
         }
     }
 }
@@ -328,14 +331,21 @@ pub fn free_space(path: &Path) -> FsResult<(u64, u64)> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| {
         FsError::new(
+            Op::Stat,
             path,
             std::io::Error::new(std::io::ErrorKind::InvalidInput, "path holds a NUL byte"),
         )
     })?;
     // SAFETY: a zeroed statvfs is a valid out-parameter; `c` is NUL-terminated.
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a NUL-terminated path that outlives the call, and `st` is
+    // a valid, writable statvfs that statvfs fills in.
     if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
-        return Err(FsError::new(path, std::io::Error::last_os_error()));
+        return Err(FsError::new(
+            Op::Stat,
+            path,
+            std::io::Error::last_os_error(),
+        ));
     }
     let frag = st.f_frsize as u64;
     Ok((st.f_bavail as u64 * frag, st.f_blocks as u64 * frag))

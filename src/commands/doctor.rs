@@ -50,10 +50,13 @@ pub fn run(a: DoctorArgs) -> Result<i32> {
     let root = match &a.sysroot {
         Some(d) if !d.as_os_str().is_empty() => {
             if !crate::fs::is_dir(d) {
-                return Err(Error::Usage(format!(
-                    "--sysroot {}: not a directory",
-                    d.display()
-                )));
+                return Err(Error::argument(
+                    "--sysroot",
+                    format!(
+                        "{}: not a directory (give the root of a system tree, e.g. /)",
+                        d.display()
+                    ),
+                ));
             }
             Root::at(d)
         }

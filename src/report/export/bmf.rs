@@ -203,9 +203,9 @@ impl Exporter for Bmf {
     }
 
     fn doctor(&self, _: &DoctorReport) -> Result<String> {
-        Err(Error::Usage(
-            "--format bmf: doctor has no measurements to report (use text, json, csv or markdown)"
-                .into(),
+        Err(Error::argument(
+            "--format bmf",
+            "doctor has no measurements to report (use text, json, csv or markdown)",
         ))
     }
     fn env(&self, _: &EnvReport) -> Result<String> {
