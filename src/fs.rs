@@ -84,6 +84,11 @@ pub fn is_dir(path: &Path) -> bool {
     path.is_dir()
 }
 
+/// The size of a file in bytes (following symbolic links).
+pub fn file_size(path: &Path) -> FsResult<u64> {
+    std::fs::metadata(path).map(|m| m.len()).map_err(err(path))
+}
+
 /// The absolute, symlink-free form of `path`.
 pub fn canonicalize(path: &Path) -> FsResult<PathBuf> {
     std::fs::canonicalize(path).map_err(err(path))
