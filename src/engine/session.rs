@@ -57,6 +57,19 @@ pub fn probe(device: &Device) -> Result<(PathBuf, Option<String>)> {
     Ok((lib, version))
 }
 
+/// Creates the session of `side` with the runtime's own per-operator profiler
+/// on (read back with [`Backend::end_profile`]); ONNX Runtime writes its profile
+/// to a file named after `prefix`. Only for explaining a change: the timed
+/// rounds never run a profiled session.
+pub fn create_profiled(side: &PathSpec, prefix: &Path) -> Result<Box<dyn Backend>> {
+    let (d, m) = (&side.device, &side.model);
+    Ok(match d.runtime_kind {
+        RuntimeKind::Onnxruntime => Box::new(PathSession::create_profiled(d, m, prefix)?),
+        RuntimeKind::Litert => Box::new(LitertSession::create_profiled(d, m)?),
+        RuntimeKind::External => Box::new(ExternalSession::create_profiled(d, m)?),
+    })
+}
+
 /// Creates the session of `side` (its runtime already loaded by [`load_runtime`]).
 pub fn create(side: &PathSpec) -> Result<Box<dyn Backend>> {
     let (d, m) = (&side.device, &side.model);

@@ -127,6 +127,15 @@ fn type_name(t: u8) -> &'static str {
     }
 }
 
+/// Operators whose MACs are counted.
+const MAC_OPS: [&str; 5] = [
+    "CONV_2D",
+    "DEPTHWISE_CONV_2D",
+    "FULLY_CONNECTED",
+    "BATCH_MATMUL",
+    "TRANSPOSE_CONV",
+];
+
 /// The MACs of operator `op` with input and output tensors `ins` and `outs`.
 fn macs(op: &str, ins: &[&Tensor], outs: &[&Tensor]) -> Option<u64> {
     let out: i64 = outs.first()?.shape.iter().product();
@@ -148,15 +157,8 @@ fn macs(op: &str, ins: &[&Tensor], outs: &[&Tensor]) -> Option<u64> {
     u64::try_from(m).ok()
 }
 
-/// Reads a `.tflite` file's first subgraph as a [`ModelGraph`] (sha256 and size
-/// are the caller's).
-pub fn graph(bytes: &[u8]) -> R<ModelGraph> {
-    if bytes.len() < 8 || &bytes[4..8] != b"TFL3" {
-        return Err("not a TFLite model (no TFL3 flatbuffer identifier)".into());
-    }
-    let fb = Fb(bytes);
-    let model = fb.deref(0)?;
-    let version = fb.scalar_u32(model, 0, 0)?;
+/// Each operator code's name (a builtin's, or the custom code) and version.
+fn op_codes(fb: &Fb<'_>, model: usize) -> R<Vec<(String, u32)>> {
     let mut codes = Vec::new();
     for c in fb.tables(model, 1)? {
         let deprecated = match fb.field(c, 0)? {
@@ -170,12 +172,11 @@ pub fn graph(bytes: &[u8]) -> R<ModelGraph> {
         };
         codes.push((name, fb.scalar_u32(c, 2, 1)?));
     }
-    let subgraphs = fb.tables(model, 2)?;
-    let Some(&sg) = subgraphs.first() else {
-        return Err("the TFLite model has no subgraph".into());
-    };
-    let tensors: Vec<Tensor> = fb
-        .tables(sg, 0)?
+    Ok(codes)
+}
+
+fn tensors(fb: &Fb<'_>, sg: usize) -> R<Vec<Tensor>> {
+    fb.tables(sg, 0)?
         .into_iter()
         .map(|t| {
             Ok(Tensor {
@@ -188,25 +189,44 @@ pub fn graph(bytes: &[u8]) -> R<ModelGraph> {
                 name: fb.string(t, 3)?,
             })
         })
-        .collect::<R<_>>()?;
+        .collect()
+}
+
+/// Elements of the tensors backed by a non-empty buffer (the weights).
+fn params(fb: &Fb<'_>, model: usize, tensors: &[Tensor]) -> R<u64> {
     let buffers = fb.tables(model, 4)?;
-    let has_data = |b: u32| -> R<bool> {
-        let Some(&t) = buffers.get(b as usize) else {
-            return Ok(false);
+    let mut n = 0u64;
+    for t in tensors {
+        let Some(&b) = buffers.get(t.buffer as usize).filter(|_| t.buffer > 0) else {
+            continue;
         };
-        let inline = fb.vector(t, 0, 1)?.is_some_and(|(_, n)| n > 0);
-        let outside = match fb.field(t, 1)? {
+        let inline = fb.vector(b, 0, 1)?.is_some_and(|(_, len)| len > 0);
+        let outside = match fb.field(b, 1)? {
             Some(f) => fb.u64(f)? > 1,
             None => false,
         };
-        Ok(b > 0 && (inline || outside))
-    };
-    let mut params = 0u64;
-    for t in &tensors {
-        if has_data(t.buffer)? {
-            params += t.shape.iter().product::<i64>().max(0) as u64;
+        if inline || outside {
+            n += t.shape.iter().product::<i64>().max(0) as u64;
         }
     }
+    Ok(n)
+}
+
+/// Reads a `.tflite` file's first subgraph as a [`ModelGraph`] (sha256 is the
+/// caller's).
+pub fn graph(bytes: &[u8]) -> R<ModelGraph> {
+    if bytes.len() < 8 || &bytes[4..8] != b"TFL3" {
+        return Err("not a TFLite model (no TFL3 flatbuffer identifier)".into());
+    }
+    let fb = Fb(bytes);
+    let model = fb.deref(0)?;
+    let version = fb.scalar_u32(model, 0, 0)?;
+    let codes = op_codes(&fb, model)?;
+    let Some(&sg) = fb.tables(model, 2)?.first() else {
+        return Err("the TFLite model has no subgraph".into());
+    };
+    let tensors = tensors(&fb, sg)?;
+    let params = params(&fb, model, &tensors)?;
     let tensor = |i: i32| tensors.get(usize::try_from(i).ok()?);
     let ops = fb.tables(sg, 3)?;
     if ops.len() > MAX_NODES {
@@ -228,14 +248,7 @@ pub fn graph(bytes: &[u8]) -> R<ModelGraph> {
         nodes.push(GraphNode {
             name: outs.first().map(|t| t.name.clone()).unwrap_or_default(),
             macs: macs(&name, &ins, &outs),
-            counts_macs: matches!(
-                name.as_str(),
-                "CONV_2D"
-                    | "DEPTHWISE_CONV_2D"
-                    | "FULLY_CONNECTED"
-                    | "BATCH_MATMUL"
-                    | "TRANSPOSE_CONV"
-            ),
+            counts_macs: MAC_OPS.contains(&name.as_str()),
             op_type: name,
         });
     }
@@ -248,12 +261,11 @@ pub fn graph(bytes: &[u8]) -> R<ModelGraph> {
             format!("{} {}[{}]", t.name, type_name(t.kind), dims.join(","))
         })
         .collect();
-    let description = fb.string(model, 3)?;
     Ok(ModelGraph {
         format: "tflite".into(),
         sha256: String::new(),
         bytes: bytes.len() as u64,
-        producer: format!("TFLite schema {version} ({description})"),
+        producer: format!("TFLite schema {version} ({})", fb.string(model, 3)?),
         opsets: versions.into_iter().collect(),
         inputs,
         nodes,

@@ -34,12 +34,6 @@ impl<'a> Value<'a> {
         self.as_bytes()
             .map(|b| String::from_utf8_lossy(b).into_owned())
     }
-    pub fn as_f32(self) -> Option<f32> {
-        match self {
-            Value::Fixed32(v) => Some(f32::from_bits(v)),
-            _ => None,
-        }
-    }
 }
 
 /// The fields of one message, in order.
@@ -223,7 +217,7 @@ pub mod tests {
         let (f, _, v) = r.next_field().unwrap().unwrap();
         assert_eq!((f, v.as_str().as_deref()), (2, Some("conv")));
         let (_, _, v) = r.next_field().unwrap().unwrap();
-        assert_eq!(v.as_f32(), Some(1.5));
+        assert_eq!(v, Value::Fixed32(1.5f32.to_bits()));
         let (_, at, v) = r.next_field().unwrap().unwrap();
         let mut out = vec![];
         ints(v, at, &mut out).unwrap();
