@@ -8,6 +8,7 @@ pub mod completions;
 pub mod confirm;
 pub mod dashboard;
 pub mod env;
+pub mod explain;
 pub mod history;
 pub mod man;
 pub mod output;

@@ -11,7 +11,25 @@ use super::litert::LitertSession;
 use super::ort::PathSession;
 use super::protocol::PathSpec;
 use crate::error::{Error, Result};
+use crate::store::base_side::RuntimeLibraries;
 use crate::suite::{Device, RuntimeKind};
+
+/// The engine's answers about runtime libraries, for the store's lookup of a
+/// base side (`store::base_side`): where a device's library is configured, and
+/// the version an ONNX Runtime library reports without a session.
+pub struct Libraries;
+
+impl RuntimeLibraries for Libraries {
+    fn configured(&self, device: &Device) -> Option<PathBuf> {
+        library_for(device, None).ok()
+    }
+    fn version(&self, kind: RuntimeKind, path: &Path) -> Option<String> {
+        // Only ONNX Runtime can be asked its version without a session.
+        kind.is_onnxruntime()
+            .then(|| super::ort::probe_version(path).ok())
+            .flatten()
+    }
+}
 
 /// Which library (or runner program) a device runs on: for ONNX Runtime the
 /// `--runtime` override, the device's `runtime`, then `ORT_DYLIB_PATH`; for

@@ -12,8 +12,8 @@
 //! operator and shapes. What is left is only in base or only in head.
 //!
 //! **Shares.** A node's share is its change over the change of the whole
-//! inference as the profiler timed it (so time outside the nodes, the runtime's
-//! own, is the remainder). Shares are given only when the whole inference moved
+//! inference (`profile.rs`: the node medians plus the median time outside the
+//! nodes, so the node shares and the outside share add up to 100%). Shares are given only when the whole inference moved
 //! by at least [`MIN_SHARE_CHANGE`]: the share of nothing is noise.
 
 use std::collections::HashMap;
@@ -96,17 +96,15 @@ pub struct Spread {
 /// Two profiles side by side.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfileDiff {
-    /// Mean ms of a whole inference per side, as the profiler timed it.
+    /// Ms of a whole inference per side: node medians plus the median outside.
     pub base_ms: f64,
     pub head_ms: f64,
     pub change_ms: f64,
     /// `change_ms / base_ms`.
     pub change: f64,
-    /// Inferences profiled per side, and kept (the fastest 80%).
+    /// Inferences profiled per side (after the warm-up).
     pub base_runs: usize,
     pub head_runs: usize,
-    pub base_kept: usize,
-    pub head_kept: usize,
     /// Time outside the nodes (the runtime's own) per side, ms.
     pub base_outside_ms: f64,
     pub head_outside_ms: f64,
@@ -398,10 +396,8 @@ pub fn attribute(base: &ProfileSummary, head: &ProfileSummary, requested: Provid
         change,
         base_runs: base.runs,
         head_runs: head.runs,
-        base_kept: base.kept,
-        head_kept: head.kept,
-        base_outside_ms: base.total_ms - base.nodes_ms(),
-        head_outside_ms: head.total_ms - head.nodes_ms(),
+        base_outside_ms: base.outside_ms,
+        head_outside_ms: head.outside_ms,
         nodes,
         nodes_left_out: left_out.len(),
         left_out_change_ms: left_out.iter().map(|n| n.change_ms).sum(),

@@ -85,3 +85,15 @@ pub struct Brief {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<String>,
 }
+
+/// Version of the `edgeperf explain --format json` document.
+pub const EXPLAIN_SCHEMA_VERSION: u32 = 1;
+
+/// What `edgeperf explain --format json` writes: one path's explanation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExplainDocument {
+    pub schema_version: u32,
+    pub device: String,
+    pub model: String,
+    pub explanation: Explanation,
+}

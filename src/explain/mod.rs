@@ -6,7 +6,7 @@
 //! a worker, `model_graph` reads the model files), an [`Explanation`] comes out.
 //!
 //! * [`profile`]: one side's profile, raw (every inference) and summarised (each
-//!   node's mean over the kept inferences);
+//!   node's median over the profiled inferences);
 //! * [`trace`]: ONNX Runtime's Chrome-trace profile file read; [`runner`]: an
 //!   external runner's `profile` reply read;
 //! * [`attribution`]: two profiles side by side, per node and per operator,
@@ -23,7 +23,7 @@ pub mod settings;
 pub mod trace;
 pub mod why;
 
-pub use document::{Brief, Explanation, Part};
+pub use document::{Brief, ExplainDocument, Explanation, Part, EXPLAIN_SCHEMA_VERSION};
 
 use crate::suite::Provider;
 

@@ -1,21 +1,18 @@
 //! One side's per-operator profile: what a runtime's own profiler recorded
 //! ([`RawProfile`]: every node and its time in each inference) and the summary
-//! the explanation compares ([`ProfileSummary`]: each node's mean time over the
-//! inferences kept). A leaf: the other files of `explain/` use these types.
+//! the explanation compares ([`ProfileSummary`]: each node's median over the
+//! inferences profiled). A leaf: the other files of `explain/` use these types.
 //!
-//! **Which inferences count.** The first ones (the cold first inference and the
-//! warm-up) are dropped by the caller (`skip`); of the rest, the slowest
-//! [`DROP_SLOWEST`] are dropped too, because a shared machine only ever *adds*
-//! time (a preempted inference, a cache flushed by a neighbour). Each node's time
-//! is then its mean over the same kept inferences, so the node times add up
-//! exactly to the mean of the kept inferences' node sums: a share of the change
-//! is a share of something that adds up.
+//! **Which statistic.** The first inferences (the cold first one and the
+//! warm-up) are dropped by the caller (`skip`). Each node's time is then its
+//! *median* over the profiled inferences, and so is the time outside the nodes
+//! (the runtime's own, between them): a shared machine only ever adds time, to
+//! a random few inferences and nodes, which moves a mean (by tens of percent on
+//! a loaded 2-core machine, measured) but hardly a median. The whole inference
+//! is defined as the sum of those medians, so node shares of its change, with
+//! the share outside the nodes, add up to exactly 100%.
 
 use serde::{Deserialize, Serialize};
-
-/// Fraction of the profiled inferences (the slowest, by the sum of their node
-/// times) left out of the summary.
-pub const DROP_SLOWEST: f64 = 0.2;
 
 /// Most nodes a profile may have: past it the explanation is "not available"
 /// (a profile that large is not read by a person, and costs seconds to match).
@@ -107,7 +104,7 @@ impl ProfileBuilder {
     }
 }
 
-/// A node's mean time over the kept inferences.
+/// A node's median time over the profiled inferences.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NodeTime {
     #[serde(flatten)]
@@ -120,19 +117,30 @@ pub struct NodeTime {
 pub struct ProfileSummary {
     /// Inferences profiled after the warm-up.
     pub runs: usize,
-    /// Of those, the ones kept (the fastest `1 - DROP_SLOWEST`).
-    pub kept: usize,
-    /// Mean milliseconds of a whole kept inference, as the profiler timed it
-    /// (the node sum where it does not time whole inferences).
+    /// The whole inference: the node medians plus [`ProfileSummary::outside_ms`].
     pub total_ms: f64,
-    /// Every node in the order it first ran, with its mean time.
+    /// Median milliseconds of an inference outside its nodes (0 where the
+    /// profiler does not time whole inferences).
+    pub outside_ms: f64,
+    /// Every node in the order it first ran, with its median time.
     pub nodes: Vec<NodeTime>,
 }
 
 impl ProfileSummary {
-    /// Milliseconds of a kept inference spent in nodes.
+    /// Milliseconds of an inference spent in nodes (the sum of node medians).
     pub fn nodes_ms(&self) -> f64 {
         self.nodes.iter().map(|n| n.ms).sum()
+    }
+}
+
+/// The median of `xs` (finite, non-empty), reordering it.
+fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if !n.is_multiple_of(2) {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
     }
 }
 
@@ -169,30 +177,69 @@ pub fn summarise(raw: &RawProfile, skip: usize) -> Result<ProfileSummary, String
     {
         return Err("the profile holds a time that is not a finite, non-negative number".into());
     }
-    let sums: Vec<f64> = runs.iter().map(|r| r.node_ms.iter().sum()).collect();
-    let mut order: Vec<usize> = (0..runs.len()).collect();
-    order.sort_by(|&a, &b| sums[a].total_cmp(&sums[b]).then(a.cmp(&b)));
-    let keep = ((runs.len() as f64 * (1.0 - DROP_SLOWEST)).round() as usize).clamp(1, runs.len());
-    let kept = &order[..keep];
-    let k = keep as f64;
-    let nodes = raw
+    let mut column = vec![0.0; runs.len()];
+    let nodes: Vec<NodeTime> = raw
         .nodes
         .iter()
         .enumerate()
-        .map(|(i, node)| NodeTime {
-            node: node.clone(),
-            ms: kept.iter().map(|&r| runs[r].node_ms[i]).sum::<f64>() / k,
+        .map(|(i, node)| {
+            column
+                .iter_mut()
+                .zip(runs)
+                .for_each(|(c, r)| *c = r.node_ms[i]);
+            NodeTime {
+                node: node.clone(),
+                ms: median(&mut column),
+            }
         })
         .collect();
-    let total_ms = kept
-        .iter()
-        .map(|&r| runs[r].total_ms.unwrap_or(sums[r]))
-        .sum::<f64>()
-        / k;
+    column.iter_mut().zip(runs).for_each(|(c, r)| {
+        *c = r
+            .total_ms
+            .map_or(0.0, |t| t - r.node_ms.iter().sum::<f64>())
+    });
+    let outside_ms = median(&mut column);
+    let nodes_ms: f64 = nodes.iter().map(|n| n.ms).sum();
     Ok(ProfileSummary {
         runs: runs.len(),
-        kept: keep,
-        total_ms,
+        total_ms: nodes_ms + outside_ms,
+        outside_ms,
+        nodes,
+    })
+}
+
+/// One summary of several rounds' (each a worker process, the sides created
+/// in alternating order, as a confirmation's rounds are): each node's time is
+/// the mean of its per-round medians (a node missing from a round counts 0
+/// there), inferences add up. Cancels what the first session of a process pays
+/// that the second does not. `None` for no rounds.
+pub fn combine(rounds: &[ProfileSummary]) -> Option<ProfileSummary> {
+    let first = rounds.first()?;
+    let k = rounds.len() as f64;
+    let mut nodes: Vec<NodeTime> = first.nodes.clone();
+    let mut index: std::collections::HashMap<String, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.node.name.clone(), i))
+        .collect();
+    nodes.iter_mut().for_each(|n| n.ms = 0.0);
+    for r in rounds {
+        for n in &r.nodes {
+            let i = *index.entry(n.node.name.clone()).or_insert_with(|| {
+                nodes.push(NodeTime {
+                    node: n.node.clone(),
+                    ms: 0.0,
+                });
+                nodes.len() - 1
+            });
+            nodes[i].ms += n.ms / k;
+        }
+    }
+    let outside_ms = rounds.iter().map(|r| r.outside_ms).sum::<f64>() / k;
+    Some(ProfileSummary {
+        runs: rounds.iter().map(|r| r.runs).sum(),
+        total_ms: nodes.iter().map(|n| n.ms).sum::<f64>() + outside_ms,
+        outside_ms,
         nodes,
     })
 }
@@ -218,7 +265,7 @@ mod tests {
     }
 
     #[test]
-    fn the_warm_up_and_the_slowest_fifth_are_left_out_and_node_times_add_up() {
+    fn node_times_are_medians_and_the_whole_is_their_sum_plus_the_outside() {
         let raw = RawProfile {
             nodes: vec![node("a"), node("b")],
             runs: vec![
@@ -227,29 +274,59 @@ mod tests {
                 run(3.4, &[1.2, 2.0]),
                 run(3.1, &[1.0, 1.8]),
                 run(3.3, &[1.1, 2.0]),
-                run(9.0, &[6.0, 2.5]), // preempted: the slowest fifth
+                run(9.0, &[6.0, 2.5]), // preempted: moves a mean, not a median
             ],
         };
         let s = summarise(&raw, 1).unwrap();
-        assert_eq!((s.runs, s.kept), (5, 4));
-        assert!((s.nodes[0].ms - 1.075).abs() < 1e-12, "{s:?}");
-        assert!((s.nodes[1].ms - 1.95).abs() < 1e-12);
-        assert!((s.total_ms - 3.25).abs() < 1e-12);
-        // The node means add up to the mean node sum of the same inferences.
-        assert!((s.nodes_ms() - 3.025).abs() < 1e-12);
+        assert_eq!(s.runs, 5);
+        assert_eq!((s.nodes[0].ms, s.nodes[1].ms), (1.1, 2.0));
+        // Outside the nodes: 0.2, 0.2, 0.3, 0.2, 0.5 -> 0.2.
+        assert!((s.outside_ms - 0.2).abs() < 1e-9, "{s:?}");
+        assert!((s.total_ms - 3.3).abs() < 1e-9);
+        assert!((s.nodes_ms() + s.outside_ms - s.total_ms).abs() < 1e-12);
     }
 
     #[test]
-    fn a_profile_without_whole_inference_times_uses_the_node_sums() {
+    fn rounds_combine_by_the_mean_of_their_medians() {
+        let one = |ms: &[f64], outside: f64| ProfileSummary {
+            runs: 10,
+            total_ms: ms.iter().sum::<f64>() + outside,
+            outside_ms: outside,
+            nodes: ms
+                .iter()
+                .enumerate()
+                .map(|(i, &ms)| NodeTime {
+                    node: node(&format!("n{i}")),
+                    ms,
+                })
+                .collect(),
+        };
+        let c = combine(&[one(&[1.0, 2.0], 0.2), one(&[1.2, 2.0, 0.5], 0.4)]).unwrap();
+        assert_eq!(c.runs, 20);
+        let ms: Vec<f64> = c.nodes.iter().map(|n| n.ms).collect();
+        assert_eq!(ms, vec![1.1, 2.0, 0.25]);
+        assert!((c.outside_ms - 0.3).abs() < 1e-12);
+        assert!((c.total_ms - 3.65).abs() < 1e-12);
+        assert!(combine(&[]).is_none());
+    }
+
+    #[test]
+    fn a_profile_without_whole_inference_times_has_nothing_outside() {
         let raw = RawProfile {
             nodes: vec![node("a")],
-            runs: vec![ProfiledRun {
-                total_ms: None,
-                node_ms: vec![2.0],
-            }],
+            runs: vec![
+                ProfiledRun {
+                    total_ms: None,
+                    node_ms: vec![2.0],
+                },
+                ProfiledRun {
+                    total_ms: None,
+                    node_ms: vec![3.0],
+                },
+            ],
         };
         let s = summarise(&raw, 0).unwrap();
-        assert_eq!((s.kept, s.total_ms), (1, 2.0));
+        assert_eq!((s.outside_ms, s.total_ms), (0.0, 2.5));
     }
 
     #[test]

@@ -20,8 +20,57 @@ fn node_words(n: &NodeDiff) -> String {
     format!("{} ({}{place}, {:+.2} ms)", n.name, n.op_type, n.change_ms)
 }
 
-/// Where the profiled change went, in words.
+/// The nodes only in one side, in words (`1 node only in head (+0.18 ms):
+/// extra (Conv)`), the largest first, three at most; `None` when there are none.
+fn lone_words(p: &ProfileDiff) -> Option<String> {
+    let lone: Vec<&NodeDiff> = p
+        .nodes
+        .iter()
+        .filter(|n| n.base_ms.is_none() || n.head_ms.is_none())
+        .collect();
+    if lone.is_empty() {
+        return None;
+    }
+    let sum: f64 = lone.iter().map(|n| n.change_ms).sum();
+    let share = lone.iter().filter_map(|n| n.share).sum::<f64>();
+    let share = if lone.iter().any(|n| n.share.is_some()) {
+        format!(", {:.0}% of the change", share * 100.0)
+    } else {
+        String::new()
+    };
+    let names: Vec<String> = lone
+        .iter()
+        .take(3)
+        .map(|n| {
+            let side = if n.base_ms.is_none() { "head" } else { "base" };
+            format!("{} ({}, only in {side})", n.name, n.op_type)
+        })
+        .collect();
+    let more = if lone.len() > 3 {
+        format!(" and {} more", lone.len() - 3)
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "{} node{} only on one side ({sum:+.2} ms{share}): {}{more}",
+        lone.len(),
+        if lone.len() == 1 { "" } else { "s" },
+        names.join(", ")
+    ))
+}
+
+/// Where the profiled change went, in words, and the nodes only on one side
+/// whatever the change did (a node added is always named).
 pub fn profile_words(p: &ProfileDiff) -> String {
+    let main = spread_words(p);
+    match (p.spread.kind, lone_words(p)) {
+        (SpreadKind::Concentrated, _) | (_, None) => main,
+        (_, Some(lone)) => format!("{main}; {lone}"),
+    }
+}
+
+/// Where the profiled change went: a few nodes, most of them, or neither.
+fn spread_words(p: &ProfileDiff) -> String {
     let whole = pct(p.change);
     let toward: Vec<&NodeDiff> = p
         .nodes
@@ -178,8 +227,6 @@ mod tests {
             change: 0.0625,
             base_runs: 100,
             head_runs: 100,
-            base_kept: 80,
-            head_kept: 80,
             base_outside_ms: 0.1,
             head_outside_ms: 0.1,
             nodes,
@@ -230,6 +277,25 @@ mod tests {
         assert!(line.starts_with("settings changed (intra_threads 2 → 1); the time grew across most operators, not in one: 45 of 50 sizeable nodes"), "{line}");
         assert!(
             line.ends_with("the largest, b1 (Conv), is 10% of it"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn a_node_added_is_named_even_when_the_profile_did_not_move() {
+        let mut extra = node("extra_nchwc", None, Some(0.18), 0.0);
+        extra.share = None;
+        let mut p = diff(SpreadKind::None, None, vec![extra]);
+        p.change = 0.004;
+        let line = why_line(&[], &Part::Available(p), &Part::NotAvailable("x".into()));
+        assert!(
+            line.starts_with("the profiled inference did not move (+0.4%"),
+            "{line}"
+        );
+        assert!(
+            line.ends_with(
+                "; 1 node only on one side (+0.18 ms): extra_nchwc (Conv, only in head)"
+            ),
             "{line}"
         );
     }

@@ -239,7 +239,7 @@ enum Fb {
     Str(&'static str),
 }
 
-fn put_u32(buf: &mut Vec<u8>, at: usize, v: u32) {
+fn put_u32(buf: &mut [u8], at: usize, v: u32) {
     buf[at..at + 4].copy_from_slice(&v.to_le_bytes());
 }
 

@@ -5,6 +5,7 @@
 
 pub mod compare;
 pub mod env;
+pub mod explain;
 pub mod export;
 pub mod history;
 pub mod markdown;

@@ -9,12 +9,13 @@
 //!
 //! Files: `device` (runtimes, providers, external runners), `model` (a model
 //! entry as written and validated), `preprocess` (the input recipe as data),
-//! `compare` (the `[compare]` thresholds), `key` (errors naming their key),
+//! `compare` (the `[compare]` thresholds), `explain` (`[compare.explain]`), `key` (errors naming their key),
 //! `parse` (the TOML document to a [`Suite`]); this file holds the suite, its
 //! sampling and dataset, and path selection.
 
 pub mod compare;
 mod device;
+mod explain;
 mod key;
 mod model;
 mod parse;
@@ -30,6 +31,7 @@ pub use compare::{
     AccuracyRule, CompareConfig, ConfirmRule, LatencyRule, PathOverride, ResourceRule,
 };
 pub use device::{Device, ExternalRunner, ModelFormat, Provider, RuntimeKind};
+pub use explain::ExplainRule;
 pub use key::check_name;
 pub use model::{Model, PreprocessSpec};
 pub use preprocess::{ChannelOrder, ConfigError, Interpolation, Layout, Normalize, Preprocess};
