@@ -90,6 +90,11 @@ pub struct HistoryEntry {
     /// (`store::baselines::accept`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub committed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why this step changed the path, in brief (a "why" line and a few
+    /// details), when it was accepted with the comparison that explained it
+    /// (`baseline accept --explanations`, docs/EXPLAIN.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<crate::explain::Brief>,
 }
 
 impl Baseline {
@@ -162,6 +167,7 @@ impl Baseline {
             ),
             runtime_kind: Some(self.runtime.kind),
             committed_at: self.committed_at(),
+            explanation: None,
         }
     }
 

@@ -309,6 +309,7 @@ pub fn history_entry(i: usize, p10: f64, top1: Option<f64>) -> HistoryEntry {
         peak_rss_mb: None,
         runtime_kind: None,
         committed_at: None,
+        explanation: None,
     }
 }
 
