@@ -26,6 +26,7 @@ use crate::error::{Error, Result, EXIT_OK};
 use crate::explain::profile::{combine, ProfileSummary};
 use crate::explain::settings::SideSettings;
 use crate::explain::{ExplainDocument, Explanation, EXPLAIN_SCHEMA_VERSION};
+use crate::model_graph::Unread;
 use crate::record::baseline::Baseline;
 use crate::record::{PathRecord, RunRecord};
 use crate::report::export::Format;
@@ -267,7 +268,8 @@ fn profiles(
     }
 }
 
-/// Explains a path whose sides were found: profiles, graphs, settings.
+/// Explains a path whose sides were found: graphs, profiles, settings. A
+/// graph too large to explain is not profiled either.
 fn explain_sides(
     suite: &Suite,
     sides: &Sides,
@@ -275,12 +277,16 @@ fn explain_sides(
     seconds: f64,
 ) -> Result<Explanation> {
     let started = Instant::now();
-    let profiles = profiles(suite, sides, cfg, seconds)?;
     let graph = |s: &PathSpec| {
         let shape = s.model.preprocess.input_shape();
-        crate::model_graph::read(&s.model.file, Some(&shape)).map_err(|e| e.one_line())
+        crate::model_graph::read(&s.model.file, Some(&shape))
     };
     let graphs = graph(&sides.base).and_then(|b| Ok((b, graph(&sides.head)?)));
+    let profiles = match &graphs {
+        Err(Unread::TooLarge(e)) => Err(format!("not profiled: {}", e.one_line())),
+        _ => profiles(suite, sides, cfg, seconds)?,
+    };
+    let graphs = graphs.map_err(|e| e.one_line());
     let mut settings = crate::explain::settings::changes(
         &SideSettings {
             device: &sides.base.device,
@@ -536,4 +542,106 @@ pub fn run(a: ExplainArgs) -> Result<i32> {
     let e = explain_found(&suite, sides, &rule, seconds, started)?;
     emit(&render(&a, e)?, a.out.as_deref())?;
     Ok(EXIT_OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::Remeasure;
+    use crate::fixtures;
+    use crate::suite::Provider;
+
+    /// A comparison of two paths, `cpu/a` judged regressed (on latency) and
+    /// `cpu/b` unchanged, whose head model file no longer holds the bytes the
+    /// run measured: an explanation cannot be had.
+    fn judged(dir: &Path) -> (Comparison, RunRecord, Suite) {
+        let text = "[[device]]\nname = \"cpu\"\nruntime = \"lib.so\"\n[[model]]\nname = \"a\"\nfile = \"a.onnx\"\naccuracy = false\npreprocess = { resize = 8, crop = 8 }\n[[model]]\nname = \"b\"\nfile = \"b.onnx\"\naccuracy = false\npreprocess = { resize = 8, crop = 8 }\n";
+        crate::fs::write_atomic(&dir.join("a.onnx"), b"not the bytes measured").unwrap();
+        let suite = Suite::parse(&dir.join("edgeperf.toml"), text, dir).unwrap();
+        let path = |m: &str, level| {
+            fixtures::path_record(
+                "cpu",
+                m,
+                Provider::Cpu,
+                &fixtures::synth_rounds(level, 2, 30),
+                None,
+            )
+        };
+        let base = fixtures::run_record(
+            vec![path("a", 9.0), path("b", 9.0)],
+            fixtures::BASE_COMMIT,
+            true,
+        );
+        fixtures::write_baselines(&dir.join("baselines"), &base);
+        let run = fixtures::run_record(
+            vec![path("a", 9.9), path("b", 9.0)],
+            fixtures::HEAD_COMMIT,
+            true,
+        );
+        let mut cfg = CompareConfig::default();
+        cfg.confirm.enabled = false;
+        let source = Source::Dir(dir.join("baselines"));
+        let mut c = crate::compare::judge_run(
+            &run,
+            "head.json",
+            "baselines",
+            &cfg,
+            |p| source.load(&p.device, &p.model),
+            |_, _, _| Ok(Remeasure::NotDone),
+        )
+        .unwrap();
+        // The screen alone does not decide: stand in for a confirmed regression.
+        c.paths[0].status = PathStatus::Regressed;
+        c.paths[0].latency.as_mut().unwrap().verdict = Verdict::Regressed;
+        c.paths[1].status = PathStatus::Unchanged;
+        (c, run, suite)
+    }
+
+    #[test]
+    fn a_path_that_cannot_be_explained_says_why_and_keeps_its_verdict() {
+        let d = tempfile::tempdir().unwrap();
+        let (mut c, run, suite) = judged(d.path());
+        let before = c.clone();
+        let source = Source::Dir(d.path().join("baselines"));
+        let cfg = CompareConfig::default();
+        let mut said = Vec::new();
+        explain_changed(&mut c, &run, &suite, &source, &cfg, &mut |m| {
+            said.push(m.to_string())
+        })
+        .unwrap();
+        let e = c.paths[0]
+            .explanation
+            .as_ref()
+            .expect("the regressed path is explained");
+        assert!(
+            e.why.starts_with("explanation not available: "),
+            "{}",
+            e.why
+        );
+        assert!(e.why.contains("changed since the run"), "{}", e.why);
+        assert!(
+            c.paths[1].explanation.is_none(),
+            "unchanged paths are never explained"
+        );
+        assert_eq!(said, vec!["explaining cpu/a"]);
+        // Nothing but the explanation moved.
+        c.paths[0].explanation = None;
+        assert_eq!(c, before);
+    }
+
+    #[test]
+    fn paths_past_the_budget_say_so_and_a_disabled_rule_explains_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let (mut c, run, suite) = judged(d.path());
+        let source = Source::Dir(d.path().join("baselines"));
+        let mut cfg = CompareConfig::default();
+        cfg.explain.budget_seconds = 1e-9;
+        explain_changed(&mut c, &run, &suite, &source, &cfg, &mut |_| {}).unwrap();
+        let why = &c.paths[0].explanation.as_ref().unwrap().why;
+        assert!(why.contains("budget of 0.000000001 s"), "{why}");
+        c.paths[0].explanation = None;
+        cfg.explain.enabled = false;
+        explain_changed(&mut c, &run, &suite, &source, &cfg, &mut |_| {}).unwrap();
+        assert!(c.paths[0].explanation.is_none());
+    }
 }

@@ -13,10 +13,10 @@ mod wire;
 
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::explain::graph::{GraphNode, ModelGraph};
 
-pub use onnx::MAX_NODES;
+pub use onnx::{MAX_NODES, TOO_MANY};
 
 /// Largest model file read (ONNX protobufs stop at 2 GiB; larger models keep
 /// their weights in external data files, which are not read).
@@ -101,18 +101,37 @@ pub fn onnx_graph(
     })
 }
 
+/// Why a model file was not read as a graph.
+#[derive(Debug)]
+pub enum Unread {
+    /// Past [`MAX_BYTES`] or [`MAX_NODES`]: too large to explain (and to be
+    /// worth profiling for an explanation).
+    TooLarge(Error),
+    /// Missing, unreadable, corrupt, or not a model.
+    Bad(Error),
+}
+
+impl Unread {
+    /// The error as one line (it names the file).
+    pub fn one_line(&self) -> String {
+        match self {
+            Unread::TooLarge(e) | Unread::Bad(e) => e.one_line(),
+        }
+    }
+}
+
 /// Reads the model file at `path` (ONNX, or TFLite by its identifier) as a
 /// graph with its sha256. `input` is the shape the suite feeds (for dynamic
 /// dimensions). Errors name the file.
-pub fn read(path: &Path, input: Option<&[usize]>) -> Result<ModelGraph> {
-    let size = crate::fs::file_size(path)?;
+pub fn read(path: &Path, input: Option<&[usize]>) -> std::result::Result<ModelGraph, Unread> {
+    let size = crate::fs::file_size(path).map_err(|e| Unread::Bad(e.into()))?;
     if size > MAX_BYTES {
-        return Err(Error::model(
+        return Err(Unread::TooLarge(Error::model(
             path,
             format!("{size} bytes, more than the {MAX_BYTES} a graph diff reads"),
-        ));
+        )));
     }
-    let bytes = crate::fs::read(path)?;
+    let bytes = crate::fs::read(path).map_err(|e| Unread::Bad(e.into()))?;
     let tflite = bytes.len() >= 8 && &bytes[4..8] == b"TFL3";
     let mut g = if tflite {
         tflite::graph(&bytes)
@@ -121,7 +140,12 @@ pub fn read(path: &Path, input: Option<&[usize]>) -> Result<ModelGraph> {
     }
     .map_err(|e| {
         let what = if tflite { "TFLite" } else { "ONNX" };
-        Error::model(path, format!("cannot read the {what} graph: {e}"))
+        let err = Error::model(path, format!("cannot read the {what} graph: {e}"));
+        if e.contains(TOO_MANY) {
+            Unread::TooLarge(err)
+        } else {
+            Unread::Bad(err)
+        }
     })?;
     g.sha256 = crate::fs::sha256_bytes(&bytes);
     Ok(g)

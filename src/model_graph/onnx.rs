@@ -9,6 +9,8 @@ use super::wire::{ints, Reader, Value};
 
 /// Most nodes of a graph read; past it the diff is "not available".
 pub const MAX_NODES: usize = 200_000;
+/// What the error of a graph past [`MAX_NODES`] says (both readers).
+pub const TOO_MANY: &str = "nodes, more than a graph diff reads";
 /// Integer tensors up to this many elements keep their values.
 const SMALL: i64 = 64;
 
@@ -250,9 +252,7 @@ fn graph(b: &[u8], at: usize) -> R<Graph> {
         match f {
             1 => {
                 if g.nodes.len() == MAX_NODES {
-                    return Err(format!(
-                        "the graph has more than {MAX_NODES} nodes, more than a graph diff reads"
-                    ));
+                    return Err(format!("the graph has more than {MAX_NODES} {TOO_MANY}"));
                 }
                 g.nodes.push(node(bytes(v, "a node")?, off)?);
             }

@@ -205,6 +205,10 @@ fn a_graph_past_the_node_limit_is_refused() {
     let m = Enc::default().int(1, 7).bytes(7, &g).0;
     let e = onnx_graph(&m, None).unwrap_err();
     assert!(e.contains("more than 200000 nodes"), "{e}");
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("huge.onnx");
+    std::fs::write(&p, &m).unwrap();
+    assert!(matches!(read(&p, None), Err(Unread::TooLarge(_))));
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! connected layers. Every offset is bounds-checked, so a truncated file is an
 //! error, never a crash.
 
-use super::onnx::MAX_NODES;
+use super::onnx::{MAX_NODES, TOO_MANY};
 use super::tflite_ops::NAMES;
 use crate::explain::graph::{GraphNode, ModelGraph};
 
@@ -231,7 +231,7 @@ pub fn graph(bytes: &[u8]) -> R<ModelGraph> {
     let ops = fb.tables(sg, 3)?;
     if ops.len() > MAX_NODES {
         return Err(format!(
-            "the graph has {} operators, more than the {MAX_NODES} a graph diff reads",
+            "the graph has {} operator {TOO_MANY} ({MAX_NODES})",
             ops.len()
         ));
     }
