@@ -538,8 +538,10 @@ pub fn run(a: ExplainArgs) -> Result<i32> {
         );
     }
     let started = Instant::now();
-    let sides = sides_for(&a, &suite);
-    let e = explain_found(&suite, sides, &rule, seconds, started)?;
+    // Bad arguments, a bad suite, run record or baseline are errors here; a
+    // side that cannot be had is an explanation saying why.
+    let sides = sides_for(&a, &suite)?;
+    let e = explain_found(&suite, Ok(sides), &rule, seconds, started)?;
     emit(&render(&a, e)?, a.out.as_deref())?;
     Ok(EXIT_OK)
 }
