@@ -118,7 +118,9 @@ fn profile(e: &Explanation) -> &ProfileDiff {
 
 /// The hidden-style change: an identity-like 1x1 convolution after the stem of
 /// mobilenet_v2 (~+6% per inference). The report names the added node and
-/// gives it at least 70% of the profiled change.
+/// gives it at least 70% of the profiled change. Under heavy load (load average
+/// ~5 on 2 cores) the profiled whole moved less than 1% in 4 of 10 trials (no
+/// shares then; docs/EXPLAIN.md), so it measures up to five times.
 #[test]
 fn an_added_identity_convolution_is_named_and_takes_most_of_the_change() {
     let d = tempfile::tempdir().unwrap();
@@ -131,7 +133,7 @@ fn an_added_identity_convolution_is_named_and_takes_most_of_the_change() {
     let base = model("mobilenet_v2.onnx");
     let base = base.to_str().unwrap();
     let mut seen = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..5 {
         let e = explain(d.path(), &["--base-model", base]);
         let g = match &e.graph {
             Part::Available(g) => g,

@@ -86,20 +86,25 @@ fn spread_words(p: &ProfileDiff) -> String {
         SpreadKind::Concentrated => {
             let k = p.spread.top.unwrap_or(1).min(3).min(toward.len());
             let top = &toward[..k];
+            let top_ms: f64 = top.iter().map(|n| n.change_ms).sum();
+            // More than all of it: the rest moved the other way.
+            let rest = if share(top) > 105.0 {
+                format!(" (the rest moved {:+.2} ms)", p.change_ms - top_ms)
+            } else {
+                String::new()
+            };
+            let nodes = if k == 1 {
+                "one node".to_string()
+            } else {
+                format!("{k} nodes")
+            };
+            let names: Vec<String> = top.iter().map(|n| node_words(n)).collect();
             format!(
-                "{} of the profiled {whole} ({:.2} → {:.2} ms) is in {}: {}",
-                format_args!("{:.0}%", share(top)),
+                "{:.0}% of the profiled {whole} ({:.2} → {:.2} ms) is in {nodes}: {}{rest}",
+                share(top),
                 p.base_ms,
                 p.head_ms,
-                if k == 1 {
-                    "one node".to_string()
-                } else {
-                    format!("{k} nodes")
-                },
-                top.iter()
-                    .map(|n| node_words(n))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                names.join(", ")
             )
         }
         SpreadKind::Broad => {
