@@ -4,7 +4,9 @@
 //! over most of them.
 //!
 //! **Pairing nodes.** Nodes pair in execution order with a node of the same
-//! operator, preferring the same shapes (2 points) and the same name (1 point):
+//! operator family (the operator without a trailing number, which execution
+//! providers give their fused nodes per process: 1 point), preferring the same
+//! operator (1 point), the same shapes (2 points) and the same name (1 point):
 //! the order-preserving pairing with the most points (a weighted longest common
 //! subsequence, so one inserted node does not shift the rest, an export that
 //! renumbered its nodes still pairs by shapes, and a new input size still pairs
@@ -128,15 +130,23 @@ pub struct ProfileDiff {
 
 type Pair<'a> = (Option<&'a NodeTime>, Option<&'a NodeTime>);
 
+/// An operator without its trailing number: the fused nodes of an execution
+/// provider are numbered per process (`OpenVINO-EP-subgraph_1` in the session
+/// created first, `_2` in the second), so the two sides' numbers differ.
+fn family(op: &str) -> &str {
+    op.trim_end_matches(|c: char| c.is_ascii_digit() || c == '_')
+}
+
 /// How well base node `a` stands for head node `b`: 0 (not at all: another
-/// operator, or nothing in common), +2 for the same known shapes, +1 for the
-/// same name.
+/// operator family), else 1, +1 for the same operator (number included), +2
+/// for the same known shapes, +1 for the same name.
 fn score(a: &NodeTime, b: &NodeTime) -> u32 {
-    if a.node.op_type != b.node.op_type {
+    let (x, y) = (&a.node.op_type, &b.node.op_type);
+    if family(x) != family(y) {
         return 0;
     }
     let shapes = !a.node.shapes.is_empty() && a.node.shapes == b.node.shapes;
-    2 * shapes as u32 + (a.node.name == b.node.name) as u32
+    1 + (x == y) as u32 + 2 * shapes as u32 + (a.node.name == b.node.name) as u32
 }
 
 /// Pairs of (base, head) indices: the order-preserving pairing of the highest

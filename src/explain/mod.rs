@@ -37,8 +37,16 @@ pub fn assemble(
     graphs: Result<(graph::ModelGraph, graph::ModelGraph), String>,
     seconds: f64,
 ) -> Explanation {
+    let fused = match (&profiles, &graphs) {
+        (Ok((_, h)), Ok((_, g))) => fused_note(h.nodes.len(), g),
+        _ => None,
+    };
     let profile = match profiles {
-        Ok((b, h)) => Part::Available(attribution::attribute(&b, &h, requested)),
+        Ok((b, h)) => {
+            let mut d = attribution::attribute(&b, &h, requested);
+            d.providers.extend(fused);
+            Part::Available(d)
+        }
         Err(why) => Part::NotAvailable(why),
     };
     let graph = match graphs {
@@ -51,5 +59,50 @@ pub fn assemble(
         profile,
         graph,
         seconds,
+    }
+}
+
+/// A note when the runtime ran the head's graph as a few fused nodes (an
+/// execution provider such as OpenVINO or TensorRT taking whole subgraphs): the
+/// profile cannot say which operator inside them took the time.
+fn fused_note(profiled: usize, head: &graph::ModelGraph) -> Option<String> {
+    let n = head.nodes.len();
+    (profiled > 0 && profiled <= 5 && n >= 4 * profiled).then(|| {
+        format!(
+            "the runtime ran the graph's {n} nodes as {profiled} fused node{}: per-operator detail ends there",
+            if profiled == 1 { "" } else { "s" }
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_graph_run_as_a_few_fused_nodes_is_said_to_be() {
+        let g = graph::ModelGraph {
+            format: "onnx".into(),
+            sha256: String::new(),
+            bytes: 0,
+            producer: String::new(),
+            opsets: vec![],
+            inputs: vec![],
+            nodes: (0..101)
+                .map(|i| graph::GraphNode {
+                    name: i.to_string(),
+                    op_type: "Conv".into(),
+                    macs: None,
+                    counts_macs: true,
+                })
+                .collect(),
+            params: 0,
+        };
+        let note = fused_note(1, &g).unwrap();
+        assert_eq!(
+            note,
+            "the runtime ran the graph's 101 nodes as 1 fused node: per-operator detail ends there"
+        );
+        assert!(fused_note(56, &g).is_none());
     }
 }

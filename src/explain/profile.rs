@@ -210,12 +210,34 @@ pub fn summarise(raw: &RawProfile, skip: usize) -> Result<ProfileSummary, String
 
 /// One summary of several rounds' (each a worker process, the sides created
 /// in alternating order, as a confirmation's rounds are): each node's time is
-/// the mean of its per-round medians (a node missing from a round counts 0
-/// there), inferences add up. Cancels what the first session of a process pays
-/// that the second does not. `None` for no rounds.
+/// the mean of its per-round medians, inferences add up. Cancels what the first
+/// session of a process pays that the second does not. Rounds with as many
+/// nodes as the first pair node by node in execution order (an execution
+/// provider may number its fused nodes per process, so names can differ between
+/// rounds; the first round's names are kept); otherwise by name, a node missing
+/// from a round counting 0 there. `None` for no rounds.
 pub fn combine(rounds: &[ProfileSummary]) -> Option<ProfileSummary> {
     let first = rounds.first()?;
     let k = rounds.len() as f64;
+    let outside_ms = rounds.iter().map(|r| r.outside_ms).sum::<f64>() / k;
+    let runs = rounds.iter().map(|r| r.runs).sum();
+    if rounds.iter().all(|r| r.nodes.len() == first.nodes.len()) {
+        let nodes: Vec<NodeTime> = first
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| NodeTime {
+                node: n.node.clone(),
+                ms: rounds.iter().map(|r| r.nodes[i].ms).sum::<f64>() / k,
+            })
+            .collect();
+        return Some(ProfileSummary {
+            runs,
+            total_ms: nodes.iter().map(|n| n.ms).sum::<f64>() + outside_ms,
+            outside_ms,
+            nodes,
+        });
+    }
     let mut nodes: Vec<NodeTime> = first.nodes.clone();
     let mut index: std::collections::HashMap<String, usize> = nodes
         .iter()
@@ -235,9 +257,8 @@ pub fn combine(rounds: &[ProfileSummary]) -> Option<ProfileSummary> {
             nodes[i].ms += n.ms / k;
         }
     }
-    let outside_ms = rounds.iter().map(|r| r.outside_ms).sum::<f64>() / k;
     Some(ProfileSummary {
-        runs: rounds.iter().map(|r| r.runs).sum(),
+        runs,
         total_ms: nodes.iter().map(|n| n.ms).sum::<f64>() + outside_ms,
         outside_ms,
         nodes,
@@ -301,6 +322,16 @@ mod tests {
                 })
                 .collect(),
         };
+        let mut renamed = one(&[3.0, 1.0], 0.0);
+        renamed.nodes[0].node.name = "other".into();
+        let same = combine(&[one(&[1.0, 2.0], 0.2), renamed]).unwrap();
+        let names: Vec<&str> = same.nodes.iter().map(|n| n.node.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["n0", "n1"],
+            "paired by position, the first names kept"
+        );
+        assert_eq!((same.nodes[0].ms, same.nodes[1].ms), (2.0, 1.5));
         let c = combine(&[one(&[1.0, 2.0], 0.2), one(&[1.2, 2.0, 0.5], 0.4)]).unwrap();
         assert_eq!(c.runs, 20);
         let ms: Vec<f64> = c.nodes.iter().map(|n| n.ms).collect();

@@ -171,3 +171,27 @@ fn rows_past_the_limit_are_counted_with_their_change() {
     assert_eq!((d.nodes.len(), d.nodes_left_out), (MAX_NODE_ROWS, 5));
     assert!((d.left_out_change_ms - 0.05).abs() < 1e-9);
 }
+
+#[test]
+fn fused_nodes_numbered_per_process_still_pair() {
+    let fused = |n: u32, ms| {
+        let mut x = node(
+            &format!("EP_subgraph_{n}_0"),
+            &format!("EP-subgraph_{n}"),
+            "s",
+            ms,
+        );
+        x.node.provider = "OpenVINOExecutionProvider".into();
+        x
+    };
+    let base = side(vec![fused(1, 5.0)], 0.0);
+    let head = side(vec![fused(2, 5.5)], 0.0);
+    let d = attribute(&base, &head, Provider::Openvino);
+    assert_eq!((d.only_base, d.only_head), (0, 0), "{:#?}", d.nodes);
+    assert_eq!(d.nodes[0].base_name.as_deref(), Some("EP_subgraph_1_0"));
+    assert!(
+        d.providers.is_empty(),
+        "no CPU node under OpenVINO: {:?}",
+        d.providers
+    );
+}
