@@ -491,3 +491,36 @@ fn bad_input_says_explanation_not_available() {
         g.changes
     );
 }
+
+/// The Python onnxruntime reference runner offers profiles through the
+/// protocol's `profile` request: the same nodes ONNX Runtime's own profiler
+/// names natively, the added convolution among them.
+#[test]
+fn the_python_reference_runner_profiles_through_the_protocol() {
+    let d = tempfile::tempdir().unwrap();
+    variant(
+        &model("mobilenet_v2.onnx"),
+        &d.path().join("head.onnx"),
+        "identity-conv",
+    );
+    let lines = format!(
+        "runtime_kind = \"external\"\ncommand = [\"{}\", \"{}\"]\nprovider = \"cpu\"\nintra_threads = 1",
+        common::assets().join("venv/bin/python").display(),
+        common::root()
+            .join("scripts/runners/onnxruntime_runner.py")
+            .display()
+    );
+    suite(d.path(), &lines, "head.onnx", NCHW);
+    let base = model("mobilenet_v2.onnx");
+    let e = explain(
+        d.path(),
+        &["--base-model", base.to_str().unwrap(), "--seconds", "1"],
+    );
+    let p = profile(&e);
+    assert_eq!((p.only_head, p.only_base), (1, 0), "{}", e.why);
+    assert!(p.nodes.iter().all(|n| n.provider == "CPUExecutionProvider"));
+    assert!(p.nodes.len() >= 56, "{} nodes", p.nodes.len());
+    let added = p.nodes.iter().find(|n| n.base_ms.is_none()).unwrap();
+    assert!(added.name.contains("extra_identity"), "{}", added.name);
+    assert!(e.why.contains(&added.name), "{}", e.why);
+}
