@@ -219,6 +219,33 @@ preprocess = { resize = 256, crop = 224, interpolation = "bicubic", divisor = 1,
     }
 
     #[test]
+    fn a_request_without_the_profile_flag_never_profiles() {
+        // What the timed rounds send: `profile` is false unless asked for.
+        let s = crate::suite::Suite::parse(Path::new("s.toml"), SUITE, Path::new("/x")).unwrap();
+        let side = PathSpec {
+            device: s.devices[0].clone(),
+            model: s.models[0].clone(),
+            library: "/lib/libonnxruntime.so".into(),
+        };
+        let req = WorkerRequest {
+            protocol: WORKER_PROTOCOL,
+            round: 0,
+            sampling: s.sampling.clone(),
+            accuracy: false,
+            dataset: None,
+            head: side,
+            paired: None,
+            pairing: Alternation::default(),
+            lockstep: false,
+            profile: false,
+        };
+        let mut v = serde_json::to_value(&req).unwrap();
+        v.as_object_mut().unwrap().remove("profile");
+        let back: WorkerRequest = serde_json::from_value(v).unwrap();
+        assert!(!back.profile);
+    }
+
+    #[test]
     fn replies_are_tagged() {
         let r = WorkerReply::Error {
             message: "boom".into(),
