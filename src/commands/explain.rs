@@ -25,6 +25,7 @@ use crate::engine::{Alternation, PathSpec, WorkerRequest, WORKER_PROTOCOL};
 use crate::error::{Error, Result, EXIT_OK};
 use crate::explain::profile::{combine, ProfileSummary};
 use crate::explain::settings::SideSettings;
+use crate::explain::why::LATENCY_UNCHANGED;
 use crate::explain::{ExplainDocument, Explanation, EXPLAIN_SCHEMA_VERSION};
 use crate::model_graph::Unread;
 use crate::record::baseline::Baseline;
@@ -268,13 +269,14 @@ fn profiles(
     }
 }
 
-/// Explains a path whose sides were found: graphs, profiles, settings. A
-/// graph too large to explain is not profiled either.
+/// Explains a path whose sides were found: graphs, profiles (`seconds` per
+/// side; `None`: not profiled, its latency did not change), settings. A graph
+/// too large to explain is not profiled either.
 fn explain_sides(
     suite: &Suite,
     sides: &Sides,
     cfg: &CompareConfig,
-    seconds: f64,
+    seconds: Option<f64>,
 ) -> Result<Explanation> {
     let started = Instant::now();
     let graph = |s: &PathSpec| {
@@ -282,9 +284,10 @@ fn explain_sides(
         crate::model_graph::read(&s.model.file, Some(&shape))
     };
     let graphs = graph(&sides.base).and_then(|b| Ok((b, graph(&sides.head)?)));
-    let profiles = match &graphs {
-        Err(Unread::TooLarge(e)) => Err(format!("not profiled: {}", e.one_line())),
-        _ => profiles(suite, sides, cfg, seconds)?,
+    let profiles = match (&graphs, seconds) {
+        (Err(Unread::TooLarge(e)), _) => Err(format!("not profiled: {}", e.one_line())),
+        (_, None) => Err(LATENCY_UNCHANGED.into()),
+        (_, Some(s)) => profiles(suite, sides, cfg, s)?,
     };
     let graphs = graphs.map_err(|e| e.one_line());
     let mut settings = crate::explain::settings::changes(
@@ -316,7 +319,7 @@ fn explain_found(
     suite: &Suite,
     sides: Result<std::result::Result<Sides, String>>,
     cfg: &CompareConfig,
-    seconds: f64,
+    seconds: Option<f64>,
     started: Instant,
 ) -> Result<Explanation> {
     match sides {
@@ -408,14 +411,8 @@ pub fn explain_changed(
             Err(why) => Ok(Err(why)),
         });
         let rule = crate::compare::rule_for(cfg, &p.device, &p.model);
-        let mut e = explain_found(suite, sides, &rule, rule.explain.seconds_per_side, t)?;
-        if !profile {
-            e.profile = crate::explain::Part::NotAvailable(
-                "not profiled: the path's latency did not change".into(),
-            );
-            e.why = crate::explain::why::why_line(&e.settings, &e.profile, &e.graph);
-        }
-        p.explanation = Some(e);
+        let seconds = profile.then_some(rule.explain.seconds_per_side);
+        p.explanation = Some(explain_found(suite, sides, &rule, seconds, t)?);
     }
     Ok(())
 }
@@ -541,7 +538,7 @@ pub fn run(a: ExplainArgs) -> Result<i32> {
     // Bad arguments, a bad suite, run record or baseline are errors here; a
     // side that cannot be had is an explanation saying why.
     let sides = sides_for(&a, &suite)?;
-    let e = explain_found(&suite, Ok(sides), &rule, seconds, started)?;
+    let e = explain_found(&suite, Ok(sides), &rule, Some(seconds), started)?;
     emit(&render(&a, e)?, a.out.as_deref())?;
     Ok(EXIT_OK)
 }

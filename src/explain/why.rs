@@ -6,6 +6,10 @@ use super::attribution::{NodeDiff, ProfileDiff, SpreadKind};
 use super::document::Part;
 use super::graph::GraphDiff;
 
+/// Why a path regressed or improved on something else than latency (accuracy,
+/// memory, a guard) has no profile: its explanation is the graph and settings.
+pub const LATENCY_UNCHANGED: &str = "not profiled: the path's latency did not change";
+
 fn pct(x: f64) -> String {
     format!("{:+.1}%", x * 100.0)
 }
@@ -197,6 +201,7 @@ pub fn why_line(
                 parts.push(first.clone());
             }
         }
+        Part::NotAvailable(why) if why == LATENCY_UNCHANGED => parts.push(why.clone()),
         Part::NotAvailable(why) => parts.push(format!("explanation not available: {why}")),
     }
     if let Part::Available(g) = graph {
@@ -303,6 +308,16 @@ mod tests {
             ),
             "{line}"
         );
+    }
+
+    #[test]
+    fn a_path_changed_on_something_else_says_it_was_not_profiled() {
+        let line = why_line(
+            &[],
+            &Part::NotAvailable(LATENCY_UNCHANGED.into()),
+            &Part::NotAvailable("x".into()),
+        );
+        assert_eq!(line, "not profiled: the path's latency did not change");
     }
 
     #[test]
