@@ -189,6 +189,7 @@ fn request(k: &Kind, round: u32, cfg: &CompareConfig, suite: &Suite) -> WorkerRe
             base_first: round.is_multiple_of(2),
         },
         lockstep: false,
+        profile: false,
     }
 }
 

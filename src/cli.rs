@@ -10,8 +10,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::{
     baseline::BaselineCommand, compare::CompareArgs, completions::CompletionsArgs,
-    dashboard::DashboardArgs, doctor::DoctorArgs, env::EnvArgs, history::HistoryArgs, man::ManArgs,
-    report::ReportCommand, run::RunArgs, worker::WorkerArgs,
+    dashboard::DashboardArgs, doctor::DoctorArgs, env::EnvArgs, explain::ExplainArgs,
+    history::HistoryArgs, man::ManArgs, report::ReportCommand, run::RunArgs, worker::WorkerArgs,
 };
 use crate::error::{EXIT_ERROR, EXIT_OK};
 
@@ -100,6 +100,22 @@ Every path with a baseline is re-measured on this machine with base and head
 interleaved before a latency verdict counts (stopping at the first decisive look;
 budget: compare.confirm.budget_seconds per side, default 12 s). Exit codes: 0 = no regression, 1 = regression, 2 = error.")]
     Compare(CompareArgs),
+    /// Say why a path's latency changed: per-operator profiles of base and head
+    /// side by side, what changed in the model graph and in the settings.
+    #[command(after_help = "\
+Examples:
+  edgeperf explain --device cpu --model mobilenet_v2                # working tree vs baselines/
+  edgeperf explain --device cpu --model mobilenet_v2 --against main # vs the merge-base
+  edgeperf explain head.json --device cpu --model mobilenet_v2      # the run's head
+  edgeperf explain --device cpu --model m --base-model old.onnx     # two files, same device
+  edgeperf explain --device cpu --model m --format json --out why.json
+
+Both sides are profiled with the runtime's own profiler (ONNX Runtime's session
+profiler; LiteRT's; an external runner's `profile`) in runs of their own, base and
+head alternating as in a confirmation; `compare` does the same for every regressed
+or improved path ([compare.explain], docs/EXPLAIN.md). Exit codes: 0 = explained
+(a part that cannot be had says why), 2 = error.")]
+    Explain(ExplainArgs),
     /// Manage baselines (accept a run as the new baseline).
     #[command(subcommand)]
     Baseline(BaselineCommand),
@@ -159,8 +175,11 @@ where
             return EXIT_ERROR;
         }
     };
-    // Ctrl-C or SIGTERM stop the workers of these two and end with 128 + signal.
-    if matches!(cli.command, Command::Run(_) | Command::Compare(_)) {
+    // Ctrl-C or SIGTERM stop the workers of these and end with 128 + signal.
+    if matches!(
+        cli.command,
+        Command::Run(_) | Command::Compare(_) | Command::Explain(_)
+    ) {
         crate::interrupt::install();
     }
     let result = match cli.command {
@@ -168,6 +187,7 @@ where
         Command::Doctor(a) => crate::commands::doctor::run(a),
         Command::Env(a) => crate::commands::env::run(a),
         Command::Compare(a) => crate::commands::compare::run(a),
+        Command::Explain(a) => crate::commands::explain::run(a),
         Command::Baseline(c) => crate::commands::baseline::run(c),
         Command::History(a) => crate::commands::history::run(a),
         Command::Dashboard(a) => crate::commands::dashboard::run(a),

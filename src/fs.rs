@@ -139,6 +139,13 @@ pub fn is_dir(path: &Path) -> bool {
     path.is_dir()
 }
 
+/// The size of a file in bytes (following symbolic links).
+pub fn file_size(path: &Path) -> FsResult<u64> {
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(err(Op::Read, path))
+}
+
 /// The absolute, symlink-free form of `path`.
 pub fn canonicalize(path: &Path) -> FsResult<PathBuf> {
     std::fs::canonicalize(path).map_err(err(Op::Resolve, path))

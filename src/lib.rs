@@ -3,8 +3,8 @@
 //! comparison flow through the modules.
 //!
 //! Layers only point down: `cli` -> `commands` (orchestration) -> domain
-//! (`suite`, `record`, `compare`, `history`, `report`, `dashboard`, `stats`) and adapters
-//! (`store`, `engine`, `dataset`, `preprocess`, `env`, `devstate`, `github`), all over `fs`
+//! (`suite`, `record`, `compare`, `explain`, `history`, `report`, `dashboard`, `stats`) and adapters
+//! (`store`, `engine`, `model_graph`, `dataset`, `preprocess`, `env`, `devstate`, `github`), all over `fs`
 //! (the single I/O point), `interrupt` (SIGINT/SIGTERM as a flag) and `error`.
 
 pub mod cli;
@@ -16,11 +16,13 @@ pub mod devstate;
 pub mod engine;
 pub mod env;
 pub mod error;
+pub mod explain;
 pub mod fs;
 #[cfg(feature = "github")]
 pub mod github;
 pub mod history;
 pub mod interrupt;
+pub mod model_graph;
 pub mod preprocess;
 pub mod record;
 pub mod report;

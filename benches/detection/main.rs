@@ -115,6 +115,7 @@ fn collect(n: usize) -> Data {
                     ..Alternation::default()
                 },
                 lockstep: false,
+                profile: false,
             };
             let r = spawn_round(&exe, &req).expect("worker round");
             got[2 * which] = r.paired.expect("paired samples").samples_ms;

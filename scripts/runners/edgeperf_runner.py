@@ -9,8 +9,14 @@ A runner only has to say how to load a model and run it; `serve` speaks the prot
         def set_input(self, x): ...               # x: float32 numpy array of the input shape
         def infer(self): ...                      # ONE inference on the current input (the timed call)
         def logits(self, x): ...                  # the model's output for x, as a 1-D float array
+        def end_profile(self): ...                # optional: the runtime's per-operator profile
 
     serve("myruntime", "1.2.3", MyModel)
+
+A class with `end_profile` makes the hello offer profiles (`"profile": true`): a `load` with
+`"profile": true` (edgeperf explain) must then turn the runtime's profiler on (`request["profile"]`),
+and `end_profile` returns {"nodes": [{"name", "op", "provider", "shapes"}], "runs": [{"total_ms",
+"ms": [one time per node]}]} for every inference since the load (docs/EXTERNAL_RUNNERS.md).
 
 Only protocol lines go to stdout; log to stderr. The runner exits on `bye` or end of input.
 Every `time` reply carries the runner's own peak resident memory (`peak_rss_mb`), which
@@ -55,7 +61,10 @@ def serve(runtime, version, model_class, stdin=None, stdout=None):
         stdout.write(json.dumps(obj) + "\n")
         stdout.flush()
 
-    send({"edgeperf_runner": PROTOCOL, "runtime": runtime, "version": version})
+    hello = {"edgeperf_runner": PROTOCOL, "runtime": runtime, "version": version}
+    if hasattr(model_class, "end_profile"):
+        hello["profile"] = True
+    send(hello)
     models = {}
     for line in stdin:
         if not line.strip():
@@ -84,6 +93,9 @@ def serve(runtime, version, model_class, stdin=None, stdout=None):
                     m.infer()
                     ms.append((time.perf_counter() - t) * 1e3)
                 send({"op": op, "ok": True, "ms": ms, "peak_rss_mb": peak_rss_mb()})
+            elif op == "profile":
+                profile = m.end_profile()
+                send({"op": op, "ok": True, "nodes": profile["nodes"], "runs": profile["runs"]})
             elif op == "classify":
                 scores = np.asarray(m.logits(read_input(req["path"], m.shape))).reshape(-1)
                 send({"op": op, "ok": True, "classes": int(scores.size), "top": top_k(scores, int(req["k"]))})

@@ -9,7 +9,9 @@ use crate::error::{Result, EXIT_OK};
 #[derive(Debug, Subcommand)]
 pub enum BaselineCommand {
     /// Store every path of a run as its new baseline and append to its history.
-    #[command(after_help = "Example:\n  edgeperf baseline accept run.json --baselines baselines/")]
+    #[command(
+        after_help = "Examples:\n  edgeperf baseline accept run.json --baselines baselines/\n  edgeperf baseline accept run.json --explanations compare.json   # keep each path's \"why\""
+    )]
     Accept(BaselineAcceptArgs),
 }
 
@@ -26,6 +28,11 @@ pub struct BaselineAcceptArgs {
     /// one device's CI job may only speak for that device).
     #[arg(long, value_name = "NAME")]
     pub device: Option<String>,
+    /// The comparison of this run (`compare --format json`): each explained
+    /// path's history line keeps its explanation in brief (the dashboard shows
+    /// it). Kept only when the comparison judged the run's commit.
+    #[arg(long, value_name = "COMPARISON")]
+    pub explanations: Option<PathBuf>,
 }
 
 pub fn run(c: BaselineCommand) -> Result<i32> {
@@ -34,12 +41,48 @@ pub fn run(c: BaselineCommand) -> Result<i32> {
     }
 }
 
+/// The brief explanations of the comparison in `file`, by device and model,
+/// when it judged the commit `run` measured (else none, with a warning).
+fn briefs(
+    file: &std::path::Path,
+    run: &crate::record::RunRecord,
+) -> Result<Vec<(String, String, crate::explain::Brief)>> {
+    let c = crate::store::load_comparison(file)?;
+    let commit = run.environment.git.as_ref().map(|g| g.commit.as_str());
+    if c.head_commit.as_deref() != commit {
+        eprintln!(
+            "warning: {} judged commit {}, the run measured {}: its explanations are not kept",
+            file.display(),
+            c.head_commit.as_deref().unwrap_or("(none)"),
+            commit.unwrap_or("(none)")
+        );
+        return Ok(Vec::new());
+    }
+    Ok(c.paths
+        .iter()
+        .filter_map(|p| {
+            let e = p.explanation.as_ref()?;
+            Some((p.device.clone(), p.model.clone(), e.brief()))
+        })
+        .collect())
+}
+
 pub fn accept(a: BaselineAcceptArgs) -> Result<i32> {
     let run = crate::store::load_run(&a.run)?;
     if let Some(device) = &a.device {
         run.check_device(&a.run, device)?;
     }
-    let done = crate::store::baselines::accept(&a.baselines, &a.run, &run)?;
+    let briefs = match &a.explanations {
+        Some(f) => briefs(f, &run)?,
+        None => Vec::new(),
+    };
+    let brief = |d: &str, m: &str| {
+        briefs
+            .iter()
+            .find(|(bd, bm, _)| bd == d && bm == m)
+            .map(|(_, _, b)| b.clone())
+    };
+    let done = crate::store::baselines::accept_explained(&a.baselines, &a.run, &run, &brief)?;
     if let Some(store) = crate::store::artifacts::ArtifactStore::from_env() {
         for w in crate::store::artifacts::keep_run(&store, &run) {
             eprintln!("warning: artifact store {}: {w}", store.dir.display());

@@ -54,6 +54,10 @@ pub struct CompareArgs {
     /// ~30 s lets most unchanged paths be called unchanged (docs/DETECTION.md).
     #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
     pub confirm_budget: Option<f64>,
+    /// Do not explain regressed or improved paths (per-operator profiles and
+    /// graph diff, docs/EXPLAIN.md). Also `[compare.explain] enabled = false`.
+    #[arg(long)]
+    pub no_explain: bool,
     /// Fail (exit 1) on a path whose base side cannot be measured here (its
     /// model, runtime library or suite is not available), instead of reporting it
     /// inconclusive. Also `[compare.confirm] require_base = true`.
@@ -88,6 +92,9 @@ fn thresholds(suite: Option<&Suite>, a: &CompareArgs) -> CompareConfig {
     }
     if a.require_base {
         cfg.confirm.require_base = true;
+    }
+    if a.no_explain {
+        cfg.explain.enabled = false;
     }
     cfg
 }
@@ -161,6 +168,8 @@ pub fn run(a: CompareArgs) -> Result<i32> {
             message: "no comparison was written".into(),
         });
     }
+    // Issue 20: why each regressed or improved path changed (never a verdict).
+    let c = super::explain::after_verdicts(c, &run, suite.as_ref(), &source, &cfg, interactive)?;
     let link = |d: &str, m: &str| crate::dashboard::page_url(a.site_url.as_deref()?, d, m);
     let options = Options {
         color: a.color.enabled(a.out.as_deref()),

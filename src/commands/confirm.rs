@@ -166,6 +166,7 @@ impl<'a> Interleaver<'a> {
                     base_first: i % 2 == 0,
                 },
                 lockstep: false,
+                profile: false,
             };
             let r = self.round(&req, sides)?;
             seq.push(round_statistic(&r, i, cfg.latency.quantile)?);

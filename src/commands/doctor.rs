@@ -197,6 +197,7 @@ fn session_checks(suite: &Suite, d: &Device) -> Vec<Check> {
         paired: None,
         pairing: Default::default(),
         lockstep: false,
+        profile: false,
     };
     let exe = match crate::engine::run::current_exe() {
         Ok(e) => e,

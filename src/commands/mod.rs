@@ -9,6 +9,7 @@ pub mod confirm;
 pub mod dashboard;
 pub mod doctor;
 pub mod env;
+pub mod explain;
 pub mod history;
 pub mod man;
 pub mod output;

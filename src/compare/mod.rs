@@ -108,6 +108,10 @@ pub struct PathComparison {
     /// Peak memory and cold start against the baseline, where both were measured.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<resources::ResourceJudgement>,
+    /// Why a regressed or improved path changed (`edgeperf explain`, filled by
+    /// `commands::explain` after the verdicts; it never changes them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<crate::explain::Explanation>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -264,6 +268,7 @@ pub fn new_path(run: &RunRecord, p: &PathRecord) -> PathComparison {
             "no baseline for this path yet: accept one with `edgeperf baseline accept`".into(),
         ],
         resources: vec![],
+        explanation: None,
     }
 }
 
@@ -441,6 +446,7 @@ pub fn judge_path(
         guards,
         notes,
         resources,
+        explanation: None,
     }
 }
 

@@ -20,7 +20,8 @@
 //! ```
 //!
 //! Files, each importing only those below it: `index.rs` and `path.rs` (the
-//! pages) over `path_charts.rs` and `path_tables.rs` (a path page's sections),
+//! pages) over `path_charts.rs`, `path_tables.rs` and `path_why.rs` (a path
+//! page's sections),
 //! over `layout.rs` (page shell, legends, commit cells), `chart.rs` and
 //! `bars.rs` (SVG) and `change.rs` (a baseline against the previous one), over
 //! the leaves `svg.rs` (scales, ticks, coordinates), `format.rs` (values as
@@ -36,6 +37,7 @@ mod layout;
 mod path;
 mod path_charts;
 mod path_tables;
+mod path_why;
 mod svg;
 mod urls;
 

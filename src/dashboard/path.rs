@@ -1,6 +1,7 @@
 //! A path's page: its header (the latest baseline and its change), the charts
-//! over its baselines (`path_charts.rs`), the setting changes they number, its
-//! model on every device and its latest baselines (`path_tables.rs`).
+//! over its baselines (`path_charts.rs`), the setting changes they number, why
+//! explained steps changed (`path_why.rs`), its model on every device and its
+//! latest baselines (`path_tables.rs`).
 
 use maud::{html, Markup};
 
@@ -10,6 +11,7 @@ use super::input::SiteInput;
 use super::layout::page;
 use super::path_charts::{accuracy_section, latency_section, resource_sections, PageCharts};
 use super::path_tables::{devices_section, table_section};
+use super::path_why::why_section;
 use crate::history::PathHistory;
 
 /// One path's page: charts over its baselines, the model on every device, and
@@ -24,6 +26,7 @@ pub fn path_page(input: &SiteInput<'_>, h: &PathHistory) -> String {
             (accuracy_section(&charts))
             (resource_sections(&charts))
             (notes_section(h, &charts.notes))
+            (why_section(h))
             (devices_section(input, h))
             (table_section(input, h))
         }

@@ -15,6 +15,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::explain::profile::RawProfile;
 use crate::record::{MemoryOf, RuntimeInfo};
 use crate::suite::{Model, Provider};
 
@@ -55,6 +56,14 @@ pub trait Backend {
 
     /// The runtime this session runs on, as recorded.
     fn runtime(&self) -> &RuntimeInfo;
+
+    /// The runtime's own per-operator profile of every inference this session
+    /// ran, in order, when it was created for profiling
+    /// (`session::create_profiled`); else, or when the runtime has no profiler,
+    /// why not (one line, shown as "explanation not available: ...").
+    fn end_profile(&mut self) -> std::result::Result<RawProfile, String> {
+        Err("this session was not created for profiling".into())
+    }
 
     /// Peak resident memory so far of the process that runs the model, MiB,
     /// and whose it is: this worker's for a runtime loaded in-process (the

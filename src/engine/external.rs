@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 
 use super::backend::{process_tree_hwm_mb, Backend, ProviderOutcome};
 use crate::error::{Error, Result};
+use crate::explain::profile::RawProfile;
 use crate::record::{MemoryOf, RuntimeInfo};
 use crate::suite::{Device, ExternalRunner, Layout, Model, Provider, RuntimeKind};
 
@@ -60,6 +61,8 @@ struct Runner {
     remote: bool,
     /// The runner's own latest `peak_rss_mb`, when it reports one.
     reported_mb: Option<f64>,
+    /// The hello says `"profile": true`: the runner answers `profile`.
+    profiles: bool,
 }
 
 /// The worker's runner (one per process, shared by a paired head and base).
@@ -236,6 +239,7 @@ impl Runner {
             next_id: 0,
             remote: false,
             reported_mb: None,
+            profiles: false,
         };
         r.hello(started)?;
         Ok(r)
@@ -269,6 +273,7 @@ impl Runner {
                 )))
             }
         };
+        self.profiles = hello.get("profile").and_then(Value::as_bool) == Some(true);
         let field = |k: &str| hello.get(k).and_then(Value::as_str).map(str::to_string);
         match (field("runtime"), field("version")) {
             (Some(rt), Some(v)) if !rt.is_empty() => self.runtime.version = format!("{rt} {v}"),
@@ -461,6 +466,8 @@ pub struct ExternalSession {
     /// start: interpreter, imports, library loading).
     pub library_load_ms: f64,
     pub runtime: RuntimeInfo,
+    /// Loaded with `"profile": true`, or why not (profile mode only).
+    profile: Option<std::result::Result<(), String>>,
 }
 
 impl Drop for ExternalSession {
@@ -485,6 +492,16 @@ impl ExternalSession {
     /// Starts the device's runner if this worker has none yet, and loads `model`
     /// (its file in the device's `model_format`) in it.
     pub fn create(device: &Device, model: &Model) -> Result<ExternalSession> {
+        ExternalSession::create_with(device, model, false)
+    }
+
+    /// [`ExternalSession::create`] with `"profile": true` in the `load`, when
+    /// the runner's hello offers profiles (read by `end_profile`).
+    pub fn create_profiled(device: &Device, model: &Model) -> Result<ExternalSession> {
+        ExternalSession::create_with(device, model, true)
+    }
+
+    fn create_with(device: &Device, model: &Model, profiled: bool) -> Result<ExternalSession> {
         let spec = device
             .external
             .as_ref()
@@ -508,7 +525,14 @@ impl ExternalSession {
             Layout::Nhwc => "nhwc",
         };
         let started = Instant::now();
-        let reply = r.request(json!({
+        let profile = profiled.then(|| match r.profiles {
+            true => Ok(()),
+            false => Err(format!(
+                "the external runner {} offers no profile (its hello has no \"profile\": true)",
+                r.shown
+            )),
+        });
+        let mut load = json!({
             "op": "load",
             "id": id,
             "model": absolute(&model.file),
@@ -517,7 +541,11 @@ impl ExternalSession {
             "accelerator": device.provider.as_str(),
             "threads": { "intra": device.intra_threads, "inter": device.inter_threads },
             "options": device.options,
-        }))?;
+        });
+        if profile == Some(Ok(())) {
+            load["profile"] = json!(true);
+        }
+        let reply = r.request(load)?;
         let roundtrip = started.elapsed().as_secs_f64() * 1e3;
         let (ran, detail, fallback_reason) = r.ran_on(&reply, device)?;
         let session_create_ms = r.load_ms(&reply, roundtrip)?;
@@ -534,6 +562,7 @@ impl ExternalSession {
             session_create_ms,
             library_load_ms: r.hello_ms,
             runtime: r.runtime.clone(),
+            profile,
         })
     }
 
@@ -640,6 +669,16 @@ impl ExternalSession {
 }
 
 impl Backend for ExternalSession {
+    fn end_profile(&mut self) -> std::result::Result<RawProfile, String> {
+        match &self.profile {
+            None => return Err("this session was not created for profiling".into()),
+            Some(Err(why)) => return Err(why.clone()),
+            Some(Ok(())) => {}
+        }
+        let reply = with_runner(|r| r.request(json!({"op": "profile", "id": self.id})))
+            .map_err(|e| e.one_line())?;
+        crate::explain::runner::parse_runner_profile(&reply)
+    }
     fn set_input(&mut self, data: &[f32]) -> Result<()> {
         ExternalSession::set_input(self, data)
     }

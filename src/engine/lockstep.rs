@@ -202,6 +202,9 @@ fn pair(exe: &Path, base: &WorkerRequest, head: &WorkerRequest) -> Result<RoundR
     };
     let base_result = a.finish()?;
     let mut head_result = b.finish()?;
+    if let (Some(h), Some(b)) = (head_result.profiles.as_mut(), base_result.profiles) {
+        h.base = Some(b.head);
+    }
     head_result.paired = Some(base_result.round);
     head_result.block = Some(len);
     Ok(head_result)

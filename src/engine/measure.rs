@@ -14,14 +14,16 @@
 //! `edgeperf run` agree; LiteRT's run call; an external runner's own timing).
 
 use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::backend::Backend;
 use super::protocol::{
-    Alternation, LockstepCommand, LockstepEvent, PathSpec, RoundResult, WorkerReply, WorkerRequest,
-    WORKER_PROTOCOL,
+    Alternation, LockstepCommand, LockstepEvent, PathSpec, RoundProfiles, RoundResult, WorkerReply,
+    WorkerRequest, WORKER_PROTOCOL,
 };
 use crate::error::{Error, Result};
+use crate::explain::profile::ProfileSummary;
 use crate::record::accuracy::{Accuracy, ImageOutcome};
 use crate::record::{ColdStart, LatencySummary, MemoryOf, Round};
 use crate::suite::{Dataset, Model, Sampling};
@@ -55,16 +57,21 @@ struct Warm {
     est_ms: f64,
 }
 
-/// Creates a side's session on its own timing input, times the first inference
-/// and the warm-up.
+/// Creates a side's session on its own timing input (with the runtime's
+/// profiler on, writing next to `profile`, in profile mode), times the first
+/// inference and the warm-up.
 fn warm_up(
     side: &PathSpec,
     dataset: Option<&Dataset>,
     warmup: u32,
     library_load: f64,
+    profile: Option<&Path>,
 ) -> Result<Warm> {
     let (input, _) = timing_input(dataset, &side.model)?;
-    let mut session = super::session::create(side)?;
+    let mut session = match profile {
+        Some(prefix) => super::session::create_profiled(side, prefix)?,
+        None => super::session::create(side)?,
+    };
     session.set_input(&input)?;
     let first_inference = session.time(1)?[0];
     let warm = session.time(warmup)?;
@@ -123,6 +130,41 @@ fn round_of(
     })
 }
 
+/// Where a profile-mode round's sessions write their profiles: a private
+/// temporary folder (removed with the handle) and each side's file prefix.
+struct ProfileFiles {
+    _dir: tempfile::TempDir,
+    head: PathBuf,
+    base: PathBuf,
+}
+
+fn profile_files(req: &WorkerRequest) -> Result<Option<ProfileFiles>> {
+    if !req.profile {
+        return Ok(None);
+    }
+    let dir = crate::fs::temp_dir("edgeperf-profile-")?;
+    Ok(Some(ProfileFiles {
+        head: dir.path().join("head"),
+        base: dir.path().join("base"),
+        _dir: dir,
+    }))
+}
+
+/// A profiled side's profile without its cold first inference and warm-up.
+fn end_profile(w: &mut Warm, warmup: u32) -> std::result::Result<ProfileSummary, String> {
+    let raw = w.session.end_profile()?;
+    crate::explain::profile::summarise(&raw, 1 + warmup as usize)
+}
+
+/// What a round measured on its sides before the result is put together.
+struct Sides {
+    head: Warm,
+    samples: Vec<f64>,
+    paired: Option<Round>,
+    block: Option<u32>,
+    profiles: Option<RoundProfiles>,
+}
+
 /// Measures one round in this process. Loads the request's runtime library if
 /// this process has none yet.
 pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
@@ -131,48 +173,36 @@ pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
     let library_load = load_library(req)?;
     let s = &req.sampling;
     let ds = req.dataset.as_ref();
-    let (mut h, paired, samples, block) = match &req.paired {
+    let files = profile_files(req)?;
+    let mut m = match &req.paired {
         None => {
-            let mut h = warm_up(head, ds, s.warmup, library_load)?;
+            let prefix = files.as_ref().map(|f| f.head.as_path());
+            let mut h = warm_up(head, ds, s.warmup, library_load, prefix)?;
             let n = s.samples_per_round(h.est_ms);
             let samples = h.session.time(n)?;
-            (h, None, samples, None)
-        }
-        Some(base_side) => {
-            let canon = |p: &std::path::Path| {
-                crate::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
-            };
-            if canon(&base_side.library) != canon(&head.library) {
-                return Err(Error::runtime(
-                    &base_side.library,
-                    format!(
-                        "cannot pair it with {} in one process (one runtime library per process)",
-                        head.library.display()
-                    ),
-                ));
+            let profiles = req.profile.then(|| RoundProfiles {
+                head: end_profile(&mut h, s.warmup),
+                base: None,
+            });
+            Sides {
+                head: h,
+                samples,
+                paired: None,
+                block: None,
+                profiles,
             }
-            // The first session a process creates pays one-time costs: rounds
-            // alternate which side goes first.
-            let (mut b, mut h) = if req.pairing.base_first {
-                let b = warm_up(base_side, ds, s.warmup, library_load)?;
-                (b, warm_up(head, ds, s.warmup, library_load)?)
-            } else {
-                let h = warm_up(head, ds, s.warmup, library_load)?;
-                (warm_up(base_side, ds, s.warmup, library_load)?, h)
-            };
-            let (a, hs, block) = alternate(&mut b, &mut h, s, &req.pairing)?;
-            let base_round = round_of(req, started_at, a, b.cold, None)?;
-            (h, Some(base_round), hs, Some(block))
         }
+        Some(base_side) => paired_round(req, base_side, library_load, started_at, files.as_ref())?,
     };
     // Memory of the process that runs the model (an external runner's, not
     // this worker's), only when it ran one session alone.
-    let rss = if paired.is_none() {
-        Some(h.session.peak_memory())
+    let rss = if m.paired.is_none() {
+        Some(m.head.session.peak_memory())
     } else {
         None
     };
-    let accuracy = match (ds, req.accuracy && head.model.accuracy) {
+    let h = &mut m.head;
+    let accuracy = match (ds, req.accuracy && head.model.accuracy && !req.profile) {
         (Some(d), true) => Some(accuracy_pass(d, &head.model, h.session.as_mut())?),
         _ => None,
     };
@@ -185,10 +215,59 @@ pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
         provider: h.session.provider().clone(),
         accelerator: h.session.accelerator(),
         input: input_name(ds)?,
-        round: round_of(req, started_at, samples, h.cold, rss)?,
+        round: round_of(req, started_at, m.samples, h.cold, rss)?,
         accuracy,
-        paired,
-        block,
+        paired: m.paired,
+        block: m.block,
+        profiles: m.profiles,
+    })
+}
+
+/// Both sides of a confirmation (or profile) round in this process, timed in
+/// alternating blocks; they must share the runtime library.
+fn paired_round(
+    req: &WorkerRequest,
+    base_side: &PathSpec,
+    library_load: f64,
+    started_at: chrono::DateTime<chrono::Utc>,
+    files: Option<&ProfileFiles>,
+) -> Result<Sides> {
+    let (head, s, ds) = (&req.head, &req.sampling, req.dataset.as_ref());
+    let canon = |p: &Path| crate::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    if canon(&base_side.library) != canon(&head.library) {
+        return Err(Error::runtime(
+            &base_side.library,
+            format!(
+                "cannot pair it with {} in one process (one runtime library per process)",
+                head.library.display()
+            ),
+        ));
+    }
+    let (hp, bp) = match files {
+        Some(f) => (Some(f.head.as_path()), Some(f.base.as_path())),
+        None => (None, None),
+    };
+    // The first session a process creates pays one-time costs: rounds
+    // alternate which side goes first.
+    let (mut b, mut h) = if req.pairing.base_first {
+        let b = warm_up(base_side, ds, s.warmup, library_load, bp)?;
+        (b, warm_up(head, ds, s.warmup, library_load, hp)?)
+    } else {
+        let h = warm_up(head, ds, s.warmup, library_load, hp)?;
+        (warm_up(base_side, ds, s.warmup, library_load, bp)?, h)
+    };
+    let (a, samples, block) = alternate(&mut b, &mut h, s, &req.pairing)?;
+    let profiles = req.profile.then(|| RoundProfiles {
+        head: end_profile(&mut h, s.warmup),
+        base: Some(end_profile(&mut b, s.warmup)),
+    });
+    let base_round = round_of(req, started_at, a, b.cold, None)?;
+    Ok(Sides {
+        head: h,
+        samples,
+        paired: Some(base_round),
+        block: Some(block),
+        profiles,
     })
 }
 
@@ -246,7 +325,9 @@ pub fn run_lockstep(
     let started_at = chrono::Utc::now();
     let library_load = load_library(req)?;
     let ds = req.dataset.as_ref();
-    let mut h = warm_up(&req.head, ds, req.sampling.warmup, library_load)?;
+    let files = profile_files(req)?;
+    let prefix = files.as_ref().map(|f| f.head.as_path());
+    let mut h = warm_up(&req.head, ds, req.sampling.warmup, library_load, prefix)?;
     let say = |out: &mut dyn Write, e: &LockstepEvent| -> Result<()> {
         let line = serde_json::to_string(e).map_err(|source| Error::Serialise {
             what: "a lockstep event",
@@ -284,6 +365,10 @@ pub fn run_lockstep(
             LockstepCommand::Finish => break,
         }
     }
+    let profiles = req.profile.then(|| RoundProfiles {
+        head: end_profile(&mut h, req.sampling.warmup),
+        base: None,
+    });
     Ok(RoundResult {
         device: req.head.device.name.clone(),
         model: req.head.model.name.clone(),
@@ -303,6 +388,7 @@ pub fn run_lockstep(
         accuracy: None,
         paired: None,
         block: None,
+        profiles,
     })
 }
 

@@ -17,6 +17,7 @@ use ort::value::Tensor;
 
 use super::backend::{self, one_line, Backend, ProviderOutcome};
 use crate::error::{Error, Result};
+use crate::explain::profile::RawProfile;
 use crate::record::RuntimeInfo;
 use crate::suite::{Device, Model, Provider, RuntimeKind};
 
@@ -149,6 +150,8 @@ pub struct PathSession {
     pub session_create_ms: f64,
     /// The library the session runs on (this process's ONNX Runtime).
     runtime: RuntimeInfo,
+    /// Created with ONNX Runtime's profiler on (`create_profiled`).
+    profiling: bool,
 }
 
 const NOT_LOADED: &str = "no ONNX Runtime library is loaded yet";
@@ -188,6 +191,17 @@ impl PathSession {
     /// Creates the session for `device` x `model` and checks the model's input
     /// against the preprocessing. Never falls back to CPU silently.
     pub fn create(device: &Device, model: &Model) -> Result<PathSession> {
+        PathSession::create_with(device, model, None)
+    }
+
+    /// [`PathSession::create`] with ONNX Runtime's profiler on: every inference's
+    /// node times go to a file named after `prefix`, read by `end_profile`. A
+    /// session of its own: the timed rounds never run with the profiler.
+    pub fn create_profiled(device: &Device, model: &Model, prefix: &Path) -> Result<PathSession> {
+        PathSession::create_with(device, model, Some(prefix))
+    }
+
+    fn create_with(device: &Device, model: &Model, profile: Option<&Path>) -> Result<PathSession> {
         let file = &model.file;
         backend::require_model_file(model)?;
         if let Some(p) = crate::store::lfs::pointer_at(file) {
@@ -201,6 +215,14 @@ impl PathSession {
         }
         let started = Instant::now();
         let (mut b, provider) = with_provider(device)?;
+        if let Some(prefix) = profile {
+            b = b.with_profiling(prefix).map_err(|e| {
+                Error::device(
+                    &device.name,
+                    format!("cannot turn on ONNX Runtime's profiler: {e}"),
+                )
+            })?;
+        }
         let session = b.commit_from_file(file).map_err(|e| {
             Error::model(
                 file,
@@ -230,6 +252,7 @@ impl PathSession {
             provider,
             session_create_ms,
             runtime,
+            profiling: profile.is_some(),
         })
     }
 
@@ -307,6 +330,22 @@ impl Backend for PathSession {
     }
     fn runtime(&self) -> &RuntimeInfo {
         &self.runtime
+    }
+    fn end_profile(&mut self) -> std::result::Result<RawProfile, String> {
+        if !self.profiling {
+            return Err("this session was not created for profiling".into());
+        }
+        self.profiling = false;
+        let file = self.session.end_profiling().map_err(|e| {
+            format!(
+                "ONNX Runtime's profiler failed: {}",
+                one_line(&e.to_string())
+            )
+        })?;
+        let file = PathBuf::from(file);
+        let text = crate::fs::read_to_string(&file).map_err(|e| e.to_string());
+        let _ = crate::fs::remove_file(&file);
+        crate::explain::trace::parse_ort_trace(&text?)
     }
 }
 

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::backend::ProviderOutcome;
+use crate::explain::profile::ProfileSummary;
 use crate::record::accuracy::Accuracy;
 use crate::record::{Round, RuntimeInfo};
 use crate::suite::{Dataset, Device, Model, Sampling};
@@ -51,6 +52,12 @@ pub struct WorkerRequest {
     /// processes on different runtime libraries can alternate in blocks.
     #[serde(default)]
     pub lockstep: bool,
+    /// Profile mode (`edgeperf explain`): the sessions are created with the
+    /// runtime's own per-operator profiler on, timed exactly as a confirmation
+    /// round times them, and the reply carries each side's profile
+    /// ([`RoundResult::profiles`]); its timings judge nothing.
+    #[serde(default)]
+    pub profile: bool,
 }
 
 /// How the two sides of a paired round alternate: in blocks, which side first.
@@ -131,6 +138,18 @@ pub struct RoundResult {
     /// was timed next to block `j` of the other).
     #[serde(default)]
     pub block: Option<u32>,
+    /// Each side's profile in profile mode, or why the runtime gave none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profiles: Option<RoundProfiles>,
+}
+
+/// The profiles of a profile-mode round (after the cold first inference and
+/// the warm-up), or why each could not be had.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RoundProfiles {
+    pub head: Result<ProfileSummary, String>,
+    /// The paired (base) side's, when there was one.
+    pub base: Option<Result<ProfileSummary, String>>,
 }
 
 /// The worker's answer: its measurement, or its error as one line.
@@ -179,6 +198,7 @@ preprocess = { resize = 256, crop = 224, interpolation = "bicubic", divisor = 1,
             paired: Some(side),
             pairing: Alternation::default(),
             lockstep: false,
+            profile: false,
         };
         let json = serde_json::to_string(&req).unwrap();
         let back: WorkerRequest = serde_json::from_str(&json).unwrap();
@@ -196,6 +216,33 @@ preprocess = { resize = 256, crop = 224, interpolation = "bicubic", divisor = 1,
             .unwrap_err()
             .to_string();
         assert!(e.contains("model \"m\"") && e.contains("resize"), "{e}");
+    }
+
+    #[test]
+    fn a_request_without_the_profile_flag_never_profiles() {
+        // What the timed rounds send: `profile` is false unless asked for.
+        let s = crate::suite::Suite::parse(Path::new("s.toml"), SUITE, Path::new("/x")).unwrap();
+        let side = PathSpec {
+            device: s.devices[0].clone(),
+            model: s.models[0].clone(),
+            library: "/lib/libonnxruntime.so".into(),
+        };
+        let req = WorkerRequest {
+            protocol: WORKER_PROTOCOL,
+            round: 0,
+            sampling: s.sampling.clone(),
+            accuracy: false,
+            dataset: None,
+            head: side,
+            paired: None,
+            pairing: Alternation::default(),
+            lockstep: false,
+            profile: false,
+        };
+        let mut v = serde_json::to_value(&req).unwrap();
+        v.as_object_mut().unwrap().remove("profile");
+        let back: WorkerRequest = serde_json::from_value(v).unwrap();
+        assert!(!back.profile);
     }
 
     #[test]

@@ -90,6 +90,7 @@ pub fn run_suite(
                     paired: None,
                     pairing: Default::default(),
                     lockstep: false,
+                    profile: false,
                 };
                 let mut r = spawn_round(&exe, &req)?;
                 r.runtime.sha256 = sha.get(&spec.library).cloned();
@@ -277,6 +278,7 @@ mod tests {
             accuracy: p.accuracy,
             paired: None,
             block: None,
+            profiles: None,
         }
     }
 

@@ -11,7 +11,25 @@ use super::litert::LitertSession;
 use super::ort::PathSession;
 use super::protocol::PathSpec;
 use crate::error::{Error, Result};
+use crate::store::base_side::RuntimeLibraries;
 use crate::suite::{Device, RuntimeKind};
+
+/// The engine's answers about runtime libraries, for the store's lookup of a
+/// base side (`store::base_side`): where a device's library is configured, and
+/// the version an ONNX Runtime library reports without a session.
+pub struct Libraries;
+
+impl RuntimeLibraries for Libraries {
+    fn configured(&self, device: &Device) -> Option<PathBuf> {
+        library_for(device, None).ok()
+    }
+    fn version(&self, kind: RuntimeKind, path: &Path) -> Option<String> {
+        // Only ONNX Runtime can be asked its version without a session.
+        kind.is_onnxruntime()
+            .then(|| super::ort::probe_version(path).ok())
+            .flatten()
+    }
+}
 
 /// Which library (or runner program) a device runs on: for ONNX Runtime the
 /// `--runtime` override, the device's `runtime`, then `ORT_DYLIB_PATH`; for
@@ -55,6 +73,19 @@ pub fn probe(device: &Device) -> Result<(PathBuf, Option<String>)> {
         RuntimeKind::External => None,
     };
     Ok((lib, version))
+}
+
+/// Creates the session of `side` with the runtime's own per-operator profiler
+/// on (read back with [`Backend::end_profile`]); ONNX Runtime writes its profile
+/// to a file named after `prefix`. Only for explaining a change: the timed
+/// rounds never run a profiled session.
+pub fn create_profiled(side: &PathSpec, prefix: &Path) -> Result<Box<dyn Backend>> {
+    let (d, m) = (&side.device, &side.model);
+    Ok(match d.runtime_kind {
+        RuntimeKind::Onnxruntime => Box::new(PathSession::create_profiled(d, m, prefix)?),
+        RuntimeKind::Litert => Box::new(LitertSession::create_profiled(d, m)?),
+        RuntimeKind::External => Box::new(ExternalSession::create_profiled(d, m)?),
+    })
 }
 
 /// Creates the session of `side` (its runtime already loaded by [`load_runtime`]).

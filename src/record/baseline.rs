@@ -107,6 +107,11 @@ pub struct HistoryEntry {
     /// not record it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<DeviceSummary>,
+    /// Why this step changed the path, in brief (a "why" line and a few
+    /// details), when it was accepted with the comparison that explained it
+    /// (`baseline accept --explanations`, docs/EXPLAIN.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<crate::explain::Brief>,
 }
 
 impl Baseline {
@@ -183,6 +188,7 @@ impl Baseline {
             runtime_kind: Some(self.runtime.kind),
             committed_at: self.committed_at(),
             device: DeviceSummary::of(self.rounds.iter().filter_map(|r| r.device.as_ref())),
+            explanation: None,
         }
     }
 

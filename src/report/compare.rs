@@ -121,6 +121,10 @@ pub fn text(c: &Comparison, color: bool) -> String {
         for r in rs {
             s += &format!("  - {r}\n");
         }
+        // Issue 20: why the path changed (`edgeperf explain` has the tables).
+        if let Some(e) = &p.explanation {
+            s += &format!("  - why: {}\n", e.why);
+        }
     }
     s += &format!("\n{}\n", summary_line(std::slice::from_ref(c)));
     s
@@ -172,6 +176,8 @@ pub fn markdown_linked(
 ) -> String {
     let mut s = headline(cs, missing) + "\n\n";
     s += &markdown_table(cs, missing, path_link);
+    // Issue 20: each changed path's "why" line, its tables folded.
+    s += &super::explain::markdown_section(cs);
     s += &why(cs);
     if let Some(c) = cs.first() {
         s += &footer(c);

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod doctor;
 pub mod doctor_checks;
 pub mod env;
+pub mod explain;
 pub mod export;
 pub mod history;
 pub mod markdown;

@@ -129,12 +129,25 @@ impl BaseSideFinder<'_> {
         base: &Baseline,
         libraries: &dyn RuntimeLibraries,
     ) -> Result<Side> {
-        answer(self.find(path, base, libraries))
+        answer(self.find(&path.device, &path.model, base, libraries))
+    }
+
+    /// [`BaseSideFinder::base_side`] of the path `device`/`model` without a run
+    /// record (`edgeperf explain` of the working tree).
+    pub fn base_side_of(
+        &self,
+        device: &str,
+        model: &str,
+        base: &Baseline,
+        libraries: &dyn RuntimeLibraries,
+    ) -> Result<Side> {
+        answer(self.find(device, model, base, libraries))
     }
 
     fn find(
         &self,
-        path: &PathRecord,
+        device_name: &str,
+        model_name: &str,
         base: &Baseline,
         libraries: &dyn RuntimeLibraries,
     ) -> Found<SideFiles> {
@@ -150,11 +163,11 @@ impl BaseSideFinder<'_> {
                 format!("the {what} was renamed or removed since the baseline: accept a new baseline for this path"),
             )
         };
-        let Some(device) = suite.device(&path.device) else {
-            return missing("device", &path.device);
+        let Some(device) = suite.device(device_name) else {
+            return missing("device", device_name);
         };
-        let Some(entry) = suite.model(&path.model) else {
-            return missing("model", &path.model);
+        let Some(entry) = suite.model(model_name) else {
+            return missing("model", model_name);
         };
         // The model file of the device's format (.onnx, or .tflite for LiteRT).
         let mut model = entry.for_device(device)?;

@@ -131,6 +131,17 @@ pub struct Accepted {
 /// Device and model names are checked first by the suite's name rules, so no
 /// record writes outside `dir`. The run file's path names it in errors.
 pub fn accept(dir: &Path, run_file: &Path, run: &RunRecord) -> Result<Accepted> {
+    accept_explained(dir, run_file, run, &|_, _| None)
+}
+
+/// [`accept`], each history line with the brief explanation `brief` gives for
+/// its device and model (`baseline accept --explanations`).
+pub fn accept_explained(
+    dir: &Path,
+    run_file: &Path,
+    run: &RunRecord,
+    brief: &dyn Fn(&str, &str) -> Option<crate::explain::Brief>,
+) -> Result<Accepted> {
     if !run.complete {
         return Err(Error::document(
             run_file,
@@ -156,7 +167,9 @@ pub fn accept(dir: &Path, run_file: &Path, run: &RunRecord) -> Result<Accepted> 
             }
             None => String::new(),
         };
-        let history = insert_history_line(&existing, &b.history_entry())?;
+        let mut entry = b.history_entry();
+        entry.explanation = brief(&p.device, &p.model);
+        let history = insert_history_line(&existing, &entry)?;
         plans.push((b, newer, hf, history));
     }
     let mut done = Accepted::default();

@@ -15,6 +15,8 @@ pub struct CompareConfig {
     pub memory: ResourceRule,
     /// Cold start (session creation + first inference) against the baseline's.
     pub cold_start: ResourceRule,
+    /// Explanations of changed paths (`suite/explain.rs`).
+    pub explain: super::explain::ExplainRule,
     /// Overrides keyed by "device/model".
     pub paths: BTreeMap<String, PathOverride>,
     /// Each device's `[device.state]` (not a `[compare]` key: the suite parser
@@ -32,6 +34,7 @@ impl Default for CompareConfig {
             confirm: ConfirmRule::default(),
             memory: ResourceRule::default(),
             cold_start: ResourceRule::cold_start(),
+            explain: Default::default(),
             paths: BTreeMap::new(),
             device_state: BTreeMap::new(),
         }
@@ -234,6 +237,7 @@ impl CompareConfig {
         self.latency.validate()?;
         self.accuracy.validate()?;
         self.confirm.validate()?;
+        self.explain.validate()?;
         for (k, r) in [
             ("compare.memory", &self.memory),
             ("compare.cold_start", &self.cold_start),

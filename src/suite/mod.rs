@@ -10,13 +10,14 @@
 //! Files: `device` (runtimes, providers, external runners), `devstate` (a
 //! device's `[device.state]`: governor, temperature, power mode, cooldown), `model` (a model
 //! entry as written and validated), `preprocess` (the input recipe as data),
-//! `compare` (the `[compare]` thresholds), `key` (errors naming their key),
+//! `compare` (the `[compare]` thresholds), `explain` (`[compare.explain]`), `key` (errors naming their key),
 //! `parse` (the TOML document to a [`Suite`]); this file holds the suite, its
 //! sampling and dataset, and path selection.
 
 pub mod compare;
 mod device;
 mod devstate;
+mod explain;
 mod key;
 mod model;
 mod parse;
@@ -33,6 +34,7 @@ pub use compare::{
 };
 pub use device::{Device, ExternalRunner, ModelFormat, Provider, RuntimeKind};
 pub use devstate::{CooldownRule, DeviceStateRule, OnThrottle, PLACEHOLDER_ZONES};
+pub use explain::ExplainRule;
 pub use key::check_name;
 pub use model::{Model, PreprocessSpec};
 pub use preprocess::{ChannelOrder, ConfigError, Interpolation, Layout, Normalize, Preprocess};

@@ -314,6 +314,7 @@ pub fn history_entry(i: usize, p10: f64, top1: Option<f64>) -> HistoryEntry {
         runtime_kind: None,
         committed_at: None,
         device: None,
+        explanation: None,
     }
 }
 

@@ -23,6 +23,7 @@ mod ffi;
 mod flatbuffer;
 mod loaded;
 mod plan;
+mod profile;
 mod session;
 
 pub use loaded::{library_for, load, version_beside, LITERT_LIB_ENV};

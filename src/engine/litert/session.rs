@@ -12,8 +12,10 @@ use super::ffi::{
 use super::flatbuffer;
 use super::loaded::{Loaded, LOADED};
 use super::plan::{applied, plan};
+use super::profile::{self, Profiler};
 use crate::engine::backend::{self, Backend, ProviderOutcome};
 use crate::error::{Error, Result};
+use crate::explain::profile::RawProfile;
 use crate::record::RuntimeInfo;
 use crate::suite::{Device, Model, Provider};
 
@@ -34,6 +36,8 @@ pub struct LitertSession {
     pub session_create_ms: f64,
     /// This process's LiteRT library.
     runtime: RuntimeInfo,
+    /// LiteRT's profiler, when created for profiling (dropped after the handles).
+    profiler: Option<std::result::Result<Profiler, String>>,
 }
 
 impl Drop for LitertSession {
@@ -306,6 +310,17 @@ impl LitertSession {
     /// `intra_threads` CPU threads, checks its input against the preprocessing,
     /// and allocates the input and output buffers.
     pub fn create(device: &Device, model: &Model) -> Result<LitertSession> {
+        LitertSession::create_with(device, model, false)
+    }
+
+    /// [`LitertSession::create`] with LiteRT's profiler attached, recording
+    /// every inference from the first (read by `end_profile`). A session of its
+    /// own: the timed rounds never run with the profiler.
+    pub fn create_profiled(device: &Device, model: &Model) -> Result<LitertSession> {
+        LitertSession::create_with(device, model, true)
+    }
+
+    fn create_with(device: &Device, model: &Model, profiled: bool) -> Result<LitertSession> {
         let l = LOADED
             .get()
             .ok_or_else(|| Error::device(&device.name, "no LiteRT library is loaded yet"))?;
@@ -330,7 +345,11 @@ impl LitertSession {
             accelerator,
             session_create_ms,
             runtime: l.info.clone(),
+            profiler: None,
         };
+        if profiled {
+            session.profiler = Some(Profiler::attach(compiled));
+        }
         session.attach_buffers(l, model)?;
         Ok(session)
     }
@@ -456,5 +475,12 @@ impl Backend for LitertSession {
     }
     fn runtime(&self) -> &RuntimeInfo {
         &self.runtime
+    }
+    fn end_profile(&mut self) -> std::result::Result<RawProfile, String> {
+        match self.profiler.as_mut() {
+            None => Err("this session was not created for profiling".into()),
+            Some(Err(why)) => Err(why.clone()),
+            Some(Ok(p)) => profile::to_raw(&p.events()?, &self.accelerator),
+        }
     }
 }
