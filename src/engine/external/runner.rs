@@ -1,30 +1,21 @@
-//! External runners: runtimes edgeperf cannot load (TensorRT engines, PyTorch,
-//! an Edge TPU, RKNN, ...) measured by a program that speaks a small versioned
-//! JSON-lines protocol on stdio (docs/EXTERNAL_RUNNERS.md).
-//!
-//! The worker process starts the runner (one per worker, so one per round),
-//! hands it the model, the options and each preprocessed input as a raw
-//! little-endian float32 file, and reads back the per-inference times the runner
-//! measured around its own inference call, and each image's top-k. Every reply is
-//! checked: a runner that times out, dies, writes a line that is not the reply
-//! asked for, or answers with the wrong number of values is an error naming the
-//! device and the runner's line.
+//! The runner process of an external device: starting it under its time limits,
+//! the hello, one request and its checked reply, the runner's stderr kept for
+//! errors, its memory, and stopping it (docs/EXTERNAL_RUNNERS.md).
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::backend::{process_tree_hwm_mb, Backend, ProviderOutcome};
+use crate::engine::backend::process_tree_hwm_mb;
 use crate::error::{Error, Result};
-use crate::explain::profile::RawProfile;
 use crate::record::{MemoryOf, RuntimeInfo};
-use crate::suite::{Device, ExternalRunner, Layout, Model, Provider, RuntimeKind};
+use crate::suite::{Device, ExternalRunner, Provider, RuntimeKind};
 
 /// The protocol version edgeperf speaks; a runner's hello must name it.
 pub const RUNNER_PROTOCOL: u64 = 1;
@@ -37,36 +28,36 @@ const STDERR_TAIL: usize = 20;
 const QUOTE: usize = 120;
 
 /// A running runner process.
-struct Runner {
-    device: String,
+pub(super) struct Runner {
+    pub(super) device: String,
     /// The command as the user wrote it, for messages.
-    shown: String,
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: Receiver<std::io::Result<String>>,
-    stderr: Arc<Mutex<VecDeque<String>>>,
+    pub(super) shown: String,
+    pub(super) child: Child,
+    pub(super) stdin: Option<ChildStdin>,
+    pub(super) lines: Receiver<std::io::Result<String>>,
+    pub(super) stderr: Arc<Mutex<VecDeque<String>>>,
     /// Lines read from the runner's stdout so far (the hello is line 1).
-    line_no: usize,
-    timeout: Duration,
-    timeout_s: f64,
-    runtime: RuntimeInfo,
+    pub(super) line_no: usize,
+    pub(super) timeout: Duration,
+    pub(super) timeout_s: f64,
+    pub(super) runtime: RuntimeInfo,
     /// Milliseconds from starting the runner to its hello line.
-    hello_ms: f64,
+    pub(super) hello_ms: f64,
     /// Where input files go (removed with the runner).
-    scratch: tempfile::TempDir,
-    sessions: usize,
-    next_id: usize,
+    pub(super) scratch: tempfile::TempDir,
+    pub(super) sessions: usize,
+    pub(super) next_id: usize,
     /// The hello said the model runs outside the runner's process tree (in a
     /// container, on another machine): /proc cannot measure its memory.
-    remote: bool,
+    pub(super) remote: bool,
     /// The runner's own latest `peak_rss_mb`, when it reports one.
-    reported_mb: Option<f64>,
+    pub(super) reported_mb: Option<f64>,
     /// The hello says `"profile": true`: the runner answers `profile`.
-    profiles: bool,
+    pub(super) profiles: bool,
 }
 
 /// The worker's runner (one per process, shared by a paired head and base).
-static RUNNER: Mutex<Option<Runner>> = Mutex::new(None);
+pub(super) static RUNNER: Mutex<Option<Runner>> = Mutex::new(None);
 
 fn quote(line: &str) -> String {
     let t = line.trim();
@@ -77,7 +68,7 @@ fn quote(line: &str) -> String {
 }
 
 impl Runner {
-    fn error(&self, message: impl std::fmt::Display) -> Error {
+    pub(super) fn error(&self, message: impl std::fmt::Display) -> Error {
         Error::device(
             &self.device,
             format!("external runner {}: {message}", self.shown),
@@ -85,7 +76,7 @@ impl Runner {
     }
 
     /// The last non-empty line the runner wrote on stderr, if any.
-    fn stderr_last(&self) -> Option<String> {
+    pub(super) fn stderr_last(&self) -> Option<String> {
         let tail = self.stderr.lock().ok()?;
         tail.iter()
             .rev()
@@ -94,7 +85,7 @@ impl Runner {
     }
 
     /// How the runner ended, after its stdout closed.
-    fn death(&mut self, waiting_for: &str) -> Error {
+    pub(super) fn death(&mut self, waiting_for: &str) -> Error {
         use std::os::unix::process::ExitStatusExt;
         // stdout is closed; give the process a moment to be reaped.
         let deadline = Instant::now() + Duration::from_secs(2);
@@ -127,7 +118,7 @@ impl Runner {
     }
 
     /// The next stdout line, within the timeout.
-    fn read_line(&mut self, waiting_for: &str) -> Result<String> {
+    pub(super) fn read_line(&mut self, waiting_for: &str) -> Result<String> {
         match self.lines.recv_timeout(self.timeout) {
             Ok(Ok(line)) => {
                 self.line_no += 1;
@@ -151,7 +142,7 @@ impl Runner {
     }
 
     /// The next line as a JSON object.
-    fn read_json(&mut self, waiting_for: &str) -> Result<(Value, String)> {
+    pub(super) fn read_json(&mut self, waiting_for: &str) -> Result<(Value, String)> {
         let line = self.read_line(waiting_for)?;
         match serde_json::from_str::<Value>(&line) {
             Ok(v) if v.is_object() => Ok((v, line)),
@@ -164,7 +155,7 @@ impl Runner {
     }
 
     /// Sends one request and returns its checked reply: the same `op`, `ok: true`.
-    fn request(&mut self, req: Value) -> Result<Value> {
+    pub(super) fn request(&mut self, req: Value) -> Result<Value> {
         let op = req["op"].as_str().unwrap_or("?").to_string();
         let mut text = req.to_string();
         text.push('\n');
@@ -201,12 +192,12 @@ impl Runner {
     }
 
     /// A reply field that breaks the protocol, as an error naming the line.
-    fn bad(&self, what: impl std::fmt::Display) -> Error {
+    pub(super) fn bad(&self, what: impl std::fmt::Display) -> Error {
         self.error(format!("line {}: {what}", self.line_no))
     }
 
     /// Starts the device's runner and checks its hello line.
-    fn start(device: &Device, runner: &ExternalRunner) -> Result<Runner> {
+    pub(super) fn start(device: &Device, runner: &ExternalRunner) -> Result<Runner> {
         let shown = format!("`{}`", runner.command.join(" "));
         let started = Instant::now();
         let (mut child, lines, stderr) = spawn(runner).map_err(|e| {
@@ -247,7 +238,7 @@ impl Runner {
 
     /// Reads the runner's first line (its cold start ends there, counted from
     /// `started`): the protocol it speaks and its runtime.
-    fn hello(&mut self, started: Instant) -> Result<()> {
+    pub(super) fn hello(&mut self, started: Instant) -> Result<()> {
         let (hello, line) = self.read_json("hello")?;
         self.hello_ms = started.elapsed().as_secs_f64() * 1e3;
         match hello.get("edgeperf_runner").and_then(Value::as_u64) {
@@ -289,7 +280,11 @@ impl Runner {
     /// What runs the model, from a `load` reply: the provider, the runner's
     /// words for it, and why it is not the one asked for (only with
     /// `allow_fallback`; otherwise that is an error).
-    fn ran_on(&self, reply: &Value, device: &Device) -> Result<(Provider, String, Option<String>)> {
+    pub(super) fn ran_on(
+        &self,
+        reply: &Value,
+        device: &Device,
+    ) -> Result<(Provider, String, Option<String>)> {
         let ran = match reply.get("accelerator").and_then(Value::as_str) {
             Some(a) => Provider::parse(a).ok_or_else(|| {
                 let known: Vec<_> = Provider::ALL.iter().map(|p| p.as_str()).collect();
@@ -326,7 +321,7 @@ impl Runner {
 
     /// The session's creation time: the runner's `load_ms`, else the request's
     /// round trip.
-    fn load_ms(&self, reply: &Value, roundtrip: f64) -> Result<f64> {
+    pub(super) fn load_ms(&self, reply: &Value, roundtrip: f64) -> Result<f64> {
         match reply.get("load_ms") {
             None => Ok(roundtrip),
             Some(v) => match v.as_f64() {
@@ -339,7 +334,7 @@ impl Runner {
     }
 
     /// Keeps the runner's own `peak_rss_mb` from a reply, when it gives one.
-    fn note_memory(&mut self, reply: &Value) -> Result<()> {
+    pub(super) fn note_memory(&mut self, reply: &Value) -> Result<()> {
         match reply.get("peak_rss_mb") {
             None => Ok(()),
             Some(v) => match v.as_f64() {
@@ -356,7 +351,7 @@ impl Runner {
 
     /// The peak memory of whatever runs the model: the runner's report, else
     /// its process tree from /proc, else (a remote runner, no /proc) nothing.
-    fn peak_memory(&self) -> (Option<f64>, MemoryOf) {
+    pub(super) fn peak_memory(&self) -> (Option<f64>, MemoryOf) {
         if let Some(mb) = self.reported_mb {
             return (Some(mb), MemoryOf::RunnerReported);
         }
@@ -370,7 +365,7 @@ impl Runner {
     }
 
     /// Writes `data` as raw little-endian float32 to `<scratch>/<name>.f32`.
-    fn write_input(&self, name: &str, data: &[f32]) -> Result<PathBuf> {
+    pub(super) fn write_input(&self, name: &str, data: &[f32]) -> Result<PathBuf> {
         let path = self.scratch.path().join(format!("{name}.f32"));
         let bytes: Vec<u8> = data.iter().flat_map(|x| x.to_le_bytes()).collect();
         crate::fs::write(&path, &bytes)?;
@@ -378,7 +373,7 @@ impl Runner {
     }
 
     /// Says goodbye and waits briefly for the runner to exit; kills it otherwise.
-    fn shutdown(mut self) {
+    pub(super) fn shutdown(mut self) {
         if let Some(mut s) = self.stdin.take() {
             let _ = s.write_all(b"{\"op\":\"bye\"}\n");
             drop(s);
@@ -444,7 +439,7 @@ fn spawn(runner: &ExternalRunner) -> std::io::Result<Pipes> {
 }
 
 /// Runs `f` on this worker's runner.
-fn with_runner<T>(f: impl FnOnce(&mut Runner) -> Result<T>) -> Result<T> {
+pub(super) fn with_runner<T>(f: impl FnOnce(&mut Runner) -> Result<T>) -> Result<T> {
     let mut guard = RUNNER.lock().unwrap_or_else(|p| p.into_inner());
     let r = guard.as_mut().ok_or_else(|| {
         Error::worker_protocol(
@@ -452,278 +447,4 @@ fn with_runner<T>(f: impl FnOnce(&mut Runner) -> Result<T>) -> Result<T> {
         )
     })?;
     f(r)
-}
-
-/// One model loaded in the runner.
-pub struct ExternalSession {
-    id: String,
-    input_len: usize,
-    pub provider: ProviderOutcome,
-    /// What the runner says really ran (`detail`).
-    pub accelerator: String,
-    pub session_create_ms: f64,
-    /// Milliseconds from starting the runner to its hello (the runner's cold
-    /// start: interpreter, imports, library loading).
-    pub library_load_ms: f64,
-    pub runtime: RuntimeInfo,
-    /// Loaded with `"profile": true`, or why not (profile mode only).
-    profile: Option<std::result::Result<(), String>>,
-}
-
-impl Drop for ExternalSession {
-    fn drop(&mut self) {
-        let mut guard = RUNNER.lock().unwrap_or_else(|p| p.into_inner());
-        let last = match guard.as_mut() {
-            Some(r) => {
-                r.sessions = r.sessions.saturating_sub(1);
-                r.sessions == 0
-            }
-            None => false,
-        };
-        if last {
-            if let Some(r) = guard.take() {
-                r.shutdown();
-            }
-        }
-    }
-}
-
-impl ExternalSession {
-    /// Starts the device's runner if this worker has none yet, and loads `model`
-    /// (its file in the device's `model_format`) in it.
-    pub fn create(device: &Device, model: &Model) -> Result<ExternalSession> {
-        ExternalSession::create_with(device, model, false)
-    }
-
-    /// [`ExternalSession::create`] with `"profile": true` in the `load`, when
-    /// the runner's hello offers profiles (read by `end_profile`).
-    pub fn create_profiled(device: &Device, model: &Model) -> Result<ExternalSession> {
-        ExternalSession::create_with(device, model, true)
-    }
-
-    fn create_with(device: &Device, model: &Model, profiled: bool) -> Result<ExternalSession> {
-        let spec = device
-            .external
-            .as_ref()
-            .ok_or_else(|| Error::device(&device.name, "an external device needs `command`"))?;
-        if !crate::fs::exists(&model.file) {
-            return Err(Error::model(
-                &model.file,
-                format!("model file not found (model {:?})", model.name),
-            ));
-        }
-        let mut guard = RUNNER.lock().unwrap_or_else(|p| p.into_inner());
-        if guard.is_none() {
-            *guard = Some(Runner::start(device, spec)?);
-        }
-        let r = guard.as_mut().expect("set above");
-        r.next_id += 1;
-        let id = format!("m{}", r.next_id);
-        let shape = model.preprocess.input_shape();
-        let layout = match model.preprocess.layout() {
-            Layout::Nchw => "nchw",
-            Layout::Nhwc => "nhwc",
-        };
-        let started = Instant::now();
-        let profile = profiled.then(|| match r.profiles {
-            true => Ok(()),
-            false => Err(format!(
-                "the external runner {} offers no profile (its hello has no \"profile\": true)",
-                r.shown
-            )),
-        });
-        let mut load = json!({
-            "op": "load",
-            "id": id,
-            "model": absolute(&model.file),
-            "format": spec.model_format.as_str(),
-            "input": { "name": model.input, "shape": shape, "layout": layout, "dtype": "float32" },
-            "accelerator": device.provider.as_str(),
-            "threads": { "intra": device.intra_threads, "inter": device.inter_threads },
-            "options": device.options,
-        });
-        if profile == Some(Ok(())) {
-            load["profile"] = json!(true);
-        }
-        let reply = r.request(load)?;
-        let roundtrip = started.elapsed().as_secs_f64() * 1e3;
-        let (ran, detail, fallback_reason) = r.ran_on(&reply, device)?;
-        let session_create_ms = r.load_ms(&reply, roundtrip)?;
-        r.sessions += 1;
-        Ok(ExternalSession {
-            id,
-            input_len: shape.iter().product(),
-            provider: ProviderOutcome {
-                requested: device.provider,
-                ran,
-                fallback_reason,
-            },
-            accelerator: detail,
-            session_create_ms,
-            library_load_ms: r.hello_ms,
-            runtime: r.runtime.clone(),
-            profile,
-        })
-    }
-
-    fn check_len(&self, data: &[f32]) -> Result<()> {
-        if data.len() != self.input_len {
-            return with_runner(|r| {
-                Err(r.error(format!(
-                    "input has {} values, the model takes {}",
-                    data.len(),
-                    self.input_len
-                )))
-            });
-        }
-        Ok(())
-    }
-
-    /// Hands the runner the input every following `time` uses.
-    pub fn set_input(&mut self, data: &[f32]) -> Result<()> {
-        self.check_len(data)?;
-        let id = self.id.clone();
-        with_runner(|r| {
-            let path = r.write_input(&id, data)?;
-            r.request(json!({"op": "input", "id": id, "path": path}))?;
-            Ok(())
-        })
-    }
-
-    /// `n` inferences on the current input, timed by the runner around its own
-    /// inference call; asked for in chunks of at most [`TIME_CHUNK`].
-    pub fn time(&mut self, n: u32) -> Result<Vec<f64>> {
-        let mut out = Vec::with_capacity(n as usize);
-        while (out.len() as u32) < n {
-            let k = TIME_CHUNK.min(n - out.len() as u32);
-            let id = self.id.clone();
-            let ms = with_runner(|r| {
-                let reply = r.request(json!({"op": "time", "id": id, "n": k}))?;
-                r.note_memory(&reply)?;
-                let ms = reply.get("ms").and_then(Value::as_array).ok_or_else(|| {
-                    r.bad("the `time` reply needs \"ms\": [one number per inference]")
-                })?;
-                if ms.len() != k as usize {
-                    return Err(r.bad(format!(
-                        "asked for {k} timings, the runner sent {}",
-                        ms.len()
-                    )));
-                }
-                ms.iter()
-                    .map(|v| match v.as_f64() {
-                        Some(x) if x.is_finite() && x >= 0.0 => Ok(x),
-                        _ => Err(r.bad(format!(
-                            "timings must be non-negative milliseconds, got {v}"
-                        ))),
-                    })
-                    .collect::<Result<Vec<f64>>>()
-            })?;
-            out.extend(ms);
-        }
-        Ok(out)
-    }
-
-    /// The `k` best classes of `data` (best first), and how many classes the
-    /// model has. `data` replaces the current input.
-    pub fn classify(&mut self, data: &[f32], k: usize) -> Result<(Vec<u32>, usize)> {
-        self.check_len(data)?;
-        let id = self.id.clone();
-        with_runner(|r| {
-            let path = r.write_input(&format!("{id}-classify"), data)?;
-            let reply = r.request(json!({"op": "classify", "id": id, "path": path, "k": k}))?;
-            let classes = reply
-                .get("classes")
-                .and_then(Value::as_u64)
-                .filter(|&c| c > 0)
-                .ok_or_else(|| {
-                    r.bad(
-                        "the `classify` reply needs \"classes\": the length of the model's output",
-                    )
-                })? as usize;
-            let top = reply.get("top").and_then(Value::as_array).ok_or_else(|| {
-                r.bad("the `classify` reply needs \"top\": [class indices, best first]")
-            })?;
-            let want = k.min(classes);
-            if top.len() != want {
-                return Err(r.bad(format!(
-                    "asked for the top {want} classes, the runner sent {}",
-                    top.len()
-                )));
-            }
-            let mut out: Vec<u32> = Vec::with_capacity(want);
-            for v in top {
-                match v.as_u64() {
-                    Some(c) if (c as usize) < classes && !out.contains(&(c as u32)) => {
-                        out.push(c as u32)
-                    }
-                    _ => {
-                        return Err(r.bad(format!(
-                        "\"top\" must hold {want} distinct class indices below {classes}, got {v}"
-                    )))
-                    }
-                }
-            }
-            Ok((out, classes))
-        })
-    }
-}
-
-impl Backend for ExternalSession {
-    fn end_profile(&mut self) -> std::result::Result<RawProfile, String> {
-        match &self.profile {
-            None => return Err("this session was not created for profiling".into()),
-            Some(Err(why)) => return Err(why.clone()),
-            Some(Ok(())) => {}
-        }
-        let reply = with_runner(|r| r.request(json!({"op": "profile", "id": self.id})))
-            .map_err(|e| e.one_line())?;
-        crate::explain::runner::parse_runner_profile(&reply)
-    }
-    fn set_input(&mut self, data: &[f32]) -> Result<()> {
-        ExternalSession::set_input(self, data)
-    }
-    fn time(&mut self, n: u32) -> Result<Vec<f64>> {
-        ExternalSession::time(self, n)
-    }
-    fn classify(&mut self, data: &[f32], k: usize) -> Result<(Vec<u32>, usize)> {
-        ExternalSession::classify(self, data, k)
-    }
-    fn provider(&self) -> &ProviderOutcome {
-        &self.provider
-    }
-    fn accelerator(&self) -> Option<String> {
-        Some(self.accelerator.clone())
-    }
-    fn session_create_ms(&self) -> f64 {
-        self.session_create_ms
-    }
-    fn library_load_ms(&self) -> Option<f64> {
-        Some(self.library_load_ms)
-    }
-    fn runtime(&self) -> &RuntimeInfo {
-        &self.runtime
-    }
-    fn peak_memory(&self) -> (Option<f64>, MemoryOf) {
-        let guard = RUNNER.lock().unwrap_or_else(|p| p.into_inner());
-        match guard.as_ref() {
-            Some(r) => r.peak_memory(),
-            None => (None, MemoryOf::NotMeasured),
-        }
-    }
-}
-
-fn absolute(p: &Path) -> PathBuf {
-    crate::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn long_lines_are_quoted_short() {
-        assert_eq!(quote("  abc \n"), "\"abc\"");
-        let q = quote(&"x".repeat(500));
-        assert!(q.len() < 130 && q.ends_with("..."), "{q}");
-    }
 }
