@@ -286,15 +286,3 @@ impl Backend for ExternalSession {
 fn absolute(p: &Path) -> PathBuf {
     crate::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn long_lines_are_quoted_short() {
-        assert_eq!(quote("  abc \n"), "\"abc\"");
-        let q = quote(&"x".repeat(500));
-        assert!(q.len() < 130 && q.ends_with("..."), "{q}");
-    }
-}

@@ -448,3 +448,15 @@ pub(super) fn with_runner<T>(f: impl FnOnce(&mut Runner) -> Result<T>) -> Result
     })?;
     f(r)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_are_quoted_short() {
+        assert_eq!(quote("  abc \n"), "\"abc\"");
+        let q = quote(&"x".repeat(500));
+        assert!(q.len() < 130 && q.ends_with("..."), "{q}");
+    }
+}
