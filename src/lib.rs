@@ -20,6 +20,7 @@ pub mod fs;
 pub mod github;
 pub mod history;
 pub mod interrupt;
+pub mod machine;
 pub mod preprocess;
 pub mod record;
 pub mod report;

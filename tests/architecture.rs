@@ -24,7 +24,15 @@ const DOMAIN: [&str; 7] = [
 ];
 
 /// The adapters: everything that reaches a runtime, a file, a process or the network.
-const ADAPTERS: [&str; 6] = ["store", "engine", "github", "env", "dataset", "preprocess"];
+const ADAPTERS: [&str; 7] = [
+    "store",
+    "engine",
+    "github",
+    "env",
+    "dataset",
+    "preprocess",
+    "machine",
+];
 
 fn src() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src")

@@ -194,8 +194,22 @@ pub fn run_pair(exe: &Path, base: &WorkerRequest, head: &WorkerRequest) -> Resul
     let (Some(a), Some(b)) = (a, b) else {
         return Err(worker_error(head, "a lockstep worker did not start".into()));
     };
-    let base_result = a.finish()?;
+    let mut base_result = a.finish()?;
     let mut head_result = b.finish()?;
+    // Both workers measured over the same blocks: one state for the pair, their
+    // run-queue waits added (as for two sessions in one process).
+    let both: Vec<_> = [&base_result.round.machine, &head_result.round.machine]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    let machine = if both.len() == 2 {
+        crate::machine::combine(&both)
+    } else {
+        None
+    };
+    base_result.round.machine = machine.clone();
+    head_result.round.machine = machine;
     head_result.paired = Some(base_result.round);
     head_result.block = Some(len);
     Ok(head_result)

@@ -22,7 +22,9 @@ use super::protocol::{
     WORKER_PROTOCOL,
 };
 use crate::error::{Error, Result};
+use crate::machine::Sampler;
 use crate::record::accuracy::{Accuracy, ImageOutcome};
+use crate::record::machine::MachineState;
 use crate::record::{ColdStart, LatencySummary, Round};
 use crate::suite::{Dataset, Model, Sampling};
 
@@ -115,6 +117,7 @@ fn round_of(
     samples: Vec<f64>,
     cold: ColdStart,
     peak_rss_mb: Option<f64>,
+    machine: Option<MachineState>,
 ) -> Result<Round> {
     Ok(Round {
         index: req.round,
@@ -129,6 +132,7 @@ fn round_of(
         })?,
         samples_ms: samples,
         peak_rss_mb,
+        machine,
     })
 }
 
@@ -140,12 +144,15 @@ pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
     let library_load = load_library(req)?;
     let s = &req.sampling;
     let ds = req.dataset.as_ref();
-    let (mut h, paired, samples, block) = match &req.paired {
+    let sampler = Sampler::this_process();
+    let (mut h, paired, samples, block, machine) = match &req.paired {
         None => {
             let mut h = warm_up(head, ds, s.warmup, library_load)?;
             let n = s.samples_per_round(h.est_ms);
+            let before = sampler.read();
             let samples = h.session.time(n)?;
-            (h, None, samples, None)
+            let machine = sampler.between(&before, &sampler.read());
+            (h, None, samples, None, Some(machine))
         }
         Some(base_side) => {
             let canon = |p: &std::path::Path| {
@@ -169,9 +176,11 @@ pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
                 let h = warm_up(head, ds, s.warmup, library_load)?;
                 (warm_up(base_side, ds, s.warmup, library_load)?, h)
             };
+            let before = sampler.read();
             let (a, hs, block) = alternate(&mut b, &mut h, s, &req.pairing)?;
-            let base_round = round_of(req, started_at, a, b.cold, None)?;
-            (h, Some(base_round), hs, Some(block))
+            let machine = Some(sampler.between(&before, &sampler.read()));
+            let base_round = round_of(req, started_at, a, b.cold, None, machine.clone())?;
+            (h, Some(base_round), hs, Some(block), machine)
         }
     };
     let rss = if paired.is_none() {
@@ -192,7 +201,7 @@ pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
         provider: h.session.provider().clone(),
         accelerator: h.session.accelerator(),
         input: input_name(ds)?,
-        round: round_of(req, started_at, samples, h.cold, rss)?,
+        round: round_of(req, started_at, samples, h.cold, rss, machine)?,
         accuracy,
         paired,
         block,
@@ -264,6 +273,10 @@ pub fn run_lockstep(
     say(output, &LockstepEvent::Ready { est_ms: h.est_ms })?;
     let mut samples = Vec::new();
     let mut line = String::new();
+    // The machine from the first block this worker times to its last.
+    let sampler = Sampler::this_process();
+    let mut first: Option<crate::machine::Snapshot> = None;
+    let mut last = None;
     loop {
         line.clear();
         let n = input
@@ -282,7 +295,9 @@ pub fn run_lockstep(
         })?;
         match cmd {
             LockstepCommand::Time(n) => {
+                first.get_or_insert_with(|| sampler.read());
                 let xs = h.session.time(n)?;
+                last = Some(sampler.read());
                 samples.extend_from_slice(&xs);
                 say(output, &LockstepEvent::Samples(xs))?;
             }
@@ -298,7 +313,14 @@ pub fn run_lockstep(
         provider: h.session.provider().clone(),
         accelerator: h.session.accelerator(),
         input: input_name(ds)?,
-        round: round_of(req, started_at, samples, h.cold, peak_rss_mb())?,
+        round: round_of(
+            req,
+            started_at,
+            samples,
+            h.cold,
+            peak_rss_mb(),
+            first.zip(last).map(|(a, b)| sampler.between(&a, &b)),
+        )?,
         accuracy: None,
         paired: None,
         block: None,

@@ -10,6 +10,7 @@
 
 pub mod accuracy;
 pub mod baseline;
+pub mod machine;
 
 use std::path::{Path, PathBuf};
 
@@ -159,6 +160,11 @@ pub struct Round {
     /// (VmHWM), MiB; only for rounds that ran one session alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_rss_mb: Option<f64>,
+    /// What the machine was doing during the timed inferences (load, steal,
+    /// the worker's run-queue waits, CPU pressure; absent in records of older
+    /// edgeperf).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<machine::MachineState>,
 }
 
 impl RunRecord {

@@ -207,6 +207,7 @@ pub fn path_record(
                 samples_ms: s.clone(),
                 latency_ms: LatencySummary::from_samples(s).expect("round samples"),
                 peak_rss_mb: None,
+                machine: None,
             })
             .collect(),
         accuracy: correct.map(accuracy),
