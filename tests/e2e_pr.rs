@@ -309,13 +309,13 @@ fn latency_numbers(p: &PathComparison) -> String {
             }
             if let Some(c) = &l.confirmation {
                 s += &format!(
-                    "\n  confirmation: {:?} {} (change {:+.2}%, CI [{:+.2}, {:+.2}]%, p {:.2e}, {:.1} s/side)\n  base rounds {:?}\n  head rounds {:?}",
+                    "\n  confirmation: {:?} {} (change {:+.2}%, CI [{:+.2}, {:+.2}]%, {} rounds counted, {:.1} s/side)\n  base rounds {:?}\n  head rounds {:?}",
                     c.verdict,
                     c.reason,
                     c.change * 100.0,
                     c.ci[0] * 100.0,
                     c.ci[1] * 100.0,
-                    c.p_value,
+                    c.counted,
                     c.seconds_per_side,
                     c.base,
                     c.head

@@ -139,7 +139,10 @@ pub fn run(a: CompareArgs) -> Result<i32> {
         |p| source.load(&p.device, &p.model),
         |p, base, rule| match interleaver.as_mut() {
             Some(i) => i.remeasure(p, base, rule),
-            None => Ok(Remeasure::NotDone),
+            None => Ok(Remeasure::NotDone(format!(
+                "no suite file {} to re-measure the path with",
+                a.suite.display()
+            ))),
         },
     );
     if interactive {

@@ -163,11 +163,12 @@ impl<'a> Interleaver<'a> {
                 pairing: Alternation {
                     block_ms: c.block_ms,
                     base_first: i % 2 == 0,
+                    discard: c.discard,
                 },
                 lockstep: false,
             };
             let r = self.round(&req, sides)?;
-            seq.push(round_statistic(&r, i, cfg.latency.quantile)?);
+            seq.push(round_statistic(&r, i, cfg)?);
             if let Some(b) = &r.paired {
                 base_cold_ms.push(b.cold_start_ms.reported_ms());
                 head_cold_ms.push(r.round.cold_start_ms.reported_ms());
@@ -180,7 +181,8 @@ impl<'a> Interleaver<'a> {
         Ok(Interleaved {
             base: rounds.iter().map(|r| r.base_stat).collect(),
             head: rounds.iter().map(|r| r.head_stat).collect(),
-            log_ratios: seq.log_ratios(),
+            log_ratios: rounds.iter().map(|r| r.log_ratio).collect(),
+            machine: rounds.iter().map(|r| r.machine.clone()).collect(),
             seconds_per_side: seq.seconds_per_side(),
             pairing: ProcessPairing {
                 across_processes: None,
@@ -236,8 +238,9 @@ fn across_processes(
     })
 }
 
-/// The statistic of paired round `round` from the worker's samples.
-fn round_statistic(r: &RoundResult, round: u32, quantile: f64) -> Result<RoundStatistic> {
+/// The statistic of paired round `round` from the worker's samples, with the
+/// machine state the worker read.
+fn round_statistic(r: &RoundResult, round: u32, cfg: &CompareConfig) -> Result<RoundStatistic> {
     let failed = |message: &str| Error::Worker {
         device: r.device.clone(),
         model: r.model.clone(),
@@ -249,8 +252,16 @@ fn round_statistic(r: &RoundResult, round: u32, quantile: f64) -> Result<RoundSt
         .as_ref()
         .ok_or_else(|| failed("the worker returned no paired samples"))?;
     let block = r.block.unwrap_or(1) as usize;
-    RoundStatistic::of_round(&base.samples_ms, &r.round.samples_ms, block, quantile)
-        .ok_or_else(|| failed("a confirmation round took no whole block pair"))
+    let mut s = RoundStatistic::of_round(
+        &base.samples_ms,
+        &r.round.samples_ms,
+        block,
+        cfg.confirm.discard as usize,
+        cfg.latency.quantile,
+    )
+    .ok_or_else(|| failed("a confirmation round took no whole block pair"))?;
+    s.machine = r.round.machine.clone();
+    Ok(s)
 }
 
 #[cfg(test)]
