@@ -9,9 +9,9 @@ use clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::{
-    baseline::BaselineCommand, compare::CompareArgs, completions::CompletionsArgs,
-    dashboard::DashboardArgs, env::EnvArgs, history::HistoryArgs, man::ManArgs,
-    report::ReportCommand, run::RunArgs, worker::WorkerArgs,
+    baseline::BaselineCommand, check::CheckArgs, compare::CompareArgs,
+    completions::CompletionsArgs, dashboard::DashboardArgs, env::EnvArgs, history::HistoryArgs,
+    man::ManArgs, report::ReportCommand, run::RunArgs, worker::WorkerArgs,
 };
 use crate::error::{EXIT_ERROR, EXIT_OK};
 
@@ -83,6 +83,24 @@ Every path with a baseline is re-measured on this machine with base and head
 interleaved before a latency verdict counts (stopping at the first decisive look;
 budget: compare.confirm.budget_seconds per side, default 12 s). Exit codes: 0 = no regression, 1 = regression, 2 = error.")]
     Compare(CompareArgs),
+    /// Check a pull request on this device, measuring once: identical paths are
+    /// skipped, the others measured base against head interleaved.
+    #[command(after_help = "\
+Examples:
+  edgeperf check --device cpu --against origin/main                # the PR loop's step
+  edgeperf check --device cpu --against origin/main --format json --out compare-cpu.json
+  edgeperf check --against origin/main --fail-on-undecided         # no pass without a decision
+  edgeperf check --against HEAD --remeasure-identical              # time the whole loop
+
+For each path: without a baseline the head is measured like `run` does (new);
+when every input (model bytes, device and model entries, runtime library,
+dataset, edgeperf version) is byte-identical to the base's it is reported
+\"identical: not re-measured\"; else one solo round of the head (accuracy,
+memory, cold start) and base and head in alternating blocks until the
+sequential rule decides (docs/DETECTION.md). The head's latency figures come
+from those rounds. Exit codes: 0 = no regression, 1 = regression (or an
+undecided path with --fail-on-undecided), 2 = error.")]
+    Check(CheckArgs),
     /// Manage baselines (accept a run as the new baseline).
     #[command(subcommand)]
     Baseline(BaselineCommand),
@@ -142,14 +160,18 @@ where
             return EXIT_ERROR;
         }
     };
-    // Ctrl-C or SIGTERM stop the workers of these two and end with 128 + signal.
-    if matches!(cli.command, Command::Run(_) | Command::Compare(_)) {
+    // Ctrl-C or SIGTERM stop the workers of these and end with 128 + signal.
+    if matches!(
+        cli.command,
+        Command::Run(_) | Command::Compare(_) | Command::Check(_)
+    ) {
         crate::interrupt::install();
     }
     let result = match cli.command {
         Command::Run(a) => crate::commands::run::run(a),
         Command::Env(a) => crate::commands::env::run(a),
         Command::Compare(a) => crate::commands::compare::run(a),
+        Command::Check(a) => crate::commands::check::run(a),
         Command::Baseline(c) => crate::commands::baseline::run(c),
         Command::History(a) => crate::commands::history::run(a),
         Command::Dashboard(a) => crate::commands::dashboard::run(a),

@@ -225,8 +225,7 @@ impl Drop for Competitors {
 
 /// The request of round `round` of kind `k`.
 pub fn request(k: &Kind, round: u32, cfg: &CompareConfig, suite: &Suite) -> WorkerRequest {
-    let mut sampling = confirmation_sampling(&suite.sampling, cfg.confirm.round_seconds);
-    sampling.warmup = cfg.confirm.warmup;
+    let sampling = confirmation_sampling(cfg.confirm.round_seconds, cfg.confirm.warmup);
     WorkerRequest {
         protocol: WORKER_PROTOCOL,
         round,

@@ -54,7 +54,7 @@ impl Boundaries {
         // f[s] = P(S_n = s, no crossing yet): the walk's surviving mass.
         let mut f = vec![1.0f64];
         let mut crossed = 0.0;
-        for n in 1..=n_max {
+        for (n, rank) in ranks.iter_mut().enumerate().skip(1) {
             let mut g = vec![0.0; n + 1];
             for (s, p) in f.iter().enumerate() {
                 g[s] += p / 2.0;
@@ -73,7 +73,7 @@ impl Boundaries {
                 f[k] = 0.0;
                 k += 1;
             }
-            ranks[n] = k;
+            *rank = k;
         }
         Boundaries {
             ranks,

@@ -22,6 +22,7 @@ mod boundaries;
 pub mod busy;
 mod guards;
 pub use guards::short_hash;
+pub mod inputs;
 pub mod latency;
 pub mod resources;
 pub mod sequential;
@@ -224,7 +225,7 @@ fn side_of_path(p: &PathRecord, commit: Option<String>) -> Side {
     }
 }
 
-fn side_of_baseline(b: &Baseline) -> Side {
+pub(crate) fn side_of_baseline(b: &Baseline) -> Side {
     Side {
         p50: b.latency_ms.p50,
         p90: b.latency_ms.p90,

@@ -243,8 +243,9 @@ fn time_blocks(
     let (Some(a), Some(b)) = (a.as_mut(), b.as_mut()) else {
         return Err(worker_error(head, "a lockstep worker did not start".into()));
     };
-    let len = head.pairing.block_len(est_a.max(est_b));
-    for k in 0..block_pairs(&head.sampling, &head.pairing, len) {
+    let est = est_a.max(est_b);
+    let len = head.pairing.block_len(est);
+    for k in 0..block_pairs(&head.sampling, &head.pairing, len, est) {
         if k % 4 == 0 || k % 4 == 3 {
             a.time(len)?;
             b.time(len)?;

@@ -215,12 +215,18 @@ fn input_name(ds: Option<&Dataset>) -> Result<String> {
     }
 }
 
-/// Block pairs a round of `sampling` holds for blocks of `len` inferences: its
-/// time budget per side over the block duration, and no more than `samples`
-/// inferences per side; at least one.
-pub fn block_pairs(sampling: &Sampling, pairing: &Alternation, len: u32) -> u32 {
+/// Block pairs a round of `sampling` holds for blocks of `len` inferences of
+/// about `est_ms` each: its time budget per side over the block's duration
+/// (`pairing.block_ms`, or longer when a block's inferences take longer), and
+/// no more than `samples` inferences per side; at least one.
+pub fn block_pairs(sampling: &Sampling, pairing: &Alternation, len: u32, est_ms: f64) -> u32 {
     let per_side_ms = sampling.max_seconds * 1e3 / sampling.rounds.max(1) as f64;
-    let by_time = (per_side_ms / pairing.block_ms).round();
+    let block_ms = if est_ms.is_finite() && est_ms > 0.0 {
+        pairing.block_ms.max(len as f64 * est_ms)
+    } else {
+        pairing.block_ms
+    };
+    let by_time = (per_side_ms / block_ms).round();
     let by_samples = (sampling.samples as f64 / len.max(1) as f64).ceil();
     (by_time.min(by_samples) as u32).max(1)
 }
@@ -237,8 +243,9 @@ fn alternate(
 ) -> Result<(Vec<f64>, Vec<f64>, u32)> {
     // One block length for both sides (the slower side's), so block j of each
     // covers the same number of inferences and the per-block medians compare.
-    let len = pairing.block_len(a.est_ms.max(b.est_ms));
-    let pairs = block_pairs(sampling, pairing, len);
+    let est = a.est_ms.max(b.est_ms);
+    let len = pairing.block_len(est);
+    let pairs = block_pairs(sampling, pairing, len, est);
     let (mut xa, mut xb) = (Vec::new(), Vec::new());
     for k in 0..pairs {
         if k % 4 == 0 || k % 4 == 3 {
@@ -365,10 +372,11 @@ pub fn accuracy_pass(ds: &Dataset, model: &Model, session: &mut dyn Backend) -> 
     })
 }
 
-/// The sampling of one confirmation round: `seconds_per_side` of block pairs.
-pub fn confirmation_sampling(base: &Sampling, seconds_per_side: f64) -> Sampling {
+/// The sampling of one confirmation round: `seconds_per_side` of block pairs
+/// after `warmup` untimed inferences of each side.
+pub fn confirmation_sampling(seconds_per_side: f64, warmup: u32) -> Sampling {
     Sampling {
-        warmup: base.warmup,
+        warmup,
         samples: 1_000_000,
         rounds: 1,
         max_seconds: seconds_per_side,
