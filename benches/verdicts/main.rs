@@ -16,6 +16,10 @@
 //!   sequential rule in comparisons drawn as independent resamples (whole
 //!   rounds, with replacement) and in disjoint windows of fresh rounds.
 //!
+//! * `loop`: the pull-request loop timed (`edgeperf check` on the default
+//!   suite's `cpu` paths in a throw-away repository: a PR changing no input,
+//!   every path measured, a ~18% slower model), under the same loads.
+//!
 //! Load (`EDGEPERF_VERDICTS_LOAD`): `quiet` (nothing started), `one` (a
 //! competing inference process pinned to CPU 1, started and stopped by the
 //! bench), `both` (one pinned to each of CPUs 0 and 1). Rounds per kind:
@@ -31,6 +35,7 @@ mod collect;
 mod data;
 mod grid;
 mod judge;
+mod pr_loop;
 mod stats;
 
 use std::path::{Path, PathBuf};
@@ -114,12 +119,22 @@ fn measure(mode: &str, suite: &edgeperf::suite::Suite) -> data::Data {
 
 fn main() {
     let suite = edgeperf::store::load_suite(Path::new("edgeperf.toml")).expect("edgeperf.toml");
+    let mode = std::env::var("EDGEPERF_VERDICTS_MODE").unwrap_or_else(|_| "kinds".into());
+    if mode == "loop" && std::env::var_os("EDGEPERF_VERDICTS_DATA").is_none() {
+        let exe = std::fs::canonicalize("target/release/edgeperf").expect("cargo build --release");
+        let load = std::env::var("EDGEPERF_VERDICTS_LOAD").unwrap_or_else(|_| "quiet".into());
+        println!(
+            "# edgeperf PR loop: {load} load, loadavg before {}",
+            data::loadavg()
+        );
+        let _competitors = collect::Competitors::start(&load, &exe, &suite);
+        pr_loop::report(&exe);
+        println!("\nloadavg after {}", data::loadavg());
+        return;
+    }
     let d = match std::env::var_os("EDGEPERF_VERDICTS_DATA") {
         Some(f) => data::load(Path::new(&f)),
-        None => {
-            let mode = std::env::var("EDGEPERF_VERDICTS_MODE").unwrap_or_else(|_| "kinds".into());
-            measure(&mode, &suite)
-        }
+        None => measure(&mode, &suite),
     };
     println!(
         "# edgeperf verdicts bench: {} mode, {} load ({}), loadavg before {} / after {}",

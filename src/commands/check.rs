@@ -106,7 +106,6 @@ pub fn run(a: CheckArgs) -> Result<i32> {
     confirm_overrides(&mut cfg, a.confirm_budget, a.require_base);
     let source = baseline_source(suite.dir(), a.against.as_deref(), &a.baselines)?;
     let environment = crate::env::capture(suite.dir());
-    let head_commit = environment.git.as_ref().map(|g| g.commit.clone());
     let dataset_fingerprint = match &suite.dataset {
         Some(ds) => Some(crate::dataset::fingerprint(&crate::dataset::scan(ds)?)?),
         None => None,
@@ -121,6 +120,7 @@ pub fn run(a: CheckArgs) -> Result<i32> {
             artifacts: ArtifactStore::from_env(),
         },
         interactive: std::io::stderr().is_terminal(),
+        head_commit: environment.git.as_ref().map(|g| g.commit.clone()),
     };
     let mut outcomes = Vec::new();
     for (device, model) in &paths {
@@ -136,18 +136,8 @@ pub fn run(a: CheckArgs) -> Result<i32> {
             dataset_fingerprint: dataset_fingerprint.clone(),
             edgeperf_version: environment.edgeperf_version.clone(),
         };
-        let outcome = match source.load(&device.name, &model.name)? {
-            None => Outcome::New(Box::new(checker.run_head(device, model)?)),
-            Some(b) => match checker.identical(&head_inputs, &b, a.remeasure_identical)? {
-                true => Outcome::Identical(Box::new(inputs::identical_path(
-                    &head_inputs,
-                    &b,
-                    head_commit.clone(),
-                ))),
-                false => checker.measure(device, model, spec, &head_inputs, b, &cfg)?,
-            },
-        };
-        outcomes.push(outcome);
+        let baseline = source.load(&device.name, &model.name)?;
+        outcomes.push(checker.outcome(spec, &head_inputs, baseline, &cfg, &a)?);
     }
     checker.clear();
     let (c, head) = judge(&suite, environment, &paths, outcomes, &cfg, &source.label())?;
@@ -252,6 +242,7 @@ struct Checker<'a> {
     exe: PathBuf,
     finder: BaseSideFinder<'a>,
     interactive: bool,
+    head_commit: Option<String>,
 }
 
 impl Checker<'_> {
@@ -263,6 +254,27 @@ impl Checker<'_> {
 
     fn clear(&self) {
         self.say("");
+    }
+
+    /// What becomes of one path: new, identical, or measured.
+    fn outcome(
+        &mut self,
+        spec: PathSpec,
+        head: &PathInputs,
+        baseline: Option<Baseline>,
+        cfg: &CompareConfig,
+        a: &CheckArgs,
+    ) -> Result<Outcome> {
+        let (device, model) = (&head.device, &head.model);
+        let Some(b) = baseline else {
+            let entry = self.suite.model(&model.name).unwrap_or(model);
+            return Ok(Outcome::New(Box::new(self.run_head(device, entry)?)));
+        };
+        if self.identical(head, &b, a.remeasure_identical)? {
+            let c = inputs::identical_path(head, &b, self.head_commit.clone());
+            return Ok(Outcome::Identical(Box::new(c)));
+        }
+        self.measure(spec, head, b, cfg)
     }
 
     /// Whether every input of the path is the base's (never with
@@ -306,13 +318,16 @@ impl Checker<'_> {
     /// run when the base side cannot be had.
     fn measure(
         &mut self,
-        device: &Device,
-        model: &Model,
         head: PathSpec,
         inputs: &PathInputs,
         baseline: Baseline,
         cfg: &CompareConfig,
     ) -> Result<Outcome> {
+        let device = &inputs.device;
+        let model = self
+            .suite
+            .model(&inputs.model.name)
+            .unwrap_or(&inputs.model);
         let rule = compare::rule_for(cfg, &device.name, &model.name);
         let base =
             match self

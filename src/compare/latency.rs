@@ -352,10 +352,10 @@ impl Rounds<'_> {
             format!(
                 "machine busy ({n_busy} of {n_all} rounds not counted: {}); {over}: {}",
                 super::busy::summary(&states),
-                described.phrase(verdict, rule)
+                described.phrase(verdict, rule, enough)
             )
         } else {
-            let mut r = described.phrase(verdict, rule);
+            let mut r = described.phrase(verdict, rule, true);
             if n_busy > 0 {
                 r += &format!(" ({n_busy} busy round(s) not counted)");
             }
@@ -437,23 +437,39 @@ impl Described {
         }
     }
 
-    /// What the numbers say, in words that agree with them.
-    fn phrase(&self, verdict: Verdict, rule: &LatencyRule) -> String {
+    /// What the numbers say, in words that agree with them; `judged`: the
+    /// rounds described are the ones the rule counted (else busy ones, which
+    /// it never judges, so no reason to doubt is given beyond that).
+    fn phrase(&self, verdict: Verdict, rule: &LatencyRule, judged: bool) -> String {
         let m = rule.min_change;
         let span = self.span();
+        let doubt = |word: &str, against: usize| {
+            if judged {
+                format!(
+                    "; not confirmed: {against} of the {} rounds were not {word}",
+                    self.n
+                )
+            } else {
+                String::new()
+            }
+        };
         match verdict {
             Verdict::Regressed => format!("confirmed slower: {span}"),
             Verdict::Improved => format!("confirmed faster: {span}"),
             Verdict::Unchanged => format!("unchanged: {span}, within ±{:.0}%", m * 100.0),
             _ if !self.change.is_finite() => "no rounds to judge".into(),
-            _ if self.change >= m => format!(
-                "probably slower: {span}; not confirmed: {} of the {} rounds were not slower",
-                self.not_slower, self.n
-            ),
-            _ if self.change <= -m => format!(
-                "probably faster: {span}; not confirmed: {} of the {} rounds were not faster",
-                self.not_faster, self.n
-            ),
+            _ if self.change >= m => {
+                format!(
+                    "probably slower: {span}{}",
+                    doubt("slower", self.not_slower)
+                )
+            }
+            _ if self.change <= -m => {
+                format!(
+                    "probably faster: {span}{}",
+                    doubt("faster", self.not_faster)
+                )
+            }
             _ => format!(
                 "undecided: {span}; a change of {:.0}% or more is not ruled out",
                 m * 100.0

@@ -112,6 +112,14 @@ impl PathStatus {
         }
     }
 
+    /// The value as JSON and CSV write it (`not_confirmed`).
+    pub fn token(self) -> &'static str {
+        match self {
+            PathStatus::NotConfirmed => "not_confirmed",
+            s => s.as_str(),
+        }
+    }
+
     /// A path whose latency was not decided: inconclusive or not confirmed
     /// (`--fail-on-undecided` fails on it; no headline says "no regression").
     pub fn is_undecided(self) -> bool {
@@ -320,6 +328,9 @@ pub fn screen_path(
     }
 }
 
+/// What a confirmation judges, as the reports name it.
+pub const PAIRED_STATISTIC: &str = "paired blocks";
+
 /// The latency verdict from the screen and what became of the re-measurement.
 /// Only a measured confirmation gives a verdict of change or of no change;
 /// without one the path is "not confirmed", and the screen's figures (a run
@@ -368,7 +379,7 @@ pub fn judge_latency(
                 .flatten();
             LatencyResult {
                 verdict: c.verdict,
-                statistic,
+                statistic: PAIRED_STATISTIC.into(),
                 change: c.change,
                 ci: c.ci,
                 reason: c.reason.clone(),

@@ -35,6 +35,14 @@ impl Verdict {
             Verdict::Identical => "identical",
         }
     }
+
+    /// The value as JSON and CSV write it (`not_confirmed`).
+    pub fn token(self) -> &'static str {
+        match self {
+            Verdict::NotConfirmed => "not_confirmed",
+            v => v.as_str(),
+        }
+    }
 }
 
 /// Which way an undecided latency estimate points, when it is past the

@@ -68,12 +68,14 @@ fn status_word(s: PathStatus, color: bool) -> String {
 pub fn reasons(p: &PathComparison) -> Vec<String> {
     let mut r: Vec<String> = p.guards.clone();
     if let Some(l) = &p.latency {
-        r.push(format!(
-            "latency ({}): {} — {}",
-            l.statistic,
-            l.verdict.as_str(),
-            l.reason
-        ));
+        // A reason may open with its verdict ("unchanged: +0.4% ..."): said once.
+        let word = l.verdict.as_str();
+        let reason = l
+            .reason
+            .strip_prefix(word)
+            .and_then(|r| r.strip_prefix(": "))
+            .unwrap_or(&l.reason);
+        r.push(format!("latency ({}): {word} — {reason}", l.statistic));
     }
     if let Some(a) = &p.accuracy {
         r.push(format!("accuracy: {} — {}", a.verdict.as_str(), a.reason));
@@ -339,12 +341,8 @@ fn why(cs: &[Comparison]) -> String {
 /// Where the baselines came from, how latency and accuracy are judged, the commit.
 fn footer(c: &Comparison) -> String {
     format!(
-        "\n<sub>Baselines: {}. Latency: base and head re-measured in alternating blocks on the device, judged by a sequential sign test whose error bounds hold over all looks ({} reported per side); a path whose inputs are all byte-identical to the base's is not re-measured. Accuracy by paired exact McNemar on per-image top-1. Commit {}.</sub>\n",
+        "\n<sub>Baselines: {}. Latency: base and head re-measured in alternating blocks on the device, each round's median head/base block ratio judged by a sequential sign test whose error bounds hold over all looks; a path whose inputs are all byte-identical to the base's is not re-measured. Accuracy by paired exact McNemar on per-image top-1. Commit {}.</sub>\n",
         md_escape(&c.baselines),
-        c.paths
-            .iter()
-            .find_map(|p| p.latency.as_ref().map(|l| md_escape(&l.statistic)))
-            .unwrap_or_else(|| "each round's p10".into()),
         md_escape(c.head_commit.as_deref().map(|h| h.get(..10).unwrap_or(h)).unwrap_or("unknown"))
     )
 }
