@@ -393,3 +393,23 @@ fn compare_without_confirmation_claims_nothing() {
         );
     }
 }
+
+/// A comparison written by the edgeperf before schema 2 still loads (its
+/// verdicts as they were); a newer schema is refused, naming the fix.
+#[test]
+fn older_comparisons_load_and_newer_ones_are_refused() {
+    let file = common::root().join("tests/fixtures/comparison-v1.json");
+    let c = edgeperf::store::load_comparison(&file).unwrap();
+    assert_eq!(c.schema_version, 1);
+    assert_eq!(c.paths[0].status, PathStatus::Unchanged);
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    v["schema_version"] = 3.into();
+    let e = Comparison::parse(Path::new("c.json"), v.to_string().as_bytes()).unwrap_err();
+    let msg = e.one_line();
+    assert!(
+        msg.contains("c.json")
+            && msg.contains("schema_version 3 is newer")
+            && msg.contains("upgrade edgeperf"),
+        "{msg}"
+    );
+}
