@@ -32,9 +32,12 @@ Workflow:
   # accept it as the baseline (one file per path under baselines/)
   edgeperf baseline accept run.json
 
-  # later, on a branch: measure again and judge latency and accuracy
+  # later, on a branch: judge latency and accuracy against the base, measuring
+  # once (paths whose inputs did not change are not measured at all)
+  edgeperf check --against main              # exit 1 if anything regressed
+
+  # or by hand: measure, then judge the run
   edgeperf run --out head.json
-  edgeperf compare head.json                 # exit 1 if anything regressed
   edgeperf compare head.json --against main  # baselines as of the merge-base
 
   # inspect the accepted baselines of a path over commits
@@ -45,7 +48,7 @@ Workflow:
   edgeperf run --format bmf > bmf.json && bencher run --file bmf.json --adapter json
 
 Exit codes: 0 = no regression, 1 = at least one regression, 2 = error,
-130 = stopped by Ctrl-C (143 by SIGTERM) during `run` or `compare`.";
+130 = stopped by Ctrl-C (143 by SIGTERM) during `run`, `check` or `compare`.";
 
 #[derive(Debug, Parser)]
 #[command(name = "edgeperf", version, about = ABOUT, long_about = LONG_ABOUT)]
@@ -80,8 +83,12 @@ Examples:
   edgeperf compare head.json --format json --out compare-cpu.json
 
 Every path with a baseline is re-measured on this machine with base and head
-interleaved before a latency verdict counts (stopping at the first decisive look;
-budget: compare.confirm.budget_seconds per side, default 12 s). Exit codes: 0 = no regression, 1 = regression, 2 = error.")]
+interleaved before a latency verdict counts, until the sequential rule decides
+(compare.confirm: 10 s per side, 16 s for an estimate past the minimum change);
+without that (--no-confirm, no suite, no base side) a path is \"not confirmed\".
+In a pull request, `edgeperf check` measures once instead of `run` + `compare`.
+Exit codes: 0 = no regression, 1 = regression (or an undecided path with
+--fail-on-undecided), 2 = error.")]
     Compare(CompareArgs),
     /// Check a pull request on this device, measuring once: identical paths are
     /// skipped, the others measured base against head interleaved.

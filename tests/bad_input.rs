@@ -603,9 +603,9 @@ bad_suite! {
     suite_compare_min_rounds_zero:
         good_plus("[compare]\nconfirm.min_rounds = 0\n") => ["compare.confirm.min_rounds", "at least 1"];
     suite_compare_max_rounds_below_rounds:
-        good_plus("[compare]\nconfirm.max_rounds = 10\n") => ["compare.confirm.max_rounds", "between rounds (12) and 1000"];
+        good_plus("[compare]\nconfirm.max_rounds = 10\n") => ["compare.confirm.max_rounds", "between rounds (16) and 1000"];
     suite_compare_max_budget_below_budget:
-        good_plus("[compare]\nconfirm.max_budget_seconds = 4\n") => ["compare.confirm.max_budget_seconds", "between budget_seconds (8) and 36000"];
+        good_plus("[compare]\nconfirm.max_budget_seconds = 4\n") => ["compare.confirm.max_budget_seconds", "between budget_seconds (10) and 36000"];
     suite_compare_busy_run_wait_zero:
         good_plus("[compare]\nconfirm.busy_run_wait = 0\n") => ["compare.confirm.busy_run_wait", "got 0"];
     suite_compare_zero_round_seconds:

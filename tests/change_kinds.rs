@@ -420,7 +420,7 @@ fn an_untracked_slower_model_is_found_through_the_artifact_store() {
     assert_eq!(code, 0, "{out}{err}");
     let (code, out, err) = r.edgeperf(&["compare", "head.json", "--against", "main"], &[]);
     assert!(code == 0 || code == 1, "{out}{err}");
-    assert!(out.contains("cpu/m:"), "{out}");
+    assert!(out.contains("dev/m:"), "{out}");
 }
 
 #[test]

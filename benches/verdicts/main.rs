@@ -117,6 +117,15 @@ fn measure(mode: &str, suite: &edgeperf::suite::Suite) -> data::Data {
     d
 }
 
+/// What a load condition starts, in words.
+fn competitors(load: &str) -> &'static str {
+    match load {
+        "one" => "one inference worker pinned to CPU 1",
+        "both" => "one inference worker pinned to each of CPUs 0 and 1",
+        _ => "none",
+    }
+}
+
 fn main() {
     let suite = edgeperf::store::load_suite(Path::new("edgeperf.toml")).expect("edgeperf.toml");
     let mode = std::env::var("EDGEPERF_VERDICTS_MODE").unwrap_or_else(|_| "kinds".into());
@@ -137,8 +146,13 @@ fn main() {
         None => measure(&mode, &suite),
     };
     println!(
-        "# edgeperf verdicts bench: {} mode, {} load ({}), loadavg before {} / after {}",
-        d.mode, d.load, d.started_at, d.loadavg_before, d.loadavg_after
+        "# edgeperf verdicts bench: {} mode, {} load (competing processes the bench started: {}), {}, loadavg before {} / after {}",
+        d.mode,
+        d.load,
+        competitors(&d.load),
+        d.started_at,
+        d.loadavg_before,
+        d.loadavg_after
     );
     match d.mode.as_str() {
         "grid" => grid::report(&d),

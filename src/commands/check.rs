@@ -106,10 +106,10 @@ pub fn run(a: CheckArgs) -> Result<i32> {
     confirm_overrides(&mut cfg, a.confirm_budget, a.require_base);
     let source = baseline_source(suite.dir(), a.against.as_deref(), &a.baselines)?;
     let environment = crate::env::capture(suite.dir());
-    let dataset_fingerprint = match &suite.dataset {
-        Some(ds) => Some(crate::dataset::fingerprint(&crate::dataset::scan(ds)?)?),
-        None => None,
-    };
+    // As `run` records it (and so the baselines): the suite's photos when a
+    // selected path measures accuracy.
+    let dataset_fingerprint =
+        crate::engine::run::dataset_info(&suite, &paths)?.map(|d| d.fingerprint);
     let mut checker = Checker {
         suite: &suite,
         exe: crate::engine::run::current_exe()?,

@@ -159,6 +159,25 @@ mod tests {
     }
 
     #[test]
+    fn the_default_sequences_are_the_ones_docs_detection_lists() {
+        // compare.confirm defaults: looks from 6 rounds to max_rounds = 24;
+        // unchanged at 5% per side, a change at 0.5% per side.
+        let eq = Boundaries::new(24, 6, 0.05);
+        let ch = Boundaries::new(24, 6, 0.005);
+        let ranks = |b: &Boundaries| (6..=24).map(|n| b.rank(n)).collect::<Vec<_>>();
+        assert_eq!(
+            ranks(&eq),
+            [1, 1, 1, 1, 2, 2, 2, 3, 3, 4, 4, 4, 5, 5, 6, 6, 6, 7, 7]
+        );
+        assert_eq!(
+            ranks(&ch),
+            [0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5]
+        );
+        assert!((eq.spent - 0.04719).abs() < 5e-6, "{}", eq.spent);
+        assert!((ch.spent - 0.004620).abs() < 5e-7, "{}", ch.spent);
+    }
+
+    #[test]
     fn pocock_spends_all_alpha_at_the_end_and_none_at_the_start() {
         assert_eq!(pocock(0.0), 0.0);
         assert!((pocock(1.0) - 1.0).abs() < 1e-12);

@@ -327,7 +327,7 @@ impl Rounds<'_> {
             self.values.clone()
         };
         d.sort_by(f64::total_cmp);
-        let described = describe(&d, self.equivalence, rule);
+        let described = describe(&d, self.equivalence, self.change, rule);
         let verdict = if enough {
             decide(&d, self.change, self.equivalence, rule)
         } else {
@@ -393,6 +393,9 @@ fn decide(d: &[f64], change: &Boundaries, equivalence: &Boundaries, rule: &Laten
 /// rounds and how many of them point the other way.
 struct Described {
     n: usize,
+    /// Whether this many rounds can decide a change at all.
+    decidable: bool,
+    decide_confidence: f64,
     change: f64,
     ci: [f64; 2],
     /// Rounds not slower (<= 0) and not faster (>= 0).
@@ -400,15 +403,22 @@ struct Described {
     not_faster: usize,
 }
 
-fn describe(d: &[f64], equivalence: &Boundaries, _rule: &LatencyRule) -> Described {
-    let change = stats::median(d).map(|x| x.exp() - 1.0).unwrap_or(f64::NAN);
+fn describe(
+    d: &[f64],
+    equivalence: &Boundaries,
+    change: &Boundaries,
+    rule: &LatencyRule,
+) -> Described {
+    let estimate = stats::median(d).map(|x| x.exp() - 1.0).unwrap_or(f64::NAN);
     let ci = equivalence
         .interval(d)
         .map(|[lo, hi]| [lo.exp() - 1.0, hi.exp() - 1.0])
         .unwrap_or([f64::NAN; 2]);
     Described {
         n: d.len(),
-        change,
+        decidable: change.rank(d.len()) >= 1 && d.len() <= change.n_max(),
+        decide_confidence: rule.decide_confidence,
+        change: estimate,
         ci,
         not_slower: d.iter().filter(|x| **x <= 0.0).count(),
         not_faster: d.iter().filter(|x| **x >= 0.0).count(),
@@ -444,13 +454,19 @@ impl Described {
         let m = rule.min_change;
         let span = self.span();
         let doubt = |word: &str, against: usize| {
-            if judged {
+            if !judged {
+                String::new()
+            } else if !self.decidable {
+                format!(
+                    "; not confirmed: {} rounds are too few for a decision at {:.0}%",
+                    self.n,
+                    100.0 * self.decide_confidence
+                )
+            } else {
                 format!(
                     "; not confirmed: {against} of the {} rounds were not {word}",
                     self.n
                 )
-            } else {
-                String::new()
             }
         };
         match verdict {
@@ -612,7 +628,7 @@ mod tests {
         let c = judge_interleaved(&[9.0; 7], &[9.45; 7], &rule(), 4.8);
         assert_eq!(c.verdict, Verdict::Inconclusive, "{c:?}");
         assert!(
-            c.reason.starts_with("probably slower: +5.0% [+5.0, +5.0] over 7 rounds; not confirmed: 0 of the 7 rounds were not slower"),
+            c.reason == "probably slower: +5.0% [+5.0, +5.0] over 7 rounds; not confirmed: 7 rounds are too few for a decision at 99%",
             "{}",
             c.reason
         );

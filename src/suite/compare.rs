@@ -138,8 +138,8 @@ impl Default for ConfirmRule {
         ConfirmRule {
             enabled: true,
             always: true,
-            budget_seconds: 8.0,
-            rounds: 12,
+            budget_seconds: 10.0,
+            rounds: 16,
             max_rounds: 24,
             max_budget_seconds: 16.0,
             min_rounds: 6,

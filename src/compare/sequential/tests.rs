@@ -95,7 +95,7 @@ fn too_few_rounds_never_decide() {
 #[test]
 fn an_undecided_estimate_within_the_minimum_stops_at_the_normal_cap() {
     // Rounds swinging between +4% and -3.5%: the sequence never fits inside
-    // ±3% and the estimate (+0.2%) stays under it: stop at `rounds` (12).
+    // ±3% and the estimate (+0.2%) stays under it: stop at `rounds` (16).
     let noisy: Vec<f64> = (0..40)
         .map(|k| if k % 2 == 0 { 1.04 } else { 0.965 })
         .collect();
@@ -104,7 +104,7 @@ fn an_undecided_estimate_within_the_minimum_stops_at_the_normal_cap() {
     assert_eq!(
         d,
         Decision {
-            rounds: 12,
+            rounds: 16,
             verdict: Some(Verdict::Inconclusive),
             stop: Some(Stop::Rounds)
         }
@@ -116,13 +116,13 @@ fn an_undecided_estimate_within_the_minimum_stops_at_the_normal_cap() {
 #[test]
 fn an_undecided_estimate_past_the_minimum_is_measured_longer() {
     // +8% with every third round at -1%: past +3%, not confirmed at 99% early:
-    // measured on past `rounds` (12), up to `max_rounds` (24).
+    // measured on past `rounds` (16), up to `max_rounds` (24).
     let ratios: Vec<f64> = (0..40)
         .map(|k| if k % 3 == 0 { 0.99 } else { 1.08 })
         .collect();
     let mut seq = default_rule();
     let d = run(&mut seq, &ratios, 0.1);
-    assert!(d.rounds > 12, "{d:?}");
+    assert!(d.rounds > 16, "{d:?}");
     assert!(d.rounds <= 24, "{d:?}");
     let look = seq.judge();
     if look.verdict == Verdict::Inconclusive {
@@ -139,20 +139,20 @@ fn an_undecided_estimate_past_the_minimum_is_measured_longer() {
 
 #[test]
 fn the_budget_stops_it_when_either_side_has_spent_it() {
-    // Head rounds take 3 s, base rounds 1 s: the head side reaches the 8 s
-    // budget at the third round.
+    // Head rounds take 3 s, base rounds 1 s: the head side reaches the 10 s
+    // budget at the fourth round.
     let mut seq = default_rule();
-    for k in 1..=3 {
+    for k in 1..=4 {
         seq.push(RoundStatistic {
             base_seconds: 1.0,
             head_seconds: 3.0,
             ..round(1.0, 0.0)
         });
         let d = seq.decision();
-        let want = (k == 3).then_some(Stop::Budget);
+        let want = (k == 4).then_some(Stop::Budget);
         assert_eq!(d.stop, want, "round {k}");
     }
-    assert_eq!(seq.seconds_per_side(), 6.0);
+    assert_eq!(seq.seconds_per_side(), 8.0);
 }
 
 fn busy_round(ratio: f64) -> RoundStatistic {
