@@ -1211,7 +1211,7 @@ fn report_of_a_comparison_from_a_newer_edgeperf_says_upgrade() {
     let text = std::fs::read_to_string(&c).unwrap();
     std::fs::write(
         &c,
-        text.replacen("\"schema_version\": 1", "\"schema_version\": 3", 1),
+        text.replacen("\"schema_version\": 2", "\"schema_version\": 3", 1),
     )
     .unwrap();
     let (code, stderr) = report(dir.path(), &["compare.json", "--dry-run"], &[]);
