@@ -98,19 +98,20 @@ fn repository(exe: &Path, dir: &Path) -> PathBuf {
     repo
 }
 
-/// Times one `check` of the branch against main; prints the line and the verdicts.
-fn timed_check(exe: &Path, repo: &Path, what: &str, extra: &[&str]) -> f64 {
+/// Times one `check` of the branch against main; prints the table line and
+/// returns the verdicts.
+fn timed_check(exe: &Path, repo: &Path, what: &str, extra: &[&str]) -> String {
     let mut args = vec!["check", "--device", "cpu", "--against", "main"];
     args.extend_from_slice(&["--format", "json", "--out", "check.json"]);
     args.extend_from_slice(extra);
     let (code, secs, err) = edgeperf(exe, repo, &args);
     assert!(code == 0 || code == 1, "check failed: {err}");
     println!("| {what} | {secs:.1} | {code} |");
-    eprintln!("{what}:\n{}", verdicts(&repo.join("check.json")));
-    secs
+    format!("{what}:\n{}", verdicts(&repo.join("check.json")))
 }
 
-/// The three pull requests, timed, as a Markdown table on stdout.
+/// The three pull requests, timed, as a Markdown table on stdout, then each
+/// one's verdicts.
 pub fn report(exe: &Path) {
     let dir = tempfile::tempdir().unwrap();
     let repo = repository(exe, dir.path());
@@ -119,13 +120,18 @@ pub fn report(exe: &Path) {
     git(&repo, &["checkout", "-qb", "docs"]);
     std::fs::write(repo.join("README.md"), "bench, documented\n").unwrap();
     git(&repo, &["commit", "-qam", "docs only"]);
-    timed_check(exe, &repo, "documentation only (every path identical)", &[]);
-    timed_check(
+    let mut said = vec![timed_check(
+        exe,
+        &repo,
+        "documentation only (every path identical)",
+        &[],
+    )];
+    said.push(timed_check(
         exe,
         &repo,
         "every path measured (`--remeasure-identical`)",
         &["--remeasure-identical"],
-    );
+    ));
     git(&repo, &["checkout", "-qb", "slower", "main"]);
     let suite = std::fs::read_to_string(repo.join("edgeperf.toml")).unwrap();
     let slower = suite.replace(
@@ -138,10 +144,11 @@ pub fn report(exe: &Path) {
     );
     std::fs::write(repo.join("edgeperf.toml"), slower).unwrap();
     git(&repo, &["commit", "-qam", "mobilenet_v2 ~18% slower"]);
-    timed_check(
+    said.push(timed_check(
         exe,
         &repo,
         "mobilenet_v2 ~18% slower (the others identical)",
         &[],
-    );
+    ));
+    println!("\n{}", said.join("\n"));
 }
