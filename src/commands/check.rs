@@ -62,6 +62,7 @@ pub struct CheckArgs {
     /// Write the report here instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Colour the text table: auto (a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
     /// Most seconds of measurement per side for a path whose estimate is
