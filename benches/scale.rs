@@ -68,7 +68,11 @@ fn bench_compare(c: &mut Criterion) {
                 &source.label(),
                 &cfg,
                 |p| source.load(&p.device, &p.model),
-                |_, _, _| Ok(Remeasure::NotDone),
+                |_, _, _| {
+                    Ok(Remeasure::NotDone(
+                        "the bench judges without re-measuring".into(),
+                    ))
+                },
             )
             .unwrap();
             assert_eq!(cmp.paths.len(), PATHS);

@@ -9,9 +9,10 @@ use clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::{
-    baseline::BaselineCommand, compare::CompareArgs, completions::CompletionsArgs,
-    dashboard::DashboardArgs, doctor::DoctorArgs, env::EnvArgs, explain::ExplainArgs,
-    history::HistoryArgs, man::ManArgs, report::ReportCommand, run::RunArgs, worker::WorkerArgs,
+    baseline::BaselineCommand, check::CheckArgs, compare::CompareArgs,
+    completions::CompletionsArgs, dashboard::DashboardArgs, doctor::DoctorArgs, env::EnvArgs,
+    explain::ExplainArgs, history::HistoryArgs, man::ManArgs, report::ReportCommand, run::RunArgs,
+    worker::WorkerArgs,
 };
 use crate::error::{EXIT_ERROR, EXIT_OK};
 
@@ -39,9 +40,12 @@ Workflow:
   # accept it as the baseline (one file per path under baselines/)
   edgeperf baseline accept run.json
 
-  # later, on a branch: measure again and judge latency and accuracy
+  # later, on a branch: judge latency and accuracy against the base, measuring
+  # once (paths whose inputs did not change are not measured at all)
+  edgeperf check --against main              # exit 1 if anything regressed
+
+  # or by hand: measure, then judge the run
   edgeperf run --out head.json
-  edgeperf compare head.json                 # exit 1 if anything regressed
   edgeperf compare head.json --against main  # baselines as of the merge-base
 
   # inspect the accepted baselines of a path over commits
@@ -52,7 +56,7 @@ Workflow:
   edgeperf run --format bmf > bmf.json && bencher run --file bmf.json --adapter json
 
 Exit codes: 0 = no regression, 1 = at least one regression, 2 = error,
-130 = stopped by Ctrl-C (143 by SIGTERM) during `run` or `compare`.";
+130 = stopped by Ctrl-C (143 by SIGTERM) during `run`, `check` or `compare`.";
 
 #[derive(Debug, Parser)]
 #[command(name = "edgeperf", version, about = ABOUT, long_about = LONG_ABOUT)]
@@ -97,8 +101,12 @@ Examples:
   edgeperf compare head.json --format json --out compare-cpu.json
 
 Every path with a baseline is re-measured on this machine with base and head
-interleaved before a latency verdict counts (stopping at the first decisive look;
-budget: compare.confirm.budget_seconds per side, default 12 s). Exit codes: 0 = no regression, 1 = regression, 2 = error.")]
+interleaved before a latency verdict counts, until the sequential rule decides
+(compare.confirm: 10 s per side, 16 s for an estimate past the minimum change);
+without that (--no-confirm, no suite, no base side) a path is \"not confirmed\".
+In a pull request, `edgeperf check` measures once instead of `run` + `compare`.
+Exit codes: 0 = no regression, 1 = regression (or an undecided path with
+--fail-on-undecided), 2 = error.")]
     Compare(CompareArgs),
     /// Say why a path's latency changed: per-operator profiles of base and head
     /// side by side, what changed in the model graph and in the settings.
@@ -116,6 +124,24 @@ head alternating as in a confirmation; `compare` does the same for every regress
 or improved path ([compare.explain], docs/EXPLAIN.md). Exit codes: 0 = explained
 (a part that cannot be had says why), 2 = error.")]
     Explain(ExplainArgs),
+    /// Check a pull request on this device, measuring once: identical paths are
+    /// skipped, the others measured base against head interleaved.
+    #[command(after_help = "\
+Examples:
+  edgeperf check --device cpu --against origin/main                # the PR loop's step
+  edgeperf check --device cpu --against origin/main --format json --out compare-cpu.json
+  edgeperf check --against origin/main --fail-on-undecided         # no pass without a decision
+  edgeperf check --against HEAD --remeasure-identical              # time the whole loop
+
+For each path: without a baseline the head is measured like `run` does (new);
+when every input (model bytes, device and model entries, runtime library,
+dataset, edgeperf version) is byte-identical to the base's it is reported
+\"identical: not re-measured\"; else one solo round of the head (accuracy,
+memory, cold start) and base and head in alternating blocks until the
+sequential rule decides (docs/DETECTION.md). The head's latency figures come
+from those rounds. Exit codes: 0 = no regression, 1 = regression (or an
+undecided path with --fail-on-undecided), 2 = error.")]
+    Check(CheckArgs),
     /// Manage baselines (accept a run as the new baseline).
     #[command(subcommand)]
     Baseline(BaselineCommand),
@@ -178,7 +204,7 @@ where
     // Ctrl-C or SIGTERM stop the workers of these and end with 128 + signal.
     if matches!(
         cli.command,
-        Command::Run(_) | Command::Compare(_) | Command::Explain(_)
+        Command::Run(_) | Command::Compare(_) | Command::Check(_) | Command::Explain(_)
     ) {
         crate::interrupt::install();
     }
@@ -188,6 +214,7 @@ where
         Command::Env(a) => crate::commands::env::run(a),
         Command::Compare(a) => crate::commands::compare::run(a),
         Command::Explain(a) => crate::commands::explain::run(a),
+        Command::Check(a) => crate::commands::check::run(a),
         Command::Baseline(c) => crate::commands::baseline::run(c),
         Command::History(a) => crate::commands::history::run(a),
         Command::Dashboard(a) => crate::commands::dashboard::run(a),

@@ -22,6 +22,7 @@ pub mod fs;
 pub mod github;
 pub mod history;
 pub mod interrupt;
+pub mod machine;
 pub mod model_graph;
 pub mod preprocess;
 pub mod record;

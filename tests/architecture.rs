@@ -26,7 +26,7 @@ const DOMAIN: [&str; 8] = [
 ];
 
 /// The adapters: everything that reaches a runtime, a file, a process or the network.
-const ADAPTERS: [&str; 8] = [
+const ADAPTERS: [&str; 9] = [
     "store",
     "engine",
     "model_graph",
@@ -35,6 +35,7 @@ const ADAPTERS: [&str; 8] = [
     "devstate",
     "dataset",
     "preprocess",
+    "machine",
 ];
 
 fn src() -> PathBuf {

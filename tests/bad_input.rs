@@ -224,7 +224,7 @@ bad_suite! {
     suite_compare_unknown_latency_key:
         good_plus("[compare]\nlatency.treshold = 0.1\n") => ["compare.latency.treshold", "unknown field `treshold`"];
     suite_compare_decide_confidence_below_confidence:
-        good_plus("[compare]\nlatency.decide_confidence = 0.9\n") => ["compare.latency.decide_confidence", "at least latency.confidence (0.95)"];
+        good_plus("[compare]\nlatency.decide_confidence = 0.85\n") => ["compare.latency.decide_confidence", "at least latency.confidence (0.9)"];
     suite_compare_alpha_one:
         good_plus("[compare]\naccuracy.alpha = 1\n") => ["compare.accuracy.alpha", "got 1"];
     suite_compare_top1_drop_over_100_points:
@@ -233,8 +233,14 @@ bad_suite! {
         good_plus("[compare]\nconfirm.budget_seconds = 0\n") => ["compare.confirm.budget_seconds", "got 0"];
     suite_compare_confirm_rounds_below_min_rounds:
         good_plus("[compare]\nconfirm.rounds = 4\n") => ["compare.confirm.rounds", "at least min_rounds (6)"];
-    suite_compare_min_rounds_below_six:
-        good_plus("[compare]\nconfirm.min_rounds = 5\n") => ["compare.confirm.min_rounds", "at least 6"];
+    suite_compare_min_rounds_zero:
+        good_plus("[compare]\nconfirm.min_rounds = 0\n") => ["compare.confirm.min_rounds", "at least 1"];
+    suite_compare_max_rounds_below_rounds:
+        good_plus("[compare]\nconfirm.max_rounds = 10\n") => ["compare.confirm.max_rounds", "between rounds (16) and 1000"];
+    suite_compare_max_budget_below_budget:
+        good_plus("[compare]\nconfirm.max_budget_seconds = 4\n") => ["compare.confirm.max_budget_seconds", "between budget_seconds (10) and 36000"];
+    suite_compare_busy_run_wait_zero:
+        good_plus("[compare]\nconfirm.busy_run_wait = 0\n") => ["compare.confirm.busy_run_wait", "got 0"];
     suite_compare_zero_round_seconds:
         good_plus("[compare]\nconfirm.round_seconds = 0\n") => ["compare.confirm.round_seconds", "got 0"];
     suite_compare_block_of_a_minute:
@@ -569,7 +575,7 @@ fn report_of_a_comparison_from_a_newer_edgeperf_says_upgrade() {
     let text = std::fs::read_to_string(&c).unwrap();
     std::fs::write(
         &c,
-        text.replacen("\"schema_version\": 1", "\"schema_version\": 3", 1),
+        text.replacen("\"schema_version\": 2", "\"schema_version\": 3", 1),
     )
     .unwrap();
     let (code, stderr) = report(dir.path(), &["compare.json", "--dry-run"], &[]);

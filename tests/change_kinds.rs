@@ -1,17 +1,16 @@
 //! One end-to-end test per kind of change a pull request makes, in a throw-away
 //! git repository with the real worker and the real models: main is measured and
-//! accepted as the baseline, a branch changes one thing, is measured, and
-//! `edgeperf compare --against main` must give the verdict the change deserves,
-//! having measured the base side as main defines it (its threads, provider
-//! options, runtime library and model bytes), also when git does not track the
-//! model.
+//! accepted as the baseline, a branch changes one thing, and `edgeperf check
+//! --against main` (the PR loop's step: measuring once) must give the verdict the
+//! change deserves, having measured the base side as main defines it (its
+//! threads, provider options, runtime library and model bytes), also when git
+//! does not track the model; a branch that changes no input is "identical".
 //!
-//! A latency verdict on a shared machine can come out inconclusive when the
-//! machine is too noisy (that never passes a regression, and is never a wrong
-//! verdict). A test that expects a change gives the confirmation more rounds
-//! than the default ([`LONGER`]) and measures again, at most twice, when the
-//! verdict still came out inconclusive; the no-change test keeps the shipped
-//! defaults and measures again when the machine was too noisy.
+//! On a busy machine (other jobs taking the CPUs) the honest answer can be
+//! "inconclusive: machine busy (...)": the tests accept it, and never a wrong
+//! verdict (a change called unchanged or the other way round, a no-change
+//! called a change twice running). A test measures again, at most twice, when
+//! the verdict came out undecided for another reason.
 
 mod common;
 
@@ -26,23 +25,11 @@ struct Repo {
     artifacts: PathBuf,
 }
 
-/// Confirmation settings of the tests that expect a change: up to 40 rounds
-/// (24 s per side) instead of 20 (12 s). A clear change still stops at the first
-/// decisive look (~10 rounds); on a loaded CI machine 20 rounds of a +11% model
-/// were seen to end at +7.5% [+2.1, +12.8] with 3 of the 20 ratios below zero,
-/// which at 99.5% per look is not yet a decision.
-const LONGER: &str = "[compare]\nconfirm.rounds = 40\nconfirm.budget_seconds = 24\n";
-
 /// The suite of the test repository: one device (`device_lines`), mobilenet_v2
 /// from `models/m.onnx`, short runs (the verdict comes from the confirmation),
 /// compare settings at their defaults.
 fn suite(device_lines: &str) -> String {
     suite_with(device_lines, "")
-}
-
-/// [`suite`] with the longer confirmation of [`LONGER`].
-fn change_suite(device_lines: &str) -> String {
-    suite_with(device_lines, LONGER)
 }
 
 fn suite_with(device_lines: &str, compare: &str) -> String {
@@ -149,23 +136,14 @@ impl Repo {
         git(&self.path, &["commit", "-qm", "change", "--allow-empty"]);
     }
 
-    /// Measures the branch and compares it against main. Measures again when the
-    /// latency verdict came out inconclusive: up to three attempts when the test
-    /// expects a change (`want_change`), else once more and only when the machine
-    /// was too noisy (an inconclusive no-change is a right answer).
-    fn compare(
-        &self,
-        want_change: bool,
-        extra: &[&str],
-        env: &[(&str, &str)],
-    ) -> (i32, Comparison, String) {
+    /// Checks the branch against main (`edgeperf check`, as the PR workflow
+    /// does). Checks again, up to three times in all, while the latency
+    /// verdict is undecided for a reason other than a busy machine.
+    fn check(&self, extra: &[&str], env: &[(&str, &str)]) -> (i32, Comparison, String) {
         let mut last = None;
-        let attempts = if want_change { 3 } else { 2 };
-        for attempt in 0..attempts {
-            self.ok(&["run", "--out", "head.json"]);
+        for attempt in 0..3 {
             let mut args = vec![
-                "compare",
-                "head.json",
+                "check",
                 "--against",
                 "main",
                 "--format",
@@ -175,14 +153,14 @@ impl Repo {
             ];
             args.extend_from_slice(extra);
             let (code, out, err) = self.edgeperf(&args, env);
-            assert!(code == 0 || code == 1, "compare failed: {out}{err}");
+            assert!(code == 0 || code == 1, "check failed: {out}{err}");
             let c = edgeperf::store::load_comparison(&self.path.join("cmp.json")).unwrap();
             let text = edgeperf::report::compare::text(&c, false);
             eprintln!("attempt {attempt}:\n{text}");
-            let again = c.paths[0].latency.as_ref().is_some_and(|l| {
-                l.verdict == Verdict::Inconclusive
-                    && (want_change || l.reason.contains("too noisy"))
-            });
+            let again = c.paths[0]
+                .latency
+                .as_ref()
+                .is_some_and(|l| l.verdict == Verdict::Inconclusive && !busy(l));
             last = Some((code, c, text));
             if !again {
                 break;
@@ -192,47 +170,70 @@ impl Repo {
     }
 }
 
+/// An undecided verdict because the machine was busy: the honest answer on a
+/// loaded machine.
+fn busy(l: &edgeperf::compare::LatencyResult) -> bool {
+    l.verdict == Verdict::Inconclusive && l.reason.starts_with("machine busy")
+}
+
+/// The verdict a real change deserves (`want`), or "machine busy" with an
+/// estimate that does not point the other way; never a wrong verdict.
+fn assert_change(c: &Comparison, want: Verdict, text: &str) -> bool {
+    let l = latency(c);
+    if busy(l) {
+        let wrong = match want {
+            Verdict::Regressed => edgeperf::compare::Leaning::Faster,
+            _ => edgeperf::compare::Leaning::Slower,
+        };
+        assert_ne!(
+            l.leaning,
+            Some(wrong),
+            "busy, and pointing the wrong way: {text}"
+        );
+        eprintln!("NOTE: the machine was busy; accepted as the honest answer:\n{text}");
+        return false;
+    }
+    assert_eq!(l.verdict, want, "{text}");
+    true
+}
+
 fn latency(c: &Comparison) -> &edgeperf::compare::LatencyResult {
     c.paths[0].latency.as_ref().expect("a latency verdict")
 }
 
-/// No change is never a regression or an improvement. At the default budget it
-/// is "unchanged" only when the interval of the measured comparison lies within
-/// ±3%; on this machine that takes more than 12 s per side about half of the time
-/// (docs/DETECTION.md), so "inconclusive", with the interval, is also right.
-///
-/// The rule's false-alarm rate is not zero (0-0.5% measured quiet, more while other
-/// jobs load the machine): a verdict of change is measured once more, and a bias
-/// (a change verdict twice running, ~1 in 40,000 by chance) fails the test.
+/// A branch that changes no input of the path: "identical", nothing measured.
+/// Forced to re-measure (`--remeasure-identical`), no change is never a
+/// regression or an improvement: "unchanged" only with its interval within
+/// ±3%, else undecided (a busy machine, or not yet decided at the budget).
+/// The rule's false-alarm rate is under 1%: a verdict of change is measured
+/// once more, and a change verdict twice running fails the test.
 #[test]
-fn nothing_changed_is_never_a_verdict_of_change() {
+fn nothing_changed_is_identical_and_never_a_verdict_of_change() {
     let r = Repo::new(&suite(&cpu_lines(1, &common::cpu_runtime())), false);
+    r.change(|p| std::fs::write(p.join("README.md"), "docs\n").unwrap());
+    let (code, c, text) = r.check(&[], &[]);
+    assert_eq!(
+        (code, c.paths[0].status),
+        (0, PathStatus::Identical),
+        "{text}"
+    );
+    assert!(latency(&c).confirmation.is_none(), "{text}");
     let mut seen = Vec::new();
     for _ in 0..2 {
-        let (code, c, text) = r.compare(false, &[], &[]);
+        let (code, c, text) = r.check(&["--remeasure-identical"], &[]);
         let l = latency(&c);
         let conf = l
             .confirmation
             .as_ref()
             .expect("an interleaved confirmation");
-        assert!(
-            conf.head.len() >= 6 && conf.base.len() == conf.head.len(),
-            "{text}"
-        );
+        assert!(conf.log_ratios.len() >= 6, "{text}");
         match l.verdict {
             Verdict::Unchanged => {
-                assert!(
-                    conf.ci[0] > -0.03 && conf.ci[1] < 0.03,
-                    "unchanged needs the interval within ±3%: {text}"
-                );
+                assert!(conf.ci[0] > -0.03 && conf.ci[1] < 0.03, "{text}");
                 assert_eq!(code, 0, "{text}");
                 return;
             }
             Verdict::Inconclusive => {
-                assert!(
-                    conf.ci[0] < 0.03 && conf.ci[1] > -0.03 || l.reason.contains("too noisy"),
-                    "{text}"
-                );
                 assert_eq!(code, 0, "{text}");
                 return;
             }
@@ -247,47 +248,55 @@ fn nothing_changed_is_never_a_verdict_of_change() {
 
 #[test]
 fn a_slower_committed_model_is_a_regression() {
-    let r = Repo::new(&change_suite(&cpu_lines(1, &common::cpu_runtime())), false);
+    let r = Repo::new(&suite(&cpu_lines(1, &common::cpu_runtime())), false);
     r.change(|p| {
         std::fs::copy(model("mobilenet_v2_slow11.onnx"), p.join("models/m.onnx")).unwrap();
     });
-    let (code, c, text) = r.compare(true, &[], &[]);
-    assert_eq!(code, 1, "{text}");
-    assert_eq!(c.paths[0].status, PathStatus::Regressed, "{text}");
-    assert!(latency(&c).change > 0.05, "{text}");
+    let (code, c, text) = r.check(&[], &[]);
+    if assert_change(&c, Verdict::Regressed, &text) {
+        assert_eq!(code, 1, "{text}");
+        assert_eq!(c.paths[0].status, PathStatus::Regressed, "{text}");
+        assert!(latency(&c).change > 0.05, "{text}");
+    }
+    // The head's latency figures come from the paired rounds: no separate run.
+    let p = &c.paths[0];
+    assert!(p.head.p50.is_finite() && p.head.top1.is_none(), "{text}");
 }
 
 #[test]
 fn halving_the_threads_is_a_regression_measured_with_each_sides_threads() {
-    let r = Repo::new(&change_suite(&cpu_lines(2, &common::cpu_runtime())), false);
+    let r = Repo::new(&suite(&cpu_lines(2, &common::cpu_runtime())), false);
     r.change(|p| {
         std::fs::write(
             p.join("edgeperf.toml"),
-            change_suite(&cpu_lines(1, &common::cpu_runtime())),
+            suite(&cpu_lines(1, &common::cpu_runtime())),
         )
         .unwrap();
     });
-    let (code, c, text) = r.compare(true, &[], &[]);
-    assert_eq!(code, 1, "{text}");
-    assert_eq!(latency(&c).verdict, Verdict::Regressed, "{text}");
-    assert!(
-        latency(&c).change > 0.2,
-        "two threads to one on 2 cores: {text}"
-    );
+    let (code, c, text) = r.check(&[], &[]);
+    if assert_change(&c, Verdict::Regressed, &text) {
+        assert_eq!(code, 1, "{text}");
+        assert!(
+            latency(&c).change > 0.2,
+            "two threads to one on 2 cores: {text}"
+        );
+    }
 }
 
 #[test]
 fn doubling_the_threads_is_an_improvement() {
-    let r = Repo::new(&change_suite(&cpu_lines(1, &common::cpu_runtime())), false);
+    let r = Repo::new(&suite(&cpu_lines(1, &common::cpu_runtime())), false);
     r.change(|p| {
         std::fs::write(
             p.join("edgeperf.toml"),
-            change_suite(&cpu_lines(2, &common::cpu_runtime())),
+            suite(&cpu_lines(2, &common::cpu_runtime())),
         )
         .unwrap();
     });
-    let (code, c, text) = r.compare(true, &[], &[]);
-    assert_eq!(latency(&c).verdict, Verdict::Improved, "{text}");
+    let (code, c, text) = r.check(&[], &[]);
+    if !assert_change(&c, Verdict::Improved, &text) {
+        return;
+    }
     // A second intra-op thread also takes memory (its stack and malloc arena):
     // +6..+10 MiB measured here, past the +8 MiB memory gate on some machines. That
     // is a true regression of memory, so the path may fail on it, and on nothing else.
@@ -321,11 +330,12 @@ fn a_provider_option_change_is_measured_with_each_sides_options() {
             openvino_runtime().display()
         )
     };
-    let r = Repo::new(&change_suite(&ov(2)), false);
-    r.change(|p| std::fs::write(p.join("edgeperf.toml"), change_suite(&ov(1))).unwrap());
-    let (code, c, text) = r.compare(true, &[], &[]);
-    assert_eq!(code, 1, "{text}");
-    assert_eq!(latency(&c).verdict, Verdict::Regressed, "{text}");
+    let r = Repo::new(&suite(&ov(2)), false);
+    r.change(|p| std::fs::write(p.join("edgeperf.toml"), suite(&ov(1))).unwrap());
+    let (code, c, text) = r.check(&[], &[]);
+    if assert_change(&c, Verdict::Regressed, &text) {
+        assert_eq!(code, 1, "{text}");
+    }
 }
 
 #[test]
@@ -338,8 +348,9 @@ fn a_runtime_change_is_judged_across_processes_on_both_libraries() {
         )
         .unwrap();
     });
-    let (_, c, text) = r.compare(false, &[], &[]);
-    let conf = latency(&c).confirmation.as_ref().expect("a confirmation");
+    let (_, c, text) = r.check(&[], &[]);
+    let l = latency(&c);
+    let conf = l.confirmation.as_ref().expect("a confirmation");
     let across = conf
         .pairing
         .across_processes
@@ -349,44 +360,44 @@ fn a_runtime_change_is_judged_across_processes_on_both_libraries() {
         across.contains("1.31.1") && across.contains("1.24.1"),
         "{text}"
     );
-    assert!(latency(&c).reason.contains("across processes"), "{text}");
+    assert!(l.reason.contains("across processes"), "{text}");
+    // A change of the library under the 3% minimum (~-1.6% measured here) is
+    // never a regression.
+    assert_ne!(l.verdict, Verdict::Regressed, "{text}");
     assert_eq!(c.paths[0].base.as_ref().unwrap().runtime_version, "1.31.1");
     assert_eq!(c.paths[0].head.runtime_version, "1.24.1");
 }
 
 #[test]
 fn an_untracked_slower_model_is_found_through_the_artifact_store() {
-    let r = Repo::new(&change_suite(&cpu_lines(1, &common::cpu_runtime())), true);
+    let r = Repo::new(&suite(&cpu_lines(1, &common::cpu_runtime())), true);
     r.change(|p| {
         std::fs::copy(model("mobilenet_v2_slow11.onnx"), p.join("models/m.onnx")).unwrap();
     });
-    let (code, c, text) = r.compare(true, &[], &[]);
-    assert_eq!(code, 1, "{text}");
-    assert_eq!(latency(&c).verdict, Verdict::Regressed, "{text}");
-    // Without the store the base model cannot be had: inconclusive, saying why,
-    // or a failure with --require-base.
+    let (code, c, text) = r.check(&[], &[]);
+    if assert_change(&c, Verdict::Regressed, &text) {
+        assert_eq!(code, 1, "{text}");
+    }
+    // Without the store the base model cannot be had: not confirmed, saying
+    // why (the head is still measured), or a failure with --require-base.
     // (The slower model also starts slower, which may fail the path on its own:
     // the latency verdict is what is checked here.)
     let off = [("EDGEPERF_ARTIFACTS", "off")];
-    let (code, out, err) = r.edgeperf(&["compare", "head.json", "--against", "main"], &off);
+    let (code, out, err) = r.edgeperf(&["check", "--against", "main"], &off);
     assert!(code == 0 || code == 1, "{out}{err}");
     assert!(
-        out.contains("latency (p10 per round): inconclusive")
-            && out.contains("base model not available"),
+        out.contains("latency (p10 per round): not confirmed — base model not available"),
         "{out}"
     );
-    let (code, out, _) = r.edgeperf(
-        &[
-            "compare",
-            "head.json",
-            "--against",
-            "main",
-            "--require-base",
-        ],
-        &off,
-    );
+    let (code, out, _) = r.edgeperf(&["check", "--against", "main", "--require-base"], &off);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("--require-base"), "{out}");
+    // `run` + `compare` stay for people: the same change, measured twice.
+    let (code, out, err) = r.edgeperf(&["run", "--out", "head.json"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = r.edgeperf(&["compare", "head.json", "--against", "main"], &[]);
+    assert!(code == 0 || code == 1, "{out}{err}");
+    assert!(out.contains("dev/m:"), "{out}");
 }
 
 #[test]

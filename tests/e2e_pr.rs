@@ -1,14 +1,17 @@
-//! The pull-request loop end to end, scripted: real measurements of a real model on
-//! the real photos, baselines committed in a temporary git repository, a PR branch
-//! that swaps in a genuinely ~11% slower model (identical outputs), the comparison
-//! against `main` (screen + interleaved confirmation), and `report github` against a
-//! fake GitHub API (one sticky comment, a commit status per device). Then the fix
-//! (a revert) turns the same comment and the status green.
+//! The pull-request loop end to end, scripted as the PR workflow runs it: real
+//! measurements of a real model on the real photos, baselines committed in a
+//! temporary git repository, a PR branch that swaps in a genuinely ~11% slower
+//! model (identical outputs), `edgeperf check --against main` (the head's
+//! accuracy once, base and head interleaved: measured once), and `report
+//! github` against a fake GitHub API (one sticky comment, a commit status per
+//! device). Then the fix (a revert) makes the path identical to main's: not
+//! re-measured, and the same comment and the status turn green.
 //!
-//! One test, because the steps build on each other. It takes a couple of minutes
-//! (three suite runs plus an interleaved confirmation); the slow tier. Run it
-//! with `cargo test --release --features slow-tests --test e2e_pr -- --nocapture`
-//! to see each step's tables.
+//! On a busy machine the slower model can come out "inconclusive: machine
+//! busy", probably slower: the test accepts that honest answer (never
+//! "unchanged"), and then reports with `--fail-on-undecided`, which fails the
+//! build just the same. It is in the slow tier; run it with `cargo test --release --features slow-tests
+//! --test e2e_pr -- --nocapture` to see each step's tables.
 #![cfg(feature = "github")] // the GitHub client is the default `github` feature
 
 mod common;
@@ -172,83 +175,59 @@ fn measure(step: &str, repo: &Path, file: &str, commit: &str) -> RunRecord {
     rec
 }
 
-/// `edgeperf compare RUN --against main --format json --out compare-cpu.json`:
-/// the expected exit code, then the comparison (its table printed for humans).
-fn compare(step: &str, repo: &Path, run: &str, want_exit: i32) -> Comparison {
-    // An *inconclusive* verdict (the machine was too noisy to decide either way, which
-    // never fails a build) is re-measured, at most twice, as a person would; any other
-    // mismatch fails at once.
+/// `edgeperf check --against main --format json --out compare-cpu.json`, as the
+/// workflow's device step runs it; checked again (at most three times in all)
+/// while the latency verdict is undecided for another reason than a busy
+/// machine. Returns the comparison (its table printed for humans).
+fn check(step: &str, repo: &Path) -> Comparison {
+    let mut last = None;
     for attempt in 0..3 {
-        let c = compare_once(step, repo, run, want_exit, attempt == 2);
-        if let Some(c) = c {
-            return c;
-        }
-        eprintln!("[{step}] NOTE: compare was inconclusive; measuring once more");
-    }
-    unreachable!("the last attempt panics on a mismatch")
-}
-
-fn compare_once(
-    step: &str,
-    repo: &Path,
-    run: &str,
-    want_exit: i32,
-    last: bool,
-) -> Option<Comparison> {
-    let out = edgeperf(
-        step,
-        repo,
-        &[
-            "compare",
-            run,
-            "--against",
-            "main",
-            "--format",
-            "json",
-            "--out",
-            "compare-cpu.json",
-        ],
-        &[],
-    );
-    let c = edgeperf::store::load_comparison(&repo.join("compare-cpu.json"));
-    // The human table first, so a failing exit code below comes with its reasons.
-    if let Ok(c) = &c {
-        eprintln!(
-            "[{step}] compare table:\n{}",
-            edgeperf::report::compare::text(c, false)
+        let out = edgeperf(
+            step,
+            repo,
+            &[
+                "check",
+                "--against",
+                "main",
+                "--format",
+                "json",
+                "--out",
+                "compare-cpu.json",
+            ],
+            &[],
         );
-    }
-    if out.code != want_exit
-        && !last
-        && c.as_ref()
-            .is_ok_and(|c| c.paths.iter().any(|p| p.status == PathStatus::Inconclusive))
-    {
-        return None;
-    }
-    if out.code != want_exit {
-        let numbers = match &c {
-            Ok(c) => c
-                .paths
-                .iter()
-                .map(latency_numbers)
-                .collect::<Vec<_>>()
-                .join("\n"),
-            Err(e) => format!("compare-cpu.json does not load: {e}"),
-        };
-        panic!(
-            "[{step}] compare: expected exit {want_exit}, got {}:\n{numbers}\n{}",
-            out.code,
+        assert!(
+            out.code == 0 || out.code == 1,
+            "[{step}] check failed:\n{}",
             out.both()
         );
+        let c = edgeperf::store::load_comparison(&repo.join("compare-cpu.json"))
+            .unwrap_or_else(|e| panic!("[{step}] compare-cpu.json does not load: {e}"));
+        eprintln!(
+            "[{step}] check table (attempt {attempt}):\n{}",
+            edgeperf::report::compare::text(&c, false)
+        );
+        assert_eq!(c.paths.len(), 1, "[{step}] one path expected");
+        assert!(
+            c.baselines.contains("merge-base"),
+            "[{step}] baselines must come from the merge-base with main, got {:?}",
+            c.baselines
+        );
+        let again = c.paths[0].status == PathStatus::Inconclusive && !busy(&c.paths[0]);
+        last = Some(c);
+        if !again {
+            break;
+        }
+        eprintln!("[{step}] NOTE: undecided; checking once more");
     }
-    let c = c.unwrap_or_else(|e| panic!("[{step}] compare-cpu.json does not load: {e}"));
-    assert_eq!(c.paths.len(), 1, "[{step}] one path expected");
-    assert!(
-        c.baselines.contains("merge-base"),
-        "[{step}] baselines must come from the merge-base with main, got {:?}",
-        c.baselines
-    );
-    Some(c)
+    last.unwrap()
+}
+
+/// Undecided because the machine was busy: the honest answer under load.
+fn busy(p: &PathComparison) -> bool {
+    p.latency
+        .as_ref()
+        .is_some_and(|l| l.verdict == Verdict::Inconclusive && l.reason.starts_with("machine busy"))
 }
 
 /// Every number of a path's latency verdict, for assertion messages.
@@ -277,13 +256,13 @@ fn latency_numbers(p: &PathComparison) -> String {
             }
             if let Some(c) = &l.confirmation {
                 s += &format!(
-                    "\n  confirmation: {:?} {} (change {:+.2}%, CI [{:+.2}, {:+.2}]%, p {:.2e}, {:.1} s/side)\n  base rounds {:?}\n  head rounds {:?}",
+                    "\n  confirmation: {:?} {} (change {:+.2}%, CI [{:+.2}, {:+.2}]%, {} rounds counted, {:.1} s/side)\n  base rounds {:?}\n  head rounds {:?}",
                     c.verdict,
                     c.reason,
                     c.change * 100.0,
                     c.ci[0] * 100.0,
                     c.ci[1] * 100.0,
-                    c.p_value,
+                    c.counted,
                     c.seconds_per_side,
                     c.base,
                     c.head
@@ -301,26 +280,31 @@ fn latency_numbers(p: &PathComparison) -> String {
     }
 }
 
-/// `report github compare-cpu.json --expect-device cpu --pr 7 --sha SHA` against
-/// the fake API; asserts the exit code and that the token never leaks to the output.
-fn report(step: &str, repo: &Path, base_url: &str, sha: &str, want_exit: i32) -> Out {
+/// `report github compare-cpu.json --expect-device cpu --pr 7 --sha SHA`
+/// (with `--fail-on-undecided` when `strict`) against the fake API; asserts
+/// the exit code and that the token never leaks to the output.
+fn report(step: &str, repo: &Path, base_url: &str, sha: &str, want_exit: i32, strict: bool) -> Out {
     let pr = PR.to_string();
+    let mut args = vec![
+        "report",
+        "github",
+        "compare-cpu.json",
+        "--expect-device",
+        "cpu",
+        "--pr",
+        &pr,
+        "--sha",
+        sha,
+        "--target-url",
+        RUN_URL,
+    ];
+    if strict {
+        args.push("--fail-on-undecided");
+    }
     let out = edgeperf(
         step,
         repo,
-        &[
-            "report",
-            "github",
-            "compare-cpu.json",
-            "--expect-device",
-            "cpu",
-            "--pr",
-            &pr,
-            "--sha",
-            sha,
-            "--target-url",
-            RUN_URL,
-        ],
+        &args,
         &[
             ("GITHUB_API_URL", base_url),
             ("GITHUB_TOKEN", TOKEN),
@@ -509,20 +493,12 @@ fn pull_request_loop_end_to_end() {
         ],
     );
     let slow_sha = head(&repo);
-    let run2 = measure(step, &repo, "run2.json", &slow_sha);
-    let c = compare(step, &repo, "run2.json", 1);
+    let c = check(step, &repo);
     let p = &c.paths[0];
     assert_eq!(
         c.head_commit.as_deref(),
         Some(slow_sha.as_str()),
         "[{step}] the comparison names the wrong head commit"
-    );
-    assert_eq!(c.regressions, 1, "[{step}] {}", latency_numbers(p));
-    assert_eq!(
-        p.status,
-        PathStatus::Regressed,
-        "[{step}] the ~11% slower model must be a confirmed regression:\n{}",
-        latency_numbers(p)
     );
     assert!(
         p.guards.is_empty(),
@@ -530,34 +506,49 @@ fn pull_request_loop_end_to_end() {
         p.guards
     );
     let l = p.latency.as_ref().expect("latency result");
-    assert_eq!(
-        l.verdict,
-        Verdict::Regressed,
-        "[{step}] {}",
-        latency_numbers(p)
-    );
     let conf = l.confirmation.as_ref().unwrap_or_else(|| {
         panic!(
-            "[{step}] the regression must be confirmed by interleaving:\n{}",
+            "[{step}] the latency verdict must come from interleaving:\n{}",
             latency_numbers(p)
         )
     });
-    assert_eq!(
-        conf.verdict,
-        Verdict::Regressed,
-        "[{step}] {}",
-        latency_numbers(p)
-    );
-    // Sequential looks (compare.confirm defaults): a decision from min_rounds (6) up
-    // to rounds (20), always with as many base rounds as head rounds (each round is
-    // one base/head pair).
+    // Sequential looks (compare.confirm defaults): a decision from min_rounds (6)
+    // up to max_rounds (24), always as many base rounds as head rounds.
     assert_eq!(conf.base.len(), conf.head.len(), "[{step}] paired rounds");
     assert!(
-        (6..=20).contains(&conf.head.len()),
-        "[{step}] between compare.confirm.min_rounds = 6 and rounds = 20, got {}",
+        (6..=24).contains(&conf.head.len()),
+        "[{step}] between compare.confirm.min_rounds = 6 and max_rounds = 24, got {}",
         conf.head.len()
     );
-    // Identical outputs: accuracy must not move.
+    // A busy machine may leave it undecided, pointing the right way; never a pass.
+    let strict = busy(p);
+    if strict {
+        eprintln!(
+            "[{step}] NOTE: the machine was busy:\n{}",
+            latency_numbers(p)
+        );
+        assert_ne!(
+            l.leaning,
+            Some(edgeperf::compare::Leaning::Faster),
+            "[{step}] {}",
+            latency_numbers(p)
+        );
+    } else {
+        assert_eq!(c.regressions, 1, "[{step}] {}", latency_numbers(p));
+        assert_eq!(
+            p.status,
+            PathStatus::Regressed,
+            "[{step}] the ~11% slower model must be a confirmed regression:\n{}",
+            latency_numbers(p)
+        );
+        assert_eq!(
+            conf.verdict,
+            Verdict::Regressed,
+            "[{step}] {}",
+            latency_numbers(p)
+        );
+    }
+    // Identical outputs: accuracy must not move (measured once, in the solo round).
     let acc = p.accuracy.as_ref().expect("accuracy judgement");
     assert_eq!(
         (acc.verdict, acc.lost, acc.gained),
@@ -571,20 +562,30 @@ fn pull_request_loop_end_to_end() {
         p.notes
     );
     eprintln!(
-        "[{step}] p50 {:.2} -> {:.2} ms; {}",
+        "[{step}] p50 {:.2} -> {:.2} ms (the head's from the paired rounds); {}",
         base_p50,
-        run2.paths[0].latency_ms.p50,
+        p.head.p50,
         latency_numbers(p)
     );
 
     // Report to the PR.
     let (gh, base_url) = FakeGithub::start();
     gh.expect_token(TOKEN);
-    report(step, &repo, &base_url, &slow_sha, 1);
+    report(step, &repo, &base_url, &slow_sha, 1, strict);
     let comment = the_comment(step, &gh);
+    let said = if strict {
+        "probably slower"
+    } else {
+        "regressed"
+    };
     assert!(
-        comment.body.contains("regressed"),
-        "[{step}] the comment must say regressed:\n{}",
+        comment.body.contains(said),
+        "[{step}] the comment must say {said}:\n{}",
+        comment.body
+    );
+    assert!(
+        !comment.body.contains("No regression"),
+        "[{step}]\n{}",
         comment.body
     );
     assert!(
@@ -613,13 +614,13 @@ fn pull_request_loop_end_to_end() {
     // ------------------------------- the report again: the same comment
     let step = "3 report again";
     gh.clear_requests();
-    report(step, &repo, &base_url, &slow_sha, 1);
+    report(step, &repo, &base_url, &slow_sha, 1, strict);
     let again = the_comment(step, &gh);
     assert_eq!(
         again.id, comment.id,
         "[{step}] a new comment replaced the old one"
     );
-    assert!(again.body.contains("regressed"), "[{step}]\n{}", again.body);
+    assert!(again.body.contains(said), "[{step}]\n{}", again.body);
     let reqs = gh.requests();
     assert!(
         reqs.iter().any(|r| r.method == "PATCH"
@@ -657,36 +658,29 @@ fn pull_request_loop_end_to_end() {
         main_sha,
         "[{step}] the merge-base with main"
     );
-    measure(step, &repo, "run3.json", &fixed_sha);
-    let c = compare(step, &repo, "run3.json", 0);
+    // The revert restores every input of main's path: nothing to measure.
+    let t = Instant::now();
+    let c = check(step, &repo);
     let p = &c.paths[0];
     assert_eq!(c.regressions, 0, "[{step}] {}", latency_numbers(p));
-    assert!(
-        matches!(p.status, PathStatus::Unchanged | PathStatus::Inconclusive),
-        "[{step}] the original model against its own baseline must not change:\n{}",
+    assert_eq!(
+        p.status,
+        PathStatus::Identical,
+        "[{step}] the original model, suite and runtime are main's:\n{}",
         latency_numbers(p)
     );
-    if p.status == PathStatus::Inconclusive {
-        eprintln!(
-            "[{step}] NOTE: no regression, but inconclusive:\n{}",
-            latency_numbers(p)
-        );
-    }
-    let acc = p.accuracy.as_ref().expect("accuracy judgement");
-    assert_eq!(
-        (acc.verdict, acc.lost, acc.gained),
-        (Verdict::Unchanged, 0, 0),
-        "[{step}] {}",
-        acc.reason
+    assert!(
+        t.elapsed().as_secs_f64() < 10.0,
+        "[{step}] an identical path costs only hashing: {:.1} s",
+        t.elapsed().as_secs_f64()
     );
     assert!(
-        !p.notes.iter().any(|n| n.contains("model file changed")),
-        "[{step}] the model is the baseline's again: {:?}",
-        p.notes
+        p.accuracy.is_none() && p.head.p50.is_nan(),
+        "[{step}] nothing measured"
     );
 
     gh.clear_requests();
-    report(step, &repo, &base_url, &fixed_sha, 0);
+    report(step, &repo, &base_url, &fixed_sha, 0, strict);
     let fixed = the_comment(step, &gh);
     assert_eq!(
         fixed.id, comment.id,

@@ -115,21 +115,21 @@ fn compare_markdown_with_an_explained_path() {
     let base = fixtures::run_record(vec![path(9.0)], fixtures::BASE_COMMIT, true);
     let b = edgeperf::record::baseline::Baseline::from_path(&base, &base.paths[0]);
     let run = fixtures::run_record(vec![path(9.6)], fixtures::HEAD_COMMIT, true);
-    let mut cfg = CompareConfig::default();
-    cfg.confirm.enabled = false;
+    // The interleaved re-measurement confirms +6.7%, so the path is judged
+    // regressed the way a real PR run judges it.
     let mut c = edgeperf::compare::judge_run(
         &run,
         "head.json",
         "baselines",
-        &cfg,
+        &CompareConfig::default(),
         |_| Ok(Some(b.clone())),
-        |_, _, _| Ok(Remeasure::NotDone),
+        |_, _, _| Ok(Remeasure::Measured(fixtures::interleaved(1.067, 16, false))),
     )
     .unwrap();
     let p = &mut c.paths[0];
-    p.status = PathStatus::Regressed;
-    p.latency.as_mut().unwrap().verdict = Verdict::Regressed;
+    assert_eq!(p.status, PathStatus::Regressed, "{:?}", p.latency);
+    assert_eq!(p.latency.as_ref().unwrap().verdict, Verdict::Regressed);
+    assert_eq!(c.regressions, 1);
     p.explanation = Some(explanation());
-    c.regressions = 1;
     insta::assert_snapshot!(edgeperf::report::compare::markdown(&[c], &[]));
 }

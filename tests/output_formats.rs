@@ -22,9 +22,9 @@ use std::path::Path;
 use edgeperf::record::{PathRecord, RunRecord};
 use edgeperf::suite::Provider;
 use fixtures::{
-    accuracy_top5, fell_back, first_wrong, history_lines, level_shift_history, mixed_scenario,
-    path_record, run_record, seeded_correct, synth_rounds, unit, write_baselines, write_history,
-    write_json, BASE_COMMIT, HEAD_COMMIT,
+    accuracy_top5, fell_back, first_wrong, history_lines, interleaved, level_shift_history,
+    mixed_scenario, path_record, run_record, seeded_correct, synth_rounds, unit, write_baselines,
+    write_history, write_json, BASE_COMMIT, HEAD_COMMIT,
 };
 
 /// Environment variables edgeperf reads; removed so the host's CI settings (a
@@ -473,9 +473,11 @@ fn history_exports() {
 // ---------------------------------------------------------------------------
 
 /// Two device jobs, cpu (mobilenet_v2 with accuracy, latency-only squeezenet)
-/// and rpi4 (mobilenet_v2): writes their baselines and compares each head run
-/// with `compare --format json --out compare-<device>.json`, as the CI jobs do.
-/// On cpu, mobilenet_v2 loses `cpu_lost` of 70 images.
+/// and rpi4 (mobilenet_v2): writes their baselines and each device's
+/// comparison `compare-<device>.json`, as the CI jobs do, judged with every
+/// path re-measured in unchanged paired rounds (the judging functions on
+/// synthetic rounds: nothing is measured). On cpu, mobilenet_v2 loses
+/// `cpu_lost` of 70 images.
 fn fleet(d: &Path, cpu_lost: usize) {
     let all = [true; 70];
     let cpu = |correct: &[bool]| {
@@ -521,11 +523,21 @@ fn fleet(d: &Path, cpu_lost: usize) {
         &run_record(rpi4, HEAD_COMMIT, true),
     );
     for dev in ["cpu", "rpi4"] {
-        let (code, _, err) = edgeperf_line(
-            &format!("edgeperf compare head-{dev}.json --no-confirm --format json --out compare-{dev}.json"),
-            d,
-        );
-        assert!(code == 0 || code == 1, "{err}");
+        let head = edgeperf::store::load_run(&d.join(format!("head-{dev}.json"))).unwrap();
+        let c = edgeperf::compare::judge_run(
+            &head,
+            &format!("head-{dev}.json"),
+            "baselines",
+            &edgeperf::suite::CompareConfig::default(),
+            |p| edgeperf::store::baselines::load(&d.join("baselines"), &p.device, &p.model),
+            |_, _, _| {
+                Ok(edgeperf::compare::Remeasure::Measured(interleaved(
+                    1.0, 6, false,
+                )))
+            },
+        )
+        .unwrap();
+        write_json(&d.join(format!("compare-{dev}.json")), &c);
     }
 }
 

@@ -46,18 +46,25 @@ pub struct CompareArgs {
     /// NO_COLOR is set (never a file or a pipe).
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
-    /// Do not re-measure suspects; they are reported as inconclusive.
+    /// Re-measure nothing: every path with a baseline is reported "not
+    /// confirmed" (the screen against the stored baseline is quoted, never a
+    /// verdict).
     #[arg(long)]
     pub no_confirm: bool,
-    /// Most seconds of measurement per side when confirming a path (raises
-    /// compare.confirm.rounds to as many rounds as it holds). On a 2-core machine
-    /// ~30 s lets most unchanged paths be called unchanged (docs/DETECTION.md).
+    /// Most seconds of measurement per side when confirming a path whose
+    /// estimate is within the minimum change (paths past it get
+    /// compare.confirm.max_budget_seconds / budget_seconds times more); the
+    /// rounds caps rise to what the budgets hold.
     #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
     pub confirm_budget: Option<f64>,
     /// Do not explain regressed or improved paths (per-operator profiles and
     /// graph diff, docs/EXPLAIN.md). Also `[compare.explain] enabled = false`.
     #[arg(long)]
     pub no_explain: bool,
+    /// Exit 1 when a path is undecided (inconclusive or not confirmed), as on
+    /// a regression: a build that must not pass without a decision.
+    #[arg(long)]
+    pub fail_on_undecided: bool,
     /// Fail (exit 1) on a path whose base side cannot be measured here (its
     /// model, runtime library or suite is not available), instead of reporting it
     /// inconclusive. Also `[compare.confirm] require_base = true`.
@@ -67,7 +74,7 @@ pub struct CompareArgs {
 
 /// A positive, finite number of seconds (a budget of 0, -5 or NaN would
 /// silently confirm nothing).
-fn positive_seconds(s: &str) -> std::result::Result<f64, String> {
+pub(crate) fn positive_seconds(s: &str) -> std::result::Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
         Ok(v) => Err(format!("must be a positive number of seconds, got {v}")),
@@ -82,35 +89,59 @@ fn thresholds(suite: Option<&Suite>, a: &CompareArgs) -> CompareConfig {
     if a.no_confirm {
         cfg.confirm.enabled = false;
     }
-    if let Some(b) = a.confirm_budget {
-        cfg.confirm.budget_seconds = b;
-        // As many rounds as the budget holds, so a larger budget is really spent.
-        let fits = (b / cfg.confirm.round_seconds).ceil();
-        if fits.is_finite() && fits > cfg.confirm.rounds as f64 {
-            cfg.confirm.rounds = fits.min(1000.0) as u32;
-        }
-    }
-    if a.require_base {
-        cfg.confirm.require_base = true;
-    }
+    confirm_overrides(&mut cfg, a.confirm_budget, a.require_base);
     if a.no_explain {
         cfg.explain.enabled = false;
     }
     cfg
 }
 
-/// Where the baselines come from: a directory, or the merge-base with `--against`.
-fn baseline_source(suite: Option<&Suite>, a: &CompareArgs) -> Result<Source> {
-    match &a.against {
+/// `--confirm-budget` and `--require-base` on the suite's `[compare]`. A
+/// budget sets `budget_seconds`, keeps the ratio of `max_budget_seconds` to
+/// it, and raises both rounds caps to what the budgets hold, so a larger
+/// budget is really spent.
+pub(crate) fn confirm_overrides(cfg: &mut CompareConfig, budget: Option<f64>, require_base: bool) {
+    let c = &mut cfg.confirm;
+    if let Some(b) = budget {
+        let factor = (c.max_budget_seconds / c.budget_seconds).max(1.0);
+        c.budget_seconds = b;
+        c.max_budget_seconds = b * factor;
+        let fits = |s: f64| (s / c.round_seconds).ceil().min(1000.0) as u32;
+        c.rounds = c.rounds.max(fits(b));
+        c.max_rounds = c.max_rounds.max(fits(b * factor)).max(c.rounds);
+    }
+    if require_base {
+        c.require_base = true;
+    }
+}
+
+/// Where the baselines come from: `baselines`, or that directory at the
+/// merge-base of HEAD and `against` (found from `here`).
+pub(crate) fn baseline_source(
+    here: &Path,
+    against: Option<&str>,
+    baselines: &Path,
+) -> Result<Source> {
+    match against {
         Some(reference) => {
-            let here = suite.map(|s| s.dir()).unwrap_or(Path::new("."));
             let tree = GitTree::merge_base(here, reference)?;
             let dir_rel = tree
-                .relative(&a.baselines)
-                .unwrap_or_else(|| a.baselines.clone());
+                .relative(baselines)
+                .unwrap_or_else(|| baselines.to_path_buf());
             Ok(Source::Git { tree, dir_rel })
         }
-        None => Ok(Source::Dir(a.baselines.clone())),
+        None => Ok(Source::Dir(baselines.to_path_buf())),
+    }
+}
+
+/// The exit code of a comparison: 1 on a regression, or on an undecided path
+/// with `fail_on_undecided`; else 0.
+pub(crate) fn exit_code(c: &crate::compare::Comparison, fail_on_undecided: bool) -> i32 {
+    let undecided = c.paths.iter().any(|p| p.status.is_undecided());
+    if c.regressions > 0 || (fail_on_undecided && undecided) {
+        EXIT_REGRESSION
+    } else {
+        EXIT_OK
     }
 }
 
@@ -128,7 +159,8 @@ pub fn run(a: CompareArgs) -> Result<i32> {
         None
     };
     let cfg = thresholds(suite.as_ref(), &a);
-    let source = baseline_source(suite.as_ref(), &a)?;
+    let here = suite.as_ref().map(|s| s.dir()).unwrap_or(Path::new("."));
+    let source = baseline_source(here, a.against.as_deref(), &a.baselines)?;
     let interactive = std::io::stderr().is_terminal();
     let progress = Box::new(move |m: &str| {
         if interactive {
@@ -148,7 +180,10 @@ pub fn run(a: CompareArgs) -> Result<i32> {
         |p| source.load(&p.device, &p.model),
         |p, base, rule| match interleaver.as_mut() {
             Some(i) => i.remeasure(p, base, rule),
-            None => Ok(Remeasure::NotDone),
+            None => Ok(Remeasure::NotDone(format!(
+                "no suite file {} to re-measure the path with",
+                a.suite.display()
+            ))),
         },
     );
     if interactive {
@@ -183,9 +218,5 @@ pub fn run(a: CompareArgs) -> Result<i32> {
             crate::report::compare::summary_line(std::slice::from_ref(&c))
         );
     }
-    Ok(if c.regressions > 0 {
-        EXIT_REGRESSION
-    } else {
-        EXIT_OK
-    })
+    Ok(exit_code(&c, a.fail_on_undecided))
 }

@@ -3,6 +3,7 @@
 //! adapters (store, engine, github). `output` holds what they share for output.
 
 pub mod baseline;
+pub mod check;
 pub mod compare;
 pub mod completions;
 pub mod confirm;

@@ -35,8 +35,8 @@ Examples:
   edgeperf report github compare-cpu.json --pr 42 --sha $SHA --dry-run
 
 Exit codes: 0 = no regression, 1 = a regression or a device without a result or a
-runner, 2 = error (also: a file holding another device's paths, or names that are
-not suite names).")]
+runner (or an undecided path with --fail-on-undecided), 2 = error (also: a file
+holding another device's paths, or names that are not suite names).")]
     Github(ReportGithubArgs),
 }
 
@@ -80,6 +80,10 @@ pub struct ReportGithubArgs {
     /// model to its page there.
     #[arg(long, env = "EDGEPERF_SITE_URL", value_name = "URL")]
     pub site_url: Option<String>,
+    /// An undecided path (inconclusive or not confirmed) fails its device's
+    /// status and the exit code, as a regression does.
+    #[arg(long)]
+    pub fail_on_undecided: bool,
 }
 
 /// `DEVICE=FILE` of `--result`.
@@ -142,7 +146,12 @@ pub fn github(a: ReportGithubArgs) -> Result<i32> {
         .target_url
         .clone()
         .or_else(|| crate::github::workflow_run_url(|k| std::env::var(k).ok()));
-    let mut statuses = statuses(&comparisons, &missing, run_url.as_deref());
+    let mut statuses = statuses(
+        &comparisons,
+        &missing,
+        run_url.as_deref(),
+        a.fail_on_undecided,
+    );
     statuses.extend(no_runner.iter().map(|d| {
         CommitStatus::for_device(
             d,
@@ -153,8 +162,16 @@ pub fn github(a: ReportGithubArgs) -> Result<i32> {
     }));
     publish(&a, &body, &statuses)?;
     let regressions: usize = comparisons.iter().map(|c| c.regressions).sum();
+    let undecided = comparisons
+        .iter()
+        .flat_map(|c| &c.paths)
+        .any(|p| p.status.is_undecided());
     Ok(
-        if regressions > 0 || !missing.is_empty() || !no_runner.is_empty() {
+        if regressions > 0
+            || (a.fail_on_undecided && undecided)
+            || !missing.is_empty()
+            || !no_runner.is_empty()
+        {
             EXIT_REGRESSION
         } else {
             EXIT_OK
@@ -223,14 +240,16 @@ fn no_runner_note(devices: &[&str]) -> String {
     )
 }
 
-/// One commit status per device: failure naming the regressed models, success
-/// counting the inconclusive ones, error for an expected device without a result;
-/// each links to `target_url` (the workflow run) when given.
+/// One commit status per device: failure naming the regressed models; with
+/// undecided paths, success naming them (failure with `fail_on_undecided`),
+/// never "no regression"; success otherwise; error for an expected device
+/// without a result; each links to `target_url` (the workflow run) when given.
 #[cfg(feature = "github")]
 pub fn statuses(
     comparisons: &[Comparison],
     missing: &[&str],
     target_url: Option<&str>,
+    fail_on_undecided: bool,
 ) -> Vec<CommitStatus> {
     let mut devices: Vec<String> = comparisons.iter().flat_map(|c| c.devices()).collect();
     devices.sort();
@@ -242,25 +261,48 @@ pub fn statuses(
             .flat_map(|c| &c.paths)
             .filter(|p| &p.device == d)
             .collect();
-        let count = |s: PathStatus| paths.iter().filter(|p| p.status == s).count();
-        let regressed: Vec<&str> = paths
-            .iter()
-            .filter(|p| p.status == PathStatus::Regressed)
-            .map(|p| p.model.as_str())
-            .collect();
-        let (state, desc) = if regressed.is_empty() {
-            let extra = match count(PathStatus::Inconclusive) {
-                0 => String::new(),
-                inc => format!(", {inc} inconclusive"),
-            };
-            (
-                StatusState::Success,
-                format!("no regression in {} path(s){extra}", paths.len()),
-            )
-        } else {
+        let models = |f: fn(PathStatus) -> bool| -> Vec<&str> {
+            paths
+                .iter()
+                .filter(|p| f(p.status))
+                .map(|p| p.model.as_str())
+                .collect()
+        };
+        let regressed = models(|s| s == PathStatus::Regressed);
+        let undecided = models(PathStatus::is_undecided);
+        let identical = models(|s| s == PathStatus::Identical).len();
+        let (state, desc) = if !regressed.is_empty() {
             (
                 StatusState::Failure,
                 format!("regressed: {}", regressed.join(", ")),
+            )
+        } else if !undecided.is_empty() {
+            let state = if fail_on_undecided {
+                StatusState::Failure
+            } else {
+                StatusState::Success
+            };
+            (
+                state,
+                format!(
+                    "undecided: {} of {} path(s): {}",
+                    undecided.len(),
+                    paths.len(),
+                    undecided.join(", ")
+                ),
+            )
+        } else if identical > 0 {
+            (
+                StatusState::Success,
+                format!(
+                    "no regression in {} path(s), {identical} identical: not re-measured",
+                    paths.len()
+                ),
+            )
+        } else {
+            (
+                StatusState::Success,
+                format!("no regression in {} path(s)", paths.len()),
             )
         };
         out.push(CommitStatus::for_device(

@@ -18,9 +18,12 @@
 //! and the re-measurement passed in by the caller.
 
 pub mod accuracy;
+mod boundaries;
+pub mod busy;
 pub mod devstate;
 mod guards;
 pub use guards::short_hash;
+pub mod inputs;
 pub mod latency;
 pub mod resources;
 pub mod sequential;
@@ -31,20 +34,27 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use types::null_as_nan;
-pub use types::Verdict;
+pub use types::{Leaning, Verdict};
 
 use crate::error::Result;
 use crate::record::baseline::Baseline;
 use crate::record::{PathRecord, RunRecord};
 use crate::suite::{CompareConfig, Provider};
 
-pub const COMPARISON_SCHEMA_VERSION: u32 = 1;
+/// Version 2: the states "not confirmed" and "identical", verdicts from the
+/// sequential rule over all looks, busy rounds; version-1 documents still load.
+pub const COMPARISON_SCHEMA_VERSION: u32 = 2;
 
 /// What one side of a comparison measured, for the report.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Side {
+    /// Latency of the side's own measurement, ms; `null` for a head side that
+    /// was not measured (an identical path).
+    #[serde(deserialize_with = "null_as_nan::f64")]
     pub p50: f64,
+    #[serde(deserialize_with = "null_as_nan::f64")]
     pub p90: f64,
+    #[serde(deserialize_with = "null_as_nan::f64")]
     pub p99: f64,
     pub top1: Option<f64>,
     pub top5: Option<f64>,
@@ -67,15 +77,25 @@ pub struct LatencyResult {
     #[serde(deserialize_with = "null_as_nan::pair")]
     pub ci: [f64; 2],
     pub reason: String,
+    /// An undecided estimate past the minimum change: which way it points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leaning: Option<Leaning>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum PathStatus {
     Regressed,
     Improved,
     Unchanged,
+    /// A comparison ran and did not decide.
     Inconclusive,
+    /// No base-vs-head comparison ran (switched off, no suite, the base side
+    /// not available here): nothing is claimed about latency.
+    NotConfirmed,
+    /// Every input of the path is byte-identical between base and head: not
+    /// re-measured.
+    Identical,
     /// The baselines have no entry for this path yet.
     New,
 }
@@ -87,8 +107,24 @@ impl PathStatus {
             PathStatus::Improved => "improved",
             PathStatus::Unchanged => "unchanged",
             PathStatus::Inconclusive => "inconclusive",
+            PathStatus::NotConfirmed => "not confirmed",
+            PathStatus::Identical => "identical",
             PathStatus::New => "new",
         }
+    }
+
+    /// The value as JSON and CSV write it (`not_confirmed`).
+    pub fn token(self) -> &'static str {
+        match self {
+            PathStatus::NotConfirmed => "not_confirmed",
+            s => s.as_str(),
+        }
+    }
+
+    /// A path whose latency was not decided: inconclusive or not confirmed
+    /// (`--fail-on-undecided` fails on it; no headline says "no regression").
+    pub fn is_undecided(self) -> bool {
+        matches!(self, PathStatus::Inconclusive | PathStatus::NotConfirmed)
     }
 }
 
@@ -161,13 +197,16 @@ pub struct Interleaved {
     pub head_cold_ms: Vec<f64>,
     /// Each round's device state, when recorded (judged by [`devstate::guard`]).
     pub device_states: Vec<crate::record::devstate::RoundDeviceState>,
+    /// Each round's machine state (`None`: not read).
+    pub machine: Vec<Option<crate::record::machine::MachineState>>,
 }
 
 /// What the caller could do about confirming a path.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Remeasure {
-    /// Confirmation is off (`--no-confirm`, no suite) or was not needed.
-    NotDone,
+    /// Confirmation is off (`--no-confirm`, no suite) or was not asked for;
+    /// the reason says which.
+    NotDone(String),
     /// It was needed but could not be done; the reason says why.
     Unavailable(String),
     /// Base and head were measured interleaved.
@@ -201,7 +240,7 @@ fn side_of_path(p: &PathRecord, commit: Option<String>) -> Side {
     }
 }
 
-fn side_of_baseline(b: &Baseline) -> Side {
+pub(crate) fn side_of_baseline(b: &Baseline) -> Side {
     Side {
         p50: b.latency_ms.p50,
         p90: b.latency_ms.p90,
@@ -286,10 +325,8 @@ pub fn screen_path(
         &round_stats(&p.rounds, q),
         &rule.latency,
     );
-    let needs_confirmation = rule.confirm.enabled
-        && screen
-            .as_ref()
-            .is_some_and(|s| s.suspect || rule.confirm.always);
+    let needs_confirmation =
+        rule.confirm.enabled && (rule.confirm.always || screen.as_ref().is_some_and(|s| s.suspect));
     Screened {
         guards,
         notes,
@@ -299,90 +336,113 @@ pub fn screen_path(
     }
 }
 
+/// What a confirmation judges, as the reports name it.
+pub const PAIRED_STATISTIC: &str = "paired blocks";
+
 /// The latency verdict from the screen and what became of the re-measurement.
+/// Only a measured confirmation gives a verdict of change or of no change;
+/// without one the path is "not confirmed", and the screen's figures (a run
+/// against a stored run, blind to this machine's latency levels) are quoted
+/// in the reason, never as the change.
 pub fn judge_latency(
     screened: &Screened,
     remeasure: &Remeasure,
     rule: &CompareConfig,
 ) -> LatencyResult {
     let statistic = screened.statistic.clone();
-    let Some(s) = screened.screen.clone() else {
-        return LatencyResult {
-            verdict: Verdict::Inconclusive,
-            statistic,
-            screen: None,
+    let not_confirmed = |why: &str| {
+        let seen = match &screened.screen {
+            Some(s) => format!(
+                "; the screen against the stored baseline reads {:+.1}% [{:+.1}, {:+.1}], not a comparison",
+                s.change * 100.0,
+                s.ci[0] * 100.0,
+                s.ci[1] * 100.0
+            ),
+            None => String::new(),
+        };
+        LatencyResult {
+            verdict: Verdict::NotConfirmed,
+            statistic: statistic.clone(),
+            screen: screened.screen.clone(),
             confirmation: None,
             change: f64::NAN,
             ci: [f64::NAN; 2],
-            reason: "no usable latency rounds".into(),
-        };
-    };
-    let screened_only = |verdict, reason: String, s: latency::Screen| LatencyResult {
-        verdict,
-        statistic: statistic.clone(),
-        change: s.change,
-        ci: s.ci,
-        reason,
-        screen: Some(s),
-        confirmation: None,
+            reason: format!("not confirmed: {why}{seen}"),
+            leaning: None,
+        }
     };
     match remeasure {
         Remeasure::Measured(m) => {
-            let c = judge_measured(m, &rule.latency);
+            let c = judge_measured(m, rule);
+            let leaning = (c.verdict == Verdict::Inconclusive)
+                .then(|| {
+                    if c.change >= rule.latency.min_change {
+                        Some(Leaning::Slower)
+                    } else if c.change <= -rule.latency.min_change {
+                        Some(Leaning::Faster)
+                    } else {
+                        None
+                    }
+                })
+                .flatten();
             LatencyResult {
                 verdict: c.verdict,
-                statistic,
+                statistic: PAIRED_STATISTIC.into(),
                 change: c.change,
                 ci: c.ci,
                 reason: c.reason.clone(),
-                screen: Some(s),
+                screen: screened.screen.clone(),
                 confirmation: Some(c),
+                leaning,
             }
         }
-        Remeasure::NotDone if !s.suspect => screened_only(s.verdict, s.reason.clone(), s),
-        Remeasure::NotDone => {
-            let reason = format!(
-                "{:+.1}% vs the baseline, unconfirmed (confirmation disabled)",
-                s.change * 100.0
-            );
-            screened_only(Verdict::Inconclusive, reason, s)
-        }
-        // The base side could not be measured here: whatever the screen saw
-        // against a stored run (blind to this machine's latency levels), no
-        // verdict of "unchanged" or of a change is claimed.
-        Remeasure::Unavailable(why) => {
-            let reason = format!(
-                "{:+.1}% vs the baseline, unconfirmed: {why}",
-                s.change * 100.0
-            );
-            screened_only(Verdict::Inconclusive, reason, s)
-        }
+        Remeasure::NotDone(why) => not_confirmed(why),
+        Remeasure::Unavailable(why) => not_confirmed(why),
     }
 }
 
-/// The confirmation of a re-measured path, with the pairing named in its reason.
-pub fn judge_measured(m: &Interleaved, rule: &crate::suite::LatencyRule) -> latency::Confirmation {
-    let mut c = if m.log_ratios.is_empty() {
-        latency::judge_interleaved(&m.base, &m.head, rule, m.seconds_per_side)
-    } else {
-        let mut c = latency::judge_log_ratios(&m.log_ratios, rule, m.seconds_per_side);
-        c.base = m.base.clone();
-        c.head = m.head.clone();
-        c
-    };
-    c.pairing = m.pairing.clone();
+/// The confirmation of a re-measured path by the sequential rule, with the
+/// pairing named in its reason.
+pub fn judge_measured(m: &Interleaved, rule: &CompareConfig) -> latency::Confirmation {
+    let n = m.log_ratios.len();
+    let rounds: Vec<sequential::RoundStatistic> = (0..n)
+        .map(|k| sequential::RoundStatistic {
+            log_ratio: m.log_ratios[k],
+            base_stat: m.base.get(k).copied().unwrap_or(f64::NAN),
+            head_stat: m.head.get(k).copied().unwrap_or(f64::NAN),
+            base_seconds: 0.0,
+            head_seconds: 0.0,
+            machine: m.machine.get(k).cloned().flatten(),
+        })
+        .collect();
+    let seq = sequential::Sequential::with_rounds(&rule.latency, &rule.confirm, rounds);
+    let look = seq.judge();
+    let mut reason = look.reason;
     if let Some(why) = &m.pairing.across_processes {
-        let resolves = if c.ci[0].is_finite() && c.ci[1].is_finite() {
-            format!("; its interval is ±{:.1}% wide", 50.0 * (c.ci[1] - c.ci[0]))
+        let resolves = if look.ci[0].is_finite() && look.ci[1].is_finite() {
+            format!(
+                "; its interval is ±{:.1}% wide",
+                50.0 * (look.ci[1] - look.ci[0])
+            )
         } else {
             String::new()
         };
-        c.reason = format!(
-            "{} (across processes in lockstep: {why}{resolves})",
-            c.reason
-        );
+        reason = format!("{reason} (across processes in lockstep: {why}{resolves})");
     }
-    c
+    latency::Confirmation {
+        base: m.base.clone(),
+        head: m.head.clone(),
+        log_ratios: m.log_ratios.clone(),
+        change: look.change,
+        ci: look.ci,
+        verdict: look.verdict,
+        reason,
+        seconds_per_side: m.seconds_per_side,
+        pairing: m.pairing.clone(),
+        counted: look.counted,
+        busy: seq.busy(),
+        machine: m.machine.clone(),
+    }
 }
 
 /// The whole verdict of a path with a baseline.
@@ -521,7 +581,7 @@ fn judge_resources(
                 &m.base_cold_ms,
                 &m.head_cold_ms,
                 &rule.cold_start,
-                rule.latency.confidence,
+                resources::COLD_START_CONFIDENCE,
             ),
             _ => resources::judge(
                 "cold start",
@@ -539,12 +599,15 @@ fn judge_resources(
 }
 
 /// A path's status: any guard or regressed verdict -> regressed; else any
-/// inconclusive -> inconclusive; else any improvement -> improved; else unchanged.
+/// inconclusive -> inconclusive; else any not confirmed -> not confirmed; else
+/// any improvement -> improved; else unchanged.
 pub fn status(guards: &[String], verdicts: &[Option<Verdict>]) -> PathStatus {
     if !guards.is_empty() || verdicts.contains(&Some(Verdict::Regressed)) {
         PathStatus::Regressed
     } else if verdicts.contains(&Some(Verdict::Inconclusive)) {
         PathStatus::Inconclusive
+    } else if verdicts.contains(&Some(Verdict::NotConfirmed)) {
+        PathStatus::NotConfirmed
     } else if verdicts.contains(&Some(Verdict::Improved)) {
         PathStatus::Improved
     } else {
@@ -575,8 +638,13 @@ pub fn judge_run(
         let screened = screen_path(run, p, &base, &rule);
         let measured = if screened.needs_confirmation {
             remeasure(p, &base, &rule)?
+        } else if !rule.confirm.enabled {
+            Remeasure::NotDone("the confirmation is switched off (--no-confirm)".into())
         } else {
-            Remeasure::NotDone
+            Remeasure::NotDone(
+                "not re-measured: the screen saw no suspect and compare.confirm.always is off"
+                    .into(),
+            )
         };
         paths.push(judge_path(run, p, &base, &rule, screened, &measured));
     }

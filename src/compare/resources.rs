@@ -18,6 +18,10 @@
 //! against a run from another time it can say "unchanged" or "inconclusive",
 //! never a change ([`unpaired`]).
 
+/// Coverage of the sign-test interval a paired cold-start change must
+/// exclude 0 with (fixed: one look at the rounds the confirmation took).
+pub const COLD_START_CONFIDENCE: f64 = 0.95;
+
 use serde::{Deserialize, Serialize};
 
 use super::types::Verdict;
@@ -140,7 +144,9 @@ impl Sides<'_> {
         let reason = match verdict {
             Verdict::Regressed | Verdict::Improved => format!("{values}: past {limits}"),
             Verdict::Unchanged => format!("{values}: within {limits}"),
-            Verdict::Inconclusive => format!("{values}: {undecided} {limits}"),
+            Verdict::Inconclusive | Verdict::NotConfirmed | Verdict::Identical => {
+                format!("{values}: {undecided} {limits}")
+            }
         };
         ResourceJudgement {
             what: self.what.into(),

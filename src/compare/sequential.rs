@@ -1,64 +1,78 @@
 //! The sequential confirmation rule: while paired rounds of base and head come
-//! in, when to look at the interval and when to stop measuring. The one place
-//! this rule lives: `commands::confirm` feeds it rounds as they are measured and
-//! `benches/verdicts.rs` replays recorded rounds through it.
+//! in, whether to measure another, and the verdict they support. The one place
+//! this rule lives: `commands::confirm` feeds it rounds as they are measured,
+//! `compare::judge_measured` judges the saved rounds with it, and
+//! `benches/verdicts` replays recorded rounds through it.
 //!
-//! **What it decides.** After each round, whether to measure another. It looks
-//! (judges the rounds so far with [`judge_log_ratios`]) after `min_rounds`
-//! rounds, then every two rounds, and at `rounds` (the cap), and stops at the
-//! first look whose verdict is decisive: regressed, improved or unchanged.
+//! **Looks.** After every round from `confirm.min_rounds` on, the counted
+//! rounds (those not measured on a busy machine, `compare::busy`) are judged.
+//! Both decisions use sign-test confidence sequences for the median round
+//! log-ratio (`compare::boundaries`), valid over every look up to
+//! `confirm.max_rounds` together, so looking after each round and stopping at
+//! the first decision keeps each error rate:
 //!
-//! **Per-look confidence.** A change (regressed or improved) must clear the
-//! sign-test interval of the median round ratio at `latency.decide_confidence`
-//! (99.5% by default), because there are several looks: with the defaults (rounds
-//! 6 to 20) at most eight, so by Bonferroni a false alarm stays under 8 x 0.25% =
-//! 2% per direction (measured: under 1%, docs/DETECTION.md). "Unchanged" needs
-//! the interval at `latency.confidence` (95%) inside ±`min_change` and a round
-//! spread within `max_round_cv`. Six rounds are the fewest whose interval reaches
-//! 95%, nine the fewest that reach 99.5%: fewer rounds never decide.
+//! * **regressed / improved**: the sequence at one-sided error
+//!   (1 - `latency.decide_confidence`) / 2 lies above 0 (below 0), and the
+//!   estimate exp(median) - 1 is at least `latency.min_change` (at most
+//!   -`min_change`). With no real change, P(any look says regressed) ≤ 0.5%
+//!   and P(improved) ≤ 0.5% with the defaults: false alarms ≤ 1%.
+//! * **unchanged**: the sequence at one-sided error (1 - `latency.confidence`)
+//!   / 2 lies inside (ln(1 - min_change), ln(1 + min_change)). A true change
+//!   of +min_change or more (or -min_change or less) is called unchanged with
+//!   probability ≤ 5% with the defaults (two one-sided tests, each over all
+//!   looks).
 //!
-//! **Caps.** It stops, whatever the verdict, at `confirm.rounds` rounds or once
-//! either side has been measured for `confirm.budget_seconds` (it then looks
-//! first, so a decisive budget-limited look still counts).
+//! The interval reported is the second sequence (90% over all looks).
+//!
+//! **Caps.** It stops undecided at `confirm.rounds` rounds or once a side was
+//! measured for `confirm.budget_seconds`, unless the estimate is past the
+//! minimum change: such a path is measured on, up to `confirm.max_rounds` and
+//! `confirm.max_budget_seconds`, before it is reported undecided.
 //!
 //! Pure: rounds in, a [`Decision`] out; no clock, no process.
 
-use super::latency::{block_log_ratio, judge_log_ratios, Confirmation};
+use super::boundaries::Boundaries;
+use super::latency::{Look, Rounds};
 use super::types::Verdict;
-use crate::stats;
+use crate::record::machine::MachineState;
 use crate::suite::{ConfirmRule, LatencyRule};
 
-/// One paired round of a confirmation, reduced to what the rule and the report
-/// need.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// One paired round of a confirmation, reduced to what the rule and the
+/// report need.
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoundStatistic {
-    /// The statistic judged: the median over the round's block pairs of
-    /// ln(head block median / base block median) ([`block_log_ratio`]).
+    /// The statistic judged: ln(head / base) of the round
+    /// ([`RoundStatistic::of_round`]).
     pub log_ratio: f64,
-    /// The round's detection statistic (the rule's quantile, p10 by default) per
-    /// side, ms: reported, not judged.
+    /// The round's detection quantile (p10 by default) per side, ms: reported.
     pub base_stat: f64,
     pub head_stat: f64,
     /// Seconds of timed inference per side in this round.
     pub base_seconds: f64,
     pub head_seconds: f64,
+    /// What the machine was doing while the round's blocks were timed.
+    pub machine: Option<MachineState>,
 }
 
 impl RoundStatistic {
     /// The statistic of a round from each side's timed inferences (ms, in the
-    /// order timed, blocks of `block` inferences alternating) at `quantile`.
-    /// `None` without a whole block pair or with a non-positive time.
+    /// order timed, blocks of `block` inferences alternating): the median over
+    /// block pairs of ln(median head block / median base block), each block
+    /// without its first `discard` inferences (the ones right after a switch
+    /// from the other session). `None` without a whole block pair, with a
+    /// block left empty, or with a non-positive time.
     pub fn of_round(
         base: &[f64],
         head: &[f64],
         block: usize,
+        discard: usize,
         quantile: f64,
     ) -> Option<RoundStatistic> {
-        let log_ratio = block_log_ratio(base, head, block)?;
+        let log_ratio = super::latency::block_log_ratio(base, head, block, discard)?;
         let stat = |s: &[f64]| {
             let mut s = s.to_vec();
             s.sort_by(f64::total_cmp);
-            stats::quantile(&s, quantile).unwrap_or(f64::NAN)
+            crate::stats::quantile(&s, quantile).unwrap_or(f64::NAN)
         };
         let seconds = |s: &[f64]| s.iter().sum::<f64>() / 1e3;
         Some(RoundStatistic {
@@ -67,6 +81,7 @@ impl RoundStatistic {
             head_stat: stat(head),
             base_seconds: seconds(base),
             head_seconds: seconds(head),
+            machine: None,
         })
     }
 }
@@ -85,9 +100,9 @@ pub enum Stop {
 /// What the rule says after the rounds so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decision {
-    /// Rounds measured so far.
+    /// Rounds measured so far (busy ones included).
     pub rounds: usize,
-    /// The verdict of this round's look; `None` when this round is not a look.
+    /// The verdict of this round's look; `None` before the first look.
     pub verdict: Option<Verdict>,
     /// Why measuring stops here; `None`: measure another round.
     pub stop: Option<Stop>,
@@ -97,22 +112,37 @@ pub struct Decision {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sequential {
     latency: LatencyRule,
-    min_rounds: usize,
-    max_rounds: usize,
-    budget_seconds: f64,
+    confirm: ConfirmRule,
+    /// Confidence sequences of the change and of the equivalence decision.
+    change: Boundaries,
+    equivalence: Boundaries,
     rounds: Vec<RoundStatistic>,
 }
 
 impl Sequential {
     /// No rounds yet; looks and caps from `confirm`, verdicts by `latency`.
     pub fn new(latency: &LatencyRule, confirm: &ConfirmRule) -> Sequential {
+        let n_max = confirm.max_rounds.max(confirm.rounds).max(1) as usize;
+        let first = confirm.min_rounds.max(1) as usize;
+        let one_sided = |confidence: f64| (1.0 - confidence) / 2.0;
         Sequential {
             latency: latency.clone(),
-            min_rounds: confirm.min_rounds as usize,
-            max_rounds: confirm.rounds as usize,
-            budget_seconds: confirm.budget_seconds,
+            confirm: confirm.clone(),
+            change: Boundaries::new(n_max, first, one_sided(latency.decide_confidence)),
+            equivalence: Boundaries::new(n_max, first, one_sided(latency.confidence)),
             rounds: Vec::new(),
         }
+    }
+
+    /// The rule over rounds already measured, in measurement order.
+    pub fn with_rounds(
+        latency: &LatencyRule,
+        confirm: &ConfirmRule,
+        rounds: Vec<RoundStatistic>,
+    ) -> Sequential {
+        let mut s = Sequential::new(latency, confirm);
+        s.rounds = rounds;
+        s
     }
 
     /// Adds the next round, in measurement order.
@@ -125,9 +155,16 @@ impl Sequential {
         &self.rounds
     }
 
-    /// Each round's statistic judged, ln(head/base), in measurement order.
-    pub fn log_ratios(&self) -> Vec<f64> {
-        self.rounds.iter().map(|r| r.log_ratio).collect()
+    /// Why each round was busy (`None`: counted), in measurement order.
+    pub fn busy(&self) -> Vec<Option<String>> {
+        self.rounds
+            .iter()
+            .map(|r| {
+                r.machine
+                    .as_ref()
+                    .and_then(|m| super::busy::busy(m, &self.confirm))
+            })
+            .collect()
     }
 
     /// Seconds measured per side so far (base and head summed per side).
@@ -143,36 +180,40 @@ impl Sequential {
         (a + b) / 2.0
     }
 
-    /// Either side has been measured for the budget.
-    pub fn out_of_budget(&self) -> bool {
-        let (a, b) = self.seconds();
-        a.max(b) >= self.budget_seconds
+    /// The judgement of the rounds so far: what a look sees.
+    pub fn judge(&self) -> Look {
+        let busy = self.busy();
+        Rounds {
+            values: self.rounds.iter().map(|r| r.log_ratio).collect(),
+            busy,
+            machine: self.rounds.iter().map(|r| r.machine.clone()).collect(),
+            min_rounds: self.confirm.min_rounds as usize,
+            change: &self.change,
+            equivalence: &self.equivalence,
+        }
+        .look(&self.latency)
     }
 
-    /// Whether the rounds so far are judged: after `min_rounds`, then every two
-    /// rounds, at the most rounds, and when the budget is spent.
-    pub fn should_look(&self) -> bool {
-        let n = self.rounds.len();
-        let scheduled = n >= self.min_rounds
-            && (n == self.max_rounds || (n - self.min_rounds).is_multiple_of(2));
-        scheduled || self.out_of_budget()
-    }
-
-    /// The judgement of the rounds so far ([`judge_log_ratios`]): what a look sees.
-    pub fn judge(&self) -> Confirmation {
-        judge_log_ratios(&self.log_ratios(), &self.latency, self.seconds_per_side())
-    }
-
-    /// Whether to stop after the rounds so far, and the verdict when this is a
-    /// look.
+    /// Whether to stop after the rounds so far, and the verdict of the look.
     pub fn decision(&self) -> Decision {
         let rounds = self.rounds.len();
-        let verdict = self.should_look().then(|| self.judge().verdict);
+        let look = self.judge();
+        let verdict = (look.counted >= self.confirm.min_rounds as usize).then_some(look.verdict);
+        let (a, b) = self.seconds();
+        let spent = a.max(b);
+        // Undecided with the estimate past the minimum change: measure on, to
+        // the larger caps, before reporting it undecided.
+        let past = look.change.is_finite() && look.change.abs() >= self.latency.min_change;
+        let (cap, budget) = if past {
+            (self.confirm.max_rounds, self.confirm.max_budget_seconds)
+        } else {
+            (self.confirm.rounds, self.confirm.budget_seconds)
+        };
         let stop = if verdict.is_some_and(|v| v != Verdict::Inconclusive) {
             Some(Stop::Decided)
-        } else if self.out_of_budget() {
+        } else if spent >= budget {
             Some(Stop::Budget)
-        } else if rounds >= self.max_rounds {
+        } else if rounds >= cap.max(self.confirm.rounds) as usize {
             Some(Stop::Rounds)
         } else {
             None
@@ -186,188 +227,4 @@ impl Sequential {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A round whose head/base ratio is `ratio`, each side measured `secs`.
-    fn round(ratio: f64, secs: f64) -> RoundStatistic {
-        RoundStatistic {
-            log_ratio: ratio.ln(),
-            base_stat: 9.0,
-            head_stat: 9.0 * ratio,
-            base_seconds: secs,
-            head_seconds: secs,
-        }
-    }
-
-    /// Rounds of `ratios` pushed one by one until the rule stops (or they run out).
-    fn run(seq: &mut Sequential, ratios: &[f64], secs: f64) -> Decision {
-        let mut last = seq.decision();
-        for &r in ratios {
-            seq.push(round(r, secs));
-            last = seq.decision();
-            if last.stop.is_some() {
-                break;
-            }
-        }
-        last
-    }
-
-    fn default_rule() -> Sequential {
-        Sequential::new(&LatencyRule::default(), &ConfirmRule::default())
-    }
-
-    /// Small jitter around 1 whose median is exactly 1.
-    const JITTER: [f64; 10] = [
-        1.0, 1.004, 0.996, 1.002, 0.998, 1.0, 1.003, 0.997, 1.001, 0.999,
-    ];
-
-    #[test]
-    fn a_clear_change_is_decided_at_the_first_look_that_reaches_99_5_percent() {
-        // +10% in every round: the 95% interval is clear at 6 rounds, but a change
-        // needs 99.5%, which the sign test first reaches at 9 rounds; looks are at
-        // 6, 8, 10, ... so it stops at round 10, long before the cap of 20.
-        let ratios: Vec<f64> = JITTER.iter().cycle().take(20).map(|j| 1.1 * j).collect();
-        let mut seq = default_rule();
-        let d = run(&mut seq, &ratios, 0.6);
-        assert_eq!(
-            d,
-            Decision {
-                rounds: 10,
-                verdict: Some(Verdict::Regressed),
-                stop: Some(Stop::Decided)
-            }
-        );
-        let slower: Vec<f64> = ratios.iter().map(|r| 0.9 / 1.1 * r).collect();
-        let d = run(&mut default_rule(), &slower, 0.6);
-        assert_eq!((d.rounds, d.verdict), (10, Some(Verdict::Improved)));
-    }
-
-    #[test]
-    fn no_change_is_decided_at_the_first_look() {
-        // Within ±0.4%: the 95% interval of 6 rounds (their extremes) lies inside ±3%.
-        let d = run(&mut default_rule(), &JITTER, 0.6);
-        assert_eq!(
-            d,
-            Decision {
-                rounds: 6,
-                verdict: Some(Verdict::Unchanged),
-                stop: Some(Stop::Decided)
-            }
-        );
-    }
-
-    #[test]
-    fn too_few_rounds_never_decide() {
-        // Before min_rounds there is no look, however clear the rounds are.
-        let mut seq = default_rule();
-        for k in 1..6 {
-            seq.push(round(1.5, 0.6));
-            let d = seq.decision();
-            assert!(!seq.should_look(), "round {k}");
-            assert_eq!(
-                d,
-                Decision {
-                    rounds: k,
-                    verdict: None,
-                    stop: None
-                }
-            );
-        }
-        // A rule that looks earlier than 6 rounds still cannot decide: no sign-test
-        // interval of fewer rounds reaches 95%.
-        let early = ConfirmRule {
-            min_rounds: 2,
-            ..ConfirmRule::default()
-        };
-        let mut seq = Sequential::new(&LatencyRule::default(), &early);
-        for k in 1..6 {
-            seq.push(round(1.5, 0.6));
-            let d = seq.decision();
-            let looks = k % 2 == 0;
-            assert_eq!(seq.should_look(), looks, "round {k}");
-            let expected = looks.then_some(Verdict::Inconclusive);
-            assert_eq!((d.verdict, d.stop), (expected, None), "round {k}");
-        }
-        assert!(seq.judge().reason.contains("too few"));
-    }
-
-    #[test]
-    fn an_undecided_confirmation_stops_at_the_most_rounds() {
-        // Rounds swinging between +20% and -15%: never decisive.
-        let noisy: Vec<f64> = (0..40)
-            .map(|k| if k % 2 == 0 { 1.2 } else { 0.85 })
-            .collect();
-        let mut seq = default_rule();
-        let d = run(&mut seq, &noisy, 0.5);
-        assert_eq!(
-            d,
-            Decision {
-                rounds: 20,
-                verdict: Some(Verdict::Inconclusive),
-                stop: Some(Stop::Rounds)
-            }
-        );
-        // The looks: 6, 8, ..., 20; with a cap of 19, also at 19.
-        let looks = |max: u32| {
-            let cap = ConfirmRule {
-                rounds: max,
-                ..ConfirmRule::default()
-            };
-            let mut seq = Sequential::new(&LatencyRule::default(), &cap);
-            (1..=max as usize)
-                .filter(|_| {
-                    seq.push(round(1.2, 0.1));
-                    seq.should_look()
-                })
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(looks(20), vec![6, 8, 10, 12, 14, 16, 18, 20]);
-        assert_eq!(looks(19), vec![6, 8, 10, 12, 14, 16, 18, 19]);
-    }
-
-    #[test]
-    fn the_budget_stops_it_when_either_side_has_spent_it() {
-        // Head rounds take 3 s, base rounds 1 s: the head side reaches the 12 s
-        // budget after 4 rounds (the mean of the sides would take 6).
-        let mut seq = default_rule();
-        for k in 1..=4 {
-            seq.push(RoundStatistic {
-                base_seconds: 1.0,
-                head_seconds: 3.0,
-                ..round(1.5, 0.0)
-            });
-            let d = seq.decision();
-            if k < 4 {
-                assert_eq!(d.stop, None, "round {k}");
-            } else {
-                // It looks before stopping; four rounds cannot decide.
-                assert_eq!(d.verdict, Some(Verdict::Inconclusive));
-                assert_eq!(d.stop, Some(Stop::Budget));
-            }
-        }
-        assert_eq!(seq.seconds_per_side(), 8.0);
-        // A decisive look that spends the budget counts as decided.
-        let d = run(&mut default_rule(), &JITTER, 2.0);
-        assert_eq!(
-            (d.rounds, d.verdict, d.stop),
-            (6, Some(Verdict::Unchanged), Some(Stop::Decided))
-        );
-    }
-
-    #[test]
-    fn a_round_statistic_from_its_blocks() {
-        // Blocks of 2: base 10 10 | 10 10, head 11 11 | 11 11 (ms).
-        let r = RoundStatistic::of_round(&[10.0; 4], &[11.0; 4], 2, 0.1).unwrap();
-        assert!((r.log_ratio - 1.1f64.ln()).abs() < 1e-12, "{r:?}");
-        assert_eq!((r.base_stat, r.head_stat), (10.0, 11.0));
-        assert!((r.base_seconds - 0.04).abs() < 1e-12);
-        assert!((r.head_seconds - 0.044).abs() < 1e-12);
-        // Fewer samples than a block, or a zero time: no statistic.
-        assert_eq!(RoundStatistic::of_round(&[10.0], &[11.0], 2, 0.1), None);
-        assert_eq!(
-            RoundStatistic::of_round(&[0.0; 2], &[11.0; 2], 2, 0.1),
-            None
-        );
-    }
-}
+mod tests;

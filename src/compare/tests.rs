@@ -29,12 +29,14 @@ fn interleaved(ratio: f64) -> Interleaved {
         1.0, 1.004, 0.996, 1.002, 0.998, 1.0, 1.003, 0.997, 1.001, 0.999,
     ];
     let base: Vec<f64> = (0..10).map(|i| 9.0 + 0.01 * i as f64).collect();
-    let head = base
+    let head: Vec<f64> = base
         .iter()
         .zip(jitter)
         .map(|(b, j)| b * ratio * j)
         .collect();
     Interleaved {
+        log_ratios: base.iter().zip(&head).map(|(b, h)| (h / b).ln()).collect(),
+        machine: vec![None; base.len()],
         base,
         head,
         seconds_per_side: 12.0,
@@ -89,35 +91,34 @@ fn a_measured_slowdown_is_a_regression_and_no_change_is_unchanged() {
 }
 
 #[test]
-fn without_a_measurement_a_suspect_is_inconclusive_never_a_pass() {
+fn without_a_measurement_nothing_is_claimed_the_path_is_not_confirmed() {
     let base = base_of(&one_path(9.0, None, BASE_COMMIT));
     let slow = one_path(9.6, None, HEAD_COMMIT);
-    let rule = CompareConfig::default();
-    for (r, want) in [
-        (Remeasure::NotDone, "confirmation disabled"),
-        (
-            Remeasure::Unavailable("the base model is not on disk".into()),
-            "unconfirmed: the base model is not on disk",
-        ),
-    ] {
-        let s = screen_path(&slow, &slow.paths[0], &base, &rule);
-        let c = judge_path(&slow, &slow.paths[0], &base, &rule, s, &r);
-        assert_eq!(c.status, PathStatus::Inconclusive, "{c:?}");
-        let reason = &c.latency.unwrap().reason;
-        assert!(reason.contains(want), "{reason}");
-    }
-    // Not a suspect, but the base side could not be measured: a screen against a
-    // stored run is no proof of "unchanged" either.
     let same = one_path(9.0, None, HEAD_COMMIT);
-    let s = screen_path(&same, &same.paths[0], &base, &rule);
-    let r = Remeasure::Unavailable("no suite".into());
-    let c = judge_path(&same, &same.paths[0], &base, &rule, s, &r);
-    assert_eq!(c.status, PathStatus::Inconclusive, "{c:?}");
-    assert!(c.latency.unwrap().reason.contains("unconfirmed: no suite"));
-    // With confirmation turned off by the user, the screen's verdict stands.
-    let s = screen_path(&same, &same.paths[0], &base, &rule);
-    let c = judge_path(&same, &same.paths[0], &base, &rule, s, &Remeasure::NotDone);
-    assert_eq!(c.status, PathStatus::Unchanged, "{c:?}");
+    let rule = CompareConfig::default();
+    // Suspect or not, switched off, without a suite or without the base side:
+    // "not confirmed", the screen's figures quoted as a screen, no change claimed.
+    for run in [&slow, &same] {
+        for (r, want) in [
+            (
+                Remeasure::NotDone("the confirmation is switched off (--no-confirm)".into()),
+                "not confirmed: the confirmation is switched off (--no-confirm); the screen against the stored baseline reads ",
+            ),
+            (
+                Remeasure::Unavailable("the base model is not on disk".into()),
+                "not confirmed: the base model is not on disk; the screen",
+            ),
+        ] {
+            let s = screen_path(run, &run.paths[0], &base, &rule);
+            let c = judge_path(run, &run.paths[0], &base, &rule, s, &r);
+            assert_eq!(c.status, PathStatus::NotConfirmed, "{c:?}");
+            assert!(c.status.is_undecided());
+            let l = c.latency.unwrap();
+            assert_eq!(l.verdict, Verdict::NotConfirmed);
+            assert!(l.reason.starts_with(want), "{}", l.reason);
+            assert!(l.change.is_nan() && l.confirmation.is_none(), "{l:?}");
+        }
+    }
 }
 
 #[test]
@@ -261,9 +262,9 @@ fn cold_start_is_judged_in_the_confirmations_paired_rounds() {
         let s = screen_path(&head, &head.paths[0], &base, &rule);
         judge_path(&head, &head.paths[0], &base, &rule, s, &r)
     };
-    let c = judge(Remeasure::NotDone);
+    let c = judge(Remeasure::NotDone("off".into()));
     assert_eq!(cold(&c).verdict, Verdict::Inconclusive, "{c:?}");
-    assert_eq!(c.status, PathStatus::Unchanged, "{c:?}");
+    assert_eq!(c.status, PathStatus::NotConfirmed, "{c:?}");
     // Paired rounds where both sides start alike (the first session of each
     // round 30 ms slower): unchanged, whatever the runs said.
     let mut m = interleaved(1.0);

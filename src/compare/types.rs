@@ -6,13 +6,22 @@ use serde::{Deserialize, Serialize};
 
 /// What a comparison concluded about one quantity of a path (latency, accuracy,
 /// memory, cold start).
+///
+/// Only a base-vs-head comparison that ran says `Regressed`, `Improved` or
+/// `Unchanged`; `Inconclusive` is a comparison that ran without deciding.
+/// Latency alone has two more: `NotConfirmed` (no comparison ran: switched
+/// off, no suite, or the base side not available here) and `Identical` (every
+/// input of the path is byte-identical between base and head, so there was
+/// nothing to measure).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Regressed,
     Improved,
     Unchanged,
     Inconclusive,
+    NotConfirmed,
+    Identical,
 }
 
 impl Verdict {
@@ -22,8 +31,27 @@ impl Verdict {
             Verdict::Improved => "improved",
             Verdict::Unchanged => "unchanged",
             Verdict::Inconclusive => "inconclusive",
+            Verdict::NotConfirmed => "not confirmed",
+            Verdict::Identical => "identical",
         }
     }
+
+    /// The value as JSON and CSV write it (`not_confirmed`).
+    pub fn token(self) -> &'static str {
+        match self {
+            Verdict::NotConfirmed => "not_confirmed",
+            v => v.as_str(),
+        }
+    }
+}
+
+/// Which way an undecided latency estimate points, when it is past the
+/// minimum change ("probably slower: +12% [+9, +18.5] ...").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Leaning {
+    Slower,
+    Faster,
 }
 
 /// serde_json writes non-finite floats (an unknown change) as `null`; read `null`

@@ -200,11 +200,25 @@ fn pair(exe: &Path, base: &WorkerRequest, head: &WorkerRequest) -> Result<RoundR
     let (Some(a), Some(b)) = (a, b) else {
         return Err(worker_error(head, "a lockstep worker did not start".into()));
     };
-    let base_result = a.finish()?;
+    let mut base_result = a.finish()?;
     let mut head_result = b.finish()?;
     if let (Some(h), Some(b)) = (head_result.profiles.as_mut(), base_result.profiles) {
         h.base = Some(b.head);
     }
+    // Both workers measured over the same blocks: one state for the pair, their
+    // run-queue waits added (as for two sessions in one process).
+    let both: Vec<_> = [&base_result.round.machine, &head_result.round.machine]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    let machine = if both.len() == 2 {
+        crate::machine::combine(&both)
+    } else {
+        None
+    };
+    base_result.round.machine = machine.clone();
+    head_result.round.machine = machine;
     head_result.paired = Some(base_result.round);
     head_result.block = Some(len);
     Ok(head_result)
@@ -238,8 +252,9 @@ fn time_blocks(
     let (Some(a), Some(b)) = (a.as_mut(), b.as_mut()) else {
         return Err(worker_error(head, "a lockstep worker did not start".into()));
     };
-    let len = head.pairing.block_len(est_a.max(est_b));
-    for k in 0..block_pairs(&head.sampling, &head.pairing, len) {
+    let est = est_a.max(est_b);
+    let len = head.pairing.block_len(est);
+    for k in 0..block_pairs(&head.sampling, &head.pairing, len, est) {
         if k % 4 == 0 || k % 4 == 3 {
             a.time(len)?;
             b.time(len)?;

@@ -24,7 +24,9 @@ use super::protocol::{
 };
 use crate::error::{Error, Result};
 use crate::explain::profile::ProfileSummary;
+use crate::machine::Sampler;
 use crate::record::accuracy::{Accuracy, ImageOutcome};
+use crate::record::machine::MachineState;
 use crate::record::{ColdStart, LatencySummary, MemoryOf, Round};
 use crate::suite::{Dataset, Model, Sampling};
 
@@ -107,6 +109,7 @@ fn round_of(
     samples: Vec<f64>,
     cold: ColdStart,
     memory: Option<(Option<f64>, MemoryOf)>,
+    machine: Option<MachineState>,
 ) -> Result<Round> {
     Ok(Round {
         index: req.round,
@@ -127,6 +130,7 @@ fn round_of(
         peak_rss_mb: memory.and_then(|(mb, _)| mb),
         peak_rss_of: memory.map(|(_, of)| of),
         device: None,
+        machine,
     })
 }
 
@@ -163,6 +167,8 @@ struct Sides {
     paired: Option<Round>,
     block: Option<u32>,
     profiles: Option<RoundProfiles>,
+    /// What the machine did during the timed inferences.
+    machine: Option<MachineState>,
 }
 
 /// Measures one round in this process. Loads the request's runtime library if
@@ -174,12 +180,15 @@ pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
     let s = &req.sampling;
     let ds = req.dataset.as_ref();
     let files = profile_files(req)?;
+    let sampler = Sampler::this_process();
     let mut m = match &req.paired {
         None => {
             let prefix = files.as_ref().map(|f| f.head.as_path());
             let mut h = warm_up(head, ds, s.warmup, library_load, prefix)?;
             let n = s.samples_per_round(h.est_ms);
+            let before = sampler.read();
             let samples = h.session.time(n)?;
+            let machine = sampler.between(&before, &sampler.read());
             let profiles = req.profile.then(|| RoundProfiles {
                 head: end_profile(&mut h, s.warmup),
                 base: None,
@@ -190,9 +199,17 @@ pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
                 paired: None,
                 block: None,
                 profiles,
+                machine: Some(machine),
             }
         }
-        Some(base_side) => paired_round(req, base_side, library_load, started_at, files.as_ref())?,
+        Some(base_side) => paired_round(
+            req,
+            base_side,
+            library_load,
+            started_at,
+            files.as_ref(),
+            &sampler,
+        )?,
     };
     // Memory of the process that runs the model (an external runner's, not
     // this worker's), only when it ran one session alone.
@@ -215,7 +232,7 @@ pub fn run_round(req: &WorkerRequest) -> Result<RoundResult> {
         provider: h.session.provider().clone(),
         accelerator: h.session.accelerator(),
         input: input_name(ds)?,
-        round: round_of(req, started_at, m.samples, h.cold, rss)?,
+        round: round_of(req, started_at, m.samples, h.cold, rss, m.machine)?,
         accuracy,
         paired: m.paired,
         block: m.block,
@@ -231,6 +248,7 @@ fn paired_round(
     library_load: f64,
     started_at: chrono::DateTime<chrono::Utc>,
     files: Option<&ProfileFiles>,
+    sampler: &Sampler,
 ) -> Result<Sides> {
     let (head, s, ds) = (&req.head, &req.sampling, req.dataset.as_ref());
     let canon = |p: &Path| crate::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
@@ -256,18 +274,21 @@ fn paired_round(
         let h = warm_up(head, ds, s.warmup, library_load, hp)?;
         (warm_up(base_side, ds, s.warmup, library_load, bp)?, h)
     };
+    let before = sampler.read();
     let (a, samples, block) = alternate(&mut b, &mut h, s, &req.pairing)?;
+    let machine = Some(sampler.between(&before, &sampler.read()));
     let profiles = req.profile.then(|| RoundProfiles {
         head: end_profile(&mut h, s.warmup),
         base: Some(end_profile(&mut b, s.warmup)),
     });
-    let base_round = round_of(req, started_at, a, b.cold, None)?;
+    let base_round = round_of(req, started_at, a, b.cold, None, machine.clone())?;
     Ok(Sides {
         head: h,
         samples,
         paired: Some(base_round),
         block: Some(block),
         profiles,
+        machine,
     })
 }
 
@@ -278,12 +299,18 @@ fn input_name(ds: Option<&Dataset>) -> Result<String> {
     }
 }
 
-/// Block pairs a round of `sampling` holds for blocks of `len` inferences: its
-/// time budget per side over the block duration, and no more than `samples`
-/// inferences per side; at least one.
-pub fn block_pairs(sampling: &Sampling, pairing: &Alternation, len: u32) -> u32 {
+/// Block pairs a round of `sampling` holds for blocks of `len` inferences of
+/// about `est_ms` each: its time budget per side over the block's duration
+/// (`pairing.block_ms`, or longer when a block's inferences take longer), and
+/// no more than `samples` inferences per side; at least one.
+pub fn block_pairs(sampling: &Sampling, pairing: &Alternation, len: u32, est_ms: f64) -> u32 {
     let per_side_ms = sampling.max_seconds * 1e3 / sampling.rounds.max(1) as f64;
-    let by_time = (per_side_ms / pairing.block_ms).round();
+    let block_ms = if est_ms.is_finite() && est_ms > 0.0 {
+        pairing.block_ms.max(len as f64 * est_ms)
+    } else {
+        pairing.block_ms
+    };
+    let by_time = (per_side_ms / block_ms).round();
     let by_samples = (sampling.samples as f64 / len.max(1) as f64).ceil();
     (by_time.min(by_samples) as u32).max(1)
 }
@@ -300,8 +327,9 @@ fn alternate(
 ) -> Result<(Vec<f64>, Vec<f64>, u32)> {
     // One block length for both sides (the slower side's), so block j of each
     // covers the same number of inferences and the per-block medians compare.
-    let len = pairing.block_len(a.est_ms.max(b.est_ms));
-    let pairs = block_pairs(sampling, pairing, len);
+    let est = a.est_ms.max(b.est_ms);
+    let len = pairing.block_len(est);
+    let pairs = block_pairs(sampling, pairing, len, est);
     let (mut xa, mut xb) = (Vec::new(), Vec::new());
     for k in 0..pairs {
         if k % 4 == 0 || k % 4 == 3 {
@@ -340,30 +368,16 @@ pub fn run_lockstep(
     say(output, &LockstepEvent::Ready { est_ms: h.est_ms })?;
     let mut samples = Vec::new();
     let mut line = String::new();
-    loop {
-        line.clear();
-        let n = input.read_line(&mut line).map_err(|e| {
-            Error::worker_protocol(format!("lockstep worker: cannot read a command: {e}"))
-        })?;
-        if n == 0 {
-            return Err(Error::worker_protocol(
-                "lockstep worker: stdin closed before `finish`",
-            ));
-        }
-        let cmd: LockstepCommand = serde_json::from_str(line.trim()).map_err(|e| {
-            Error::worker_protocol(format!(
-                "lockstep worker: bad command {:?}: {e}",
-                line.trim()
-            ))
-        })?;
-        match cmd {
-            LockstepCommand::Time(n) => {
-                let xs = h.session.time(n)?;
-                samples.extend_from_slice(&xs);
-                say(output, &LockstepEvent::Samples(xs))?;
-            }
-            LockstepCommand::Finish => break,
-        }
+    // The machine from the first block this worker times to its last.
+    let sampler = Sampler::this_process();
+    let mut first: Option<crate::machine::Snapshot> = None;
+    let mut last = None;
+    while let LockstepCommand::Time(n) = next_command(input, &mut line)? {
+        first.get_or_insert_with(|| sampler.read());
+        let xs = h.session.time(n)?;
+        last = Some(sampler.read());
+        samples.extend_from_slice(&xs);
+        say(output, &LockstepEvent::Samples(xs))?;
     }
     let profiles = req.profile.then(|| RoundProfiles {
         head: end_profile(&mut h, req.sampling.warmup),
@@ -384,11 +398,31 @@ pub fn run_lockstep(
             samples,
             h.cold,
             Some(h.session.peak_memory()),
+            first.zip(last).map(|(a, b)| sampler.between(&a, &b)),
         )?,
         accuracy: None,
         paired: None,
         block: None,
         profiles,
+    })
+}
+
+/// The next command the parent sends a lockstep worker (one JSON line).
+fn next_command(input: &mut dyn BufRead, line: &mut String) -> Result<LockstepCommand> {
+    line.clear();
+    let n = input.read_line(line).map_err(|e| {
+        Error::worker_protocol(format!("lockstep worker: cannot read a command: {e}"))
+    })?;
+    if n == 0 {
+        return Err(Error::worker_protocol(
+            "lockstep worker: stdin closed before `finish`",
+        ));
+    }
+    serde_json::from_str(line.trim()).map_err(|e| {
+        Error::worker_protocol(format!(
+            "lockstep worker: bad command {:?}: {e}",
+            line.trim()
+        ))
     })
 }
 
@@ -430,10 +464,11 @@ pub fn accuracy_pass(ds: &Dataset, model: &Model, session: &mut dyn Backend) -> 
     })
 }
 
-/// The sampling of one confirmation round: `seconds_per_side` of block pairs.
-pub fn confirmation_sampling(base: &Sampling, seconds_per_side: f64) -> Sampling {
+/// The sampling of one confirmation round: `seconds_per_side` of block pairs
+/// after `warmup` untimed inferences of each side.
+pub fn confirmation_sampling(seconds_per_side: f64, warmup: u32) -> Sampling {
     Sampling {
-        warmup: base.warmup,
+        warmup,
         samples: 1_000_000,
         rounds: 1,
         max_seconds: seconds_per_side,

@@ -70,6 +70,10 @@ pub struct Alternation {
     /// Create the paired (base) session before the head's. Rounds alternate it,
     /// since the first session a process creates pays one-time costs.
     pub base_first: bool,
+    /// Inferences at the start of each block the statistic leaves out: every
+    /// block holds at least one more than this.
+    #[serde(default)]
+    pub discard: u32,
 }
 
 impl Default for Alternation {
@@ -77,17 +81,21 @@ impl Default for Alternation {
         Alternation {
             block_ms: 150.0,
             base_first: true,
+            discard: 0,
         }
     }
 }
 
 impl Alternation {
-    /// Inferences per block for a side whose inference takes `est_ms`.
+    /// Inferences per block for a side whose inference takes `est_ms`: as
+    /// many as fit in `block_ms`, at least `discard + 1`.
     pub fn block_len(&self, est_ms: f64) -> u32 {
-        if !(est_ms.is_finite() && est_ms > 0.0) {
-            return 1;
-        }
-        ((self.block_ms / est_ms).round() as u32).clamp(1, 1000)
+        let fit = if est_ms.is_finite() && est_ms > 0.0 {
+            (self.block_ms / est_ms).round() as u32
+        } else {
+            1
+        };
+        fit.clamp(self.discard.saturating_add(1).min(1000), 1000)
     }
 }
 

@@ -135,7 +135,7 @@ fn file_hashes(specs: &[PathSpec]) -> Result<BTreeMap<PathBuf, String>> {
 
 /// The dataset as recorded (root, images, fingerprint) when a path measures
 /// accuracy; its class names are checked first.
-fn dataset_info(suite: &Suite, paths: &[(&Device, &Model)]) -> Result<Option<DatasetInfo>> {
+pub fn dataset_info(suite: &Suite, paths: &[(&Device, &Model)]) -> Result<Option<DatasetInfo>> {
     let ds = match &suite.dataset {
         Some(ds) if paths.iter().any(|(_, m)| m.accuracy) => ds,
         _ => return Ok(None),

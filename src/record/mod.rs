@@ -13,6 +13,7 @@ pub mod accuracy;
 pub mod baseline;
 pub mod devstate;
 pub mod devsummary;
+pub mod machine;
 
 use std::path::{Path, PathBuf};
 
@@ -201,6 +202,11 @@ pub struct Round {
     /// records of older edgeperf).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<devstate::RoundDeviceState>,
+    /// What the machine was doing during the timed inferences (load, steal,
+    /// the worker's run-queue waits, CPU pressure; absent in records of older
+    /// edgeperf).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<machine::MachineState>,
 }
 
 /// Whose peak memory a round measured: the process that ran the model.

@@ -53,6 +53,8 @@ fn status_word(s: PathStatus, color: bool) -> String {
         PathStatus::Improved => ("improved", "32"),
         PathStatus::Unchanged => ("unchanged", "0"),
         PathStatus::Inconclusive => ("inconclusive", "33"),
+        PathStatus::NotConfirmed => ("NOT CONFIRMED", "33"),
+        PathStatus::Identical => ("identical", "2"),
         PathStatus::New => ("new", "36"),
     };
     if color && code != "0" {
@@ -66,12 +68,14 @@ fn status_word(s: PathStatus, color: bool) -> String {
 pub fn reasons(p: &PathComparison) -> Vec<String> {
     let mut r: Vec<String> = p.guards.clone();
     if let Some(l) = &p.latency {
-        r.push(format!(
-            "latency ({}): {} — {}",
-            l.statistic,
-            l.verdict.as_str(),
-            l.reason
-        ));
+        // A reason may open with its verdict ("unchanged: +0.4% ..."): said once.
+        let word = l.verdict.as_str();
+        let reason = l
+            .reason
+            .strip_prefix(word)
+            .and_then(|r| r.strip_prefix(": "))
+            .unwrap_or(&l.reason);
+        r.push(format!("latency ({}): {word} — {reason}", l.statistic));
     }
     if let Some(a) = &p.accuracy {
         r.push(format!("accuracy: {} — {}", a.verdict.as_str(), a.reason));
@@ -98,14 +102,14 @@ pub fn text(c: &Comparison, color: bool) -> String {
         ("verdict", Align::Left),
     ]);
     for p in &c.paths {
-        let b = p.base.as_ref();
+        let [p50, p90, top1, top5] = side_cells(p);
         t.row(vec![
             p.device.clone(),
             p.model.clone(),
-            arrow(b.map(|b| ms(b.p50)).unwrap_or("-".into()), ms(p.head.p50)),
-            arrow(b.map(|b| ms(b.p90)).unwrap_or("-".into()), ms(p.head.p90)),
-            arrow(pct1(b.and_then(|b| b.top1)), pct1(p.head.top1)),
-            arrow(pct1(b.and_then(|b| b.top5)), pct1(p.head.top5)),
+            p50,
+            p90,
+            top1,
+            top5,
             change_cell(p),
             status_word(p.status, color),
         ]);
@@ -130,28 +134,82 @@ pub fn text(c: &Comparison, color: bool) -> String {
     s
 }
 
-/// One sentence: how many regressions over how many paths.
+/// How many paths of the comparisons are in each state that the summary names.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub paths: usize,
+    pub regressed: usize,
+    pub inconclusive: usize,
+    pub not_confirmed: usize,
+    /// Undecided paths whose estimate points to a slowdown past the minimum.
+    pub probably_slower: usize,
+    pub identical: usize,
+}
+
+impl Counts {
+    pub fn of(cs: &[Comparison]) -> Counts {
+        let mut n = Counts::default();
+        for p in cs.iter().flat_map(|c| &c.paths) {
+            n.paths += 1;
+            match p.status {
+                PathStatus::Regressed => n.regressed += 1,
+                PathStatus::Inconclusive => n.inconclusive += 1,
+                PathStatus::NotConfirmed => n.not_confirmed += 1,
+                PathStatus::Identical => n.identical += 1,
+                _ => {}
+            }
+            let slower = p
+                .latency
+                .as_ref()
+                .is_some_and(|l| l.leaning == Some(crate::compare::Leaning::Slower));
+            if p.status.is_undecided() && slower {
+                n.probably_slower += 1;
+            }
+        }
+        n
+    }
+
+    pub fn undecided(&self) -> usize {
+        self.inconclusive + self.not_confirmed
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// One sentence: regressions over how many paths, and every undecided path.
+/// It never says "No regression" while a path is undecided.
 pub fn summary_line(cs: &[Comparison]) -> String {
-    let paths: usize = cs.iter().map(|c| c.paths.len()).sum();
-    let reg: usize = cs.iter().map(|c| c.regressions).sum();
-    let inc: usize = cs
-        .iter()
-        .flat_map(|c| &c.paths)
-        .filter(|p| p.status == PathStatus::Inconclusive)
-        .count();
-    let mut s = if reg == 0 {
-        format!(
-            "No regression in {paths} path{}.",
-            if paths == 1 { "" } else { "s" }
-        )
+    let n = Counts::of(cs);
+    let identical = if n.identical > 0 {
+        format!(" ({} identical: not re-measured)", n.identical)
     } else {
-        format!(
-            "{reg} of {paths} path{} regressed.",
-            if paths == 1 { "" } else { "s" }
-        )
+        String::new()
     };
-    if inc > 0 {
-        s += &format!(" {inc} inconclusive (see reasons).");
+    let mut s = if n.regressed > 0 {
+        format!("{} of {} regressed.", n.regressed, plural(n.paths, "path"))
+    } else if n.undecided() == 0 {
+        format!("No regression in {}{identical}.", plural(n.paths, "path"))
+    } else {
+        format!("None of {} confirmed regressed.", plural(n.paths, "path"))
+    };
+    if n.undecided() > 0 {
+        let mut parts = Vec::new();
+        if n.inconclusive > 0 {
+            parts.push(format!("{} inconclusive", n.inconclusive));
+        }
+        if n.not_confirmed > 0 {
+            parts.push(format!("{} not confirmed", n.not_confirmed));
+        }
+        if n.probably_slower > 0 {
+            parts.push(format!("{} probably slower", n.probably_slower));
+        }
+        s += &format!(
+            " {} undecided ({}): see reasons.",
+            plural(n.undecided(), "path"),
+            parts.join(", ")
+        );
     }
     s
 }
@@ -185,20 +243,42 @@ pub fn markdown_linked(
     s
 }
 
-/// The comment's first line: regressions, devices without a result, or all clear.
+/// The comment's first line: regressions, devices without a result,
+/// undecided paths, or all clear.
 fn headline(cs: &[Comparison], missing: &[Missing<'_>]) -> String {
-    let reg: usize = cs.iter().map(|c| c.regressions).sum();
-    if reg > 0 {
-        format!("### ❌ edgeperf: {}", summary_line(cs))
-    } else if !missing.is_empty() {
-        format!(
-            "### ⚠️ edgeperf: {} {} device(s) produced no result.",
-            summary_line(cs),
-            missing.len()
-        )
+    let n = Counts::of(cs);
+    let no_result = if missing.is_empty() {
+        String::new()
     } else {
-        format!("### ✅ edgeperf: {}", summary_line(cs))
-    }
+        format!(" {} device(s) produced no result.", missing.len())
+    };
+    let mark = if n.regressed > 0 {
+        "❌"
+    } else if n.undecided() > 0 || !missing.is_empty() {
+        "⚠️"
+    } else {
+        "✅"
+    };
+    format!("### {mark} edgeperf: {}{no_result}", summary_line(cs))
+}
+
+/// The p50, p90, top-1 and top-5 cells of a path: base → head, or the base
+/// alone for an identical path (its head was not measured).
+fn side_cells(p: &PathComparison) -> [String; 4] {
+    let b = p.base.as_ref();
+    let pair = |old: String, new: String| {
+        if p.status == PathStatus::Identical {
+            old
+        } else {
+            arrow(old, new)
+        }
+    };
+    [
+        pair(b.map(|b| ms(b.p50)).unwrap_or("-".into()), ms(p.head.p50)),
+        pair(b.map(|b| ms(b.p90)).unwrap_or("-".into()), ms(p.head.p90)),
+        pair(pct1(b.and_then(|b| b.top1)), pct1(p.head.top1)),
+        pair(pct1(b.and_then(|b| b.top5)), pct1(p.head.top5)),
+    ]
 }
 
 /// One row per path, then one per device without a result.
@@ -212,22 +292,24 @@ fn markdown_table(
     );
     s += "|---|---|---:|---:|---:|---:|---:|---|\n";
     for p in cs.iter().flat_map(|c| &c.paths) {
-        let b = p.base.as_ref();
+        let [p50, p90, top1, top5] = side_cells(p);
         let verdict = match p.status {
             PathStatus::Regressed => "❌ **regressed**",
             PathStatus::Improved => "🚀 improved",
             PathStatus::Unchanged => "✅ unchanged",
             PathStatus::Inconclusive => "⚠️ inconclusive",
+            PathStatus::NotConfirmed => "⚠️ **not confirmed**",
+            PathStatus::Identical => "➖ identical: not re-measured",
             PathStatus::New => "🆕 new",
         };
         s += &format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
             md_escape(&p.device),
             model_cell(path_link, &p.device, &p.model),
-            arrow(b.map(|b| ms(b.p50)).unwrap_or("-".into()), ms(p.head.p50)),
-            arrow(b.map(|b| ms(b.p90)).unwrap_or("-".into()), ms(p.head.p90)),
-            arrow(pct1(b.and_then(|b| b.top1)), pct1(p.head.top1)),
-            arrow(pct1(b.and_then(|b| b.top5)), pct1(p.head.top5)),
+            p50,
+            p90,
+            top1,
+            top5,
             change_cell(p),
             verdict
         );
@@ -265,12 +347,8 @@ fn why(cs: &[Comparison]) -> String {
 /// Where the baselines came from, how latency and accuracy are judged, the commit.
 fn footer(c: &Comparison) -> String {
     format!(
-        "\n<sub>Baselines: {}. Latency is judged on {} (steadier than p50 on shared machines); suspects are re-measured with base and head interleaved in the same processes; accuracy by paired exact McNemar on per-image top-1. Commit {}.</sub>\n",
+        "\n<sub>Baselines: {}. Latency: base and head re-measured in alternating blocks on the device, each round's median head/base block ratio judged by a sequential sign test whose error bounds hold over all looks; a path whose inputs are all byte-identical to the base's is not re-measured. Accuracy by paired exact McNemar on per-image top-1. Commit {}.</sub>\n",
         md_escape(&c.baselines),
-        c.paths
-            .iter()
-            .find_map(|p| p.latency.as_ref().map(|l| md_escape(&l.statistic)))
-            .unwrap_or_else(|| "each round's p10".into()),
         md_escape(c.head_commit.as_deref().map(|h| h.get(..10).unwrap_or(h)).unwrap_or("unknown"))
     )
 }

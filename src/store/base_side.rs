@@ -121,20 +121,9 @@ pub struct BaseSideFinder<'a> {
 }
 
 impl BaseSideFinder<'_> {
-    /// The base side of `path`: the base commit's device and model, the bytes
-    /// and the library the baseline measured.
+    /// The base side of the path `device`/`model`: the base commit's device
+    /// and model, the bytes and the library the baseline measured.
     pub fn base_side(
-        &self,
-        path: &PathRecord,
-        base: &Baseline,
-        libraries: &dyn RuntimeLibraries,
-    ) -> Result<Side> {
-        answer(self.find(&path.device, &path.model, base, libraries))
-    }
-
-    /// [`BaseSideFinder::base_side`] of the path `device`/`model` without a run
-    /// record (`edgeperf explain` of the working tree).
-    pub fn base_side_of(
         &self,
         device: &str,
         model: &str,
@@ -144,10 +133,53 @@ impl BaseSideFinder<'_> {
         answer(self.find(device, model, base, libraries))
     }
 
+    /// The base commit's inputs of the path `device`/`model`, to tell whether
+    /// the head changed any of them (`compare::inputs`): its device and model
+    /// entries and, when git tracks the model there, the sha256 of its bytes
+    /// (an LFS pointer's object id, never the pointer's own). `None` when the
+    /// base suite or its device or model cannot be had (then the path is
+    /// measured, and the base side says why it cannot be).
+    pub fn base_inputs(
+        &self,
+        device: &str,
+        model: &str,
+        base: &Baseline,
+    ) -> Result<Option<crate::compare::inputs::BaseInputs>> {
+        let own = self.tree_for(base);
+        let tree = self.base_tree.or(own.as_ref());
+        let suite = match self.base_suite(tree, base) {
+            Ok(s) => s,
+            Err(Miss::Unavailable(_)) => return Ok(None),
+            Err(Miss::Failed(e)) => return Err(e),
+        };
+        let (Some(d), Some(m)) = (suite.device(device), suite.model(model)) else {
+            return Ok(None);
+        };
+        let Ok(m) = m.for_device(d) else {
+            return Ok(None);
+        };
+        let mut blob_sha256 = None;
+        if let Some(t) = tree {
+            if let Some(rel) = t.relative(&m.file) {
+                if let Some(bytes) = t.read(&rel)? {
+                    blob_sha256 = Some(match lfs::parse_pointer(&bytes) {
+                        Some(p) => p.oid,
+                        None => crate::fs::sha256_bytes(&bytes),
+                    });
+                }
+            }
+        }
+        Ok(Some(crate::compare::inputs::BaseInputs {
+            device: d.clone(),
+            model: m,
+            model_blob_sha256: blob_sha256,
+        }))
+    }
+
     fn find(
         &self,
-        device_name: &str,
-        model_name: &str,
+        device: &str,
+        model: &str,
         base: &Baseline,
         libraries: &dyn RuntimeLibraries,
     ) -> Found<SideFiles> {
@@ -163,11 +195,11 @@ impl BaseSideFinder<'_> {
                 format!("the {what} was renamed or removed since the baseline: accept a new baseline for this path"),
             )
         };
-        let Some(device) = suite.device(device_name) else {
-            return missing("device", device_name);
+        let Some(device) = suite.device(device) else {
+            return missing("device", device);
         };
-        let Some(entry) = suite.model(model_name) else {
-            return missing("model", model_name);
+        let Some(entry) = suite.model(model) else {
+            return missing("model", model);
         };
         // The model file of the device's format (.onnx, or .tflite for LiteRT).
         let mut model = entry.for_device(device)?;
@@ -471,7 +503,7 @@ mod tests {
         let f = finder(&suite, d.path());
         let v1 = crate::fs::sha256_bytes(b"v1");
         let b = baseline(&v1, &oid, d.path());
-        let side = available(f.base_side(&path(), &b, &libraries(d.path())));
+        let side = available(f.base_side("cpu", "m", &b, &libraries(d.path())));
         assert_eq!(side.device.intra_threads, 2, "the base commit's threads");
         assert_eq!(suite.devices[0].intra_threads, 1);
         assert_eq!(crate::fs::read(&side.model.file).unwrap(), b"v1");
@@ -489,21 +521,21 @@ mod tests {
         crate::fs::write_atomic(&old, b"untracked base").unwrap();
         let sha = crate::fs::sha256_bytes(b"untracked base");
         let mut b = baseline(&sha, &oid, d.path());
-        let u = unavailable(f.base_side(&path(), &b, &libs));
+        let u = unavailable(f.base_side("cpu", "m", &b, &libs));
         assert!(
             u.reason.starts_with("base model not available") && u.reason.contains("artifact store"),
             "{u}"
         );
         assert!(u.fix.contains("keep the store between jobs"), "{u}");
         f.artifacts.as_ref().unwrap().put_model(&old, &sha).unwrap();
-        let side = available(f.base_side(&path(), &b, &libs));
+        let side = available(f.base_side("cpu", "m", &b, &libs));
         assert_eq!(
             crate::fs::read(&side.model.file).unwrap(),
             b"untracked base"
         );
         // A library that is gone and not stored: unavailable, naming it.
         b.runtime.sha256 = Some("f".repeat(64));
-        let u = unavailable(f.base_side(&path(), &b, &libs));
+        let u = unavailable(f.base_side("cpu", "m", &b, &libs));
         assert!(
             u.reason.starts_with("base runtime library not available"),
             "{u}"
@@ -518,10 +550,10 @@ mod tests {
         b.runtime.sha256 = None;
         let mut libs = libraries(d.path());
         libs.version = Some(b.runtime.version.clone());
-        let side = available(f.base_side(&path(), &b, &libs));
+        let side = available(f.base_side("cpu", "m", &b, &libs));
         assert_eq!(side.library, d.path().join("lib.so"));
         libs.version = Some("0.0.1".into());
-        let u = unavailable(f.base_side(&path(), &b, &libs));
+        let u = unavailable(f.base_side("cpu", "m", &b, &libs));
         assert!(
             u.reason.starts_with("base runtime library not available")
                 && u.reason.contains(&b.runtime.version),
@@ -534,7 +566,7 @@ mod tests {
         let (d, _, suite) = fixture(SUITE, &SUITE.replace("resize = 8", "resize = 9"));
         let f = finder(&suite, d.path());
         let b = baseline("abc", &"9".repeat(40), d.path());
-        let u = unavailable(f.base_side(&path(), &b, &libraries(d.path())));
+        let u = unavailable(f.base_side("cpu", "m", &b, &libraries(d.path())));
         assert!(u.reason.starts_with("base suite not available"), "{u}");
         assert!(u.fix.contains("fetch-depth"), "{u}");
     }
@@ -544,7 +576,7 @@ mod tests {
         let (d, oid, suite) = fixture(&SUITE.replace("\"cpu\"", "\"gpu\""), SUITE);
         let f = finder(&suite, d.path());
         let b = baseline("abc", &oid, d.path());
-        let u = unavailable(f.base_side(&path(), &b, &libraries(d.path())));
+        let u = unavailable(f.base_side("cpu", "m", &b, &libraries(d.path())));
         assert!(u.reason.contains("has no device \"cpu\""), "{u}");
     }
 
@@ -566,14 +598,14 @@ mod tests {
         let f = finder(&suite, d.path());
         let libs = libraries(d.path());
         let b = baseline(&oid, &c, d.path());
-        let u = unavailable(f.base_side(&path(), &b, &libs));
+        let u = unavailable(f.base_side("cpu", "m", &b, &libs));
         assert!(
             u.reason.contains("Git LFS pointer") && u.fix.contains("git lfs fetch"),
             "{u}"
         );
         let obj = lfs::object_path(repo.git2().commondir(), &oid).unwrap();
         crate::fs::write_atomic(&obj, real).unwrap();
-        let side = available(f.base_side(&path(), &b, &libs));
+        let side = available(f.base_side("cpu", "m", &b, &libs));
         assert_eq!(crate::fs::read(&side.model.file).unwrap(), real);
     }
 

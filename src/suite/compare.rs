@@ -47,19 +47,20 @@ impl Default for CompareConfig {
 pub struct LatencyRule {
     /// Minimum practical change of the detection statistic, as a fraction.
     pub min_change: f64,
-    /// Quantile of each round's samples used for detection (0.10 = p10).
+    /// Quantile of each round's samples reported per side (0.10 = p10), and
+    /// the statistic of the screen against a stored baseline.
     pub quantile: f64,
-    /// Confidence of the interval on the change (two-sided): the interval
-    /// reported, and the one that must lie within ±`min_change` for "unchanged".
+    /// Coverage of the interval reported, a confidence sequence valid over all
+    /// looks of a confirmation together; "unchanged" needs it inside
+    /// ±`min_change`, so a true change of `min_change` is called unchanged
+    /// with probability at most (1 - confidence) / 2 (5% by default).
     pub confidence: f64,
-    /// Confidence of the interval that must exclude 0 for "regressed" or
-    /// "improved" at a look of a sequential confirmation. Higher than
-    /// `confidence` because a confirmation looks up to eight times (0.995 per
-    /// look bounds the chance of any false alarm at 8 x 0.25% = 2% per
-    /// direction; measured: under 1%, docs/DETECTION.md).
+    /// Coverage of the sequence that must exclude 0 for "regressed" or
+    /// "improved": a false alarm has probability at most (1 - this) / 2 per
+    /// direction over all looks (0.5% each, 1% in all, by default).
     pub decide_confidence: f64,
-    /// A run whose rounds' detection statistic spreads more than this (coefficient
-    /// of variation across rounds) is too noisy to judge.
+    /// A stored run whose rounds' detection statistic spreads more than this
+    /// (coefficient of variation across rounds) is too noisy to screen.
     pub max_round_cv: f64,
 }
 
@@ -68,8 +69,8 @@ impl Default for LatencyRule {
         LatencyRule {
             min_change: 0.03,
             quantile: 0.10,
-            confidence: 0.95,
-            decide_confidence: 0.995,
+            confidence: 0.90,
+            decide_confidence: 0.99,
             max_round_cv: 0.10,
         }
     }
@@ -95,7 +96,7 @@ impl Default for AccuracyRule {
 }
 
 /// Confirmation: base and head re-measured in alternating blocks, round after
-/// round, until the interval on the change is decisive.
+/// round, until the sequential rule decides (`compare::sequential`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ConfirmRule {
@@ -105,23 +106,39 @@ pub struct ConfirmRule {
     /// seconds (docs/DETECTION.md), so a screen against a stored run can miss a
     /// slowdown that such a change hides.
     pub always: bool,
-    /// Most measurement seconds per side per path; the confirmation stops earlier
-    /// once its interval is decisive.
+    /// Most measurement seconds per side per path while the estimate is
+    /// within ±`latency.min_change`; the confirmation stops earlier once it
+    /// decides.
     pub budget_seconds: f64,
-    /// Most rounds (each a fresh worker process, or two in lockstep).
+    /// Most rounds while the estimate is within ±`latency.min_change`.
     pub rounds: u32,
-    /// Rounds before the first look at the interval (6 is the smallest number of
-    /// rounds whose sign-test interval reaches 95%).
+    /// Most rounds for a path whose estimate is past the minimum change but
+    /// not yet decided (it is re-measured before being reported undecided);
+    /// the sequential rule's error bounds hold over all of them.
+    pub max_rounds: u32,
+    /// Most measurement seconds per side for such a path.
+    pub max_budget_seconds: f64,
+    /// Rounds before the first look at the interval.
     pub min_rounds: u32,
     /// Measurement seconds per side in one round.
     pub round_seconds: f64,
     /// Duration of one block of inferences when the sides alternate, ms.
     pub block_ms: f64,
+    /// Inferences at the start of each block left out of the round's statistic
+    /// (the first after a switch runs on caches the other session filled).
+    pub discard: u32,
     /// Untimed inferences of each side before a round's blocks.
     pub warmup: u32,
+    /// A round whose measuring threads waited for a CPU this share of its wall
+    /// time or more (schedstat run_delay) was measured on a busy machine and
+    /// is not counted.
+    pub busy_run_wait: f64,
+    /// A round during which the host stole this share of CPU time or more is
+    /// not counted either.
+    pub busy_steal: f64,
     /// A path whose base side cannot be had (its model, runtime library or suite
-    /// is not available here) fails the comparison instead of being inconclusive
-    /// (`compare --require-base`).
+    /// is not available here) fails the comparison instead of being not
+    /// confirmed (`compare --require-base`).
     pub require_base: bool,
 }
 
@@ -130,12 +147,17 @@ impl Default for ConfirmRule {
         ConfirmRule {
             enabled: true,
             always: true,
-            budget_seconds: 12.0,
-            rounds: 20,
+            budget_seconds: 10.0,
+            rounds: 16,
+            max_rounds: 24,
+            max_budget_seconds: 16.0,
             min_rounds: 6,
             round_seconds: 0.6,
-            block_ms: 150.0,
+            block_ms: 40.0,
+            discard: 1,
             warmup: 5,
+            busy_run_wait: 0.15,
+            busy_steal: 0.10,
             require_base: false,
         }
     }
@@ -293,11 +315,10 @@ impl ConfirmRule {
             0.0,
             36000.0,
         )?;
-        if self.min_rounds < 6 {
+        if self.min_rounds < 1 {
             return Err((
                 "compare.confirm.min_rounds".into(),
-                "must be at least 6 (the fewest rounds whose sign-test interval reaches 95%)"
-                    .into(),
+                "must be at least 1".into(),
             ));
         }
         if self.rounds < self.min_rounds {
@@ -306,13 +327,47 @@ impl ConfirmRule {
                 format!("must be at least min_rounds ({})", self.min_rounds),
             ));
         }
+        if self.max_rounds < self.rounds || self.max_rounds > 1000 {
+            return Err((
+                "compare.confirm.max_rounds".into(),
+                format!("must be between rounds ({}) and 1000", self.rounds),
+            ));
+        }
+        if !(self.max_budget_seconds >= self.budget_seconds && self.max_budget_seconds <= 36000.0) {
+            return Err((
+                "compare.confirm.max_budget_seconds".into(),
+                format!(
+                    "must be between budget_seconds ({}) and 36000",
+                    self.budget_seconds
+                ),
+            ));
+        }
+        between(
+            "compare.confirm.busy_run_wait",
+            self.busy_run_wait,
+            0.0,
+            100.0,
+        )?;
+        between(
+            "compare.confirm.busy_steal",
+            self.busy_steal,
+            0.0,
+            1.0 + 1e-9,
+        )?;
         between(
             "compare.confirm.round_seconds",
             self.round_seconds,
             0.0,
             3600.0,
         )?;
-        between("compare.confirm.block_ms", self.block_ms, 0.0, 60000.0)
+        between("compare.confirm.block_ms", self.block_ms, 0.0, 60000.0)?;
+        if self.discard > 100 {
+            return Err((
+                "compare.confirm.discard".into(),
+                format!("must be at most 100, got {}", self.discard),
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -209,6 +209,7 @@ pub fn path_record(
                 peak_rss_mb: None,
                 peak_rss_of: None,
                 device: None,
+                machine: None,
             })
             .collect(),
         accuracy: correct.map(accuracy),
@@ -422,4 +423,59 @@ pub fn mixed_scenario(dir: &Path) {
         true,
     );
     write_json(&dir.join("head.json"), &head);
+}
+
+// ---------------------------------------------------------------------------
+// Confirmations without measuring
+// ---------------------------------------------------------------------------
+
+/// `n` interleaved rounds whose head/base ratio is `ratio` (with a little
+/// jitter that keeps the median exact), each measured while the machine was
+/// quiet, or busy (its worker waiting for a CPU 48% of the time) when `busy`.
+pub fn interleaved(ratio: f64, n: usize, busy: bool) -> edgeperf::compare::Interleaved {
+    use edgeperf::record::machine::{MachineState, Reading};
+    let jitter = [
+        1.0, 1.004, 0.996, 1.002, 0.998, 1.0, 1.003, 0.997, 1.001, 0.999,
+    ];
+    let base: Vec<f64> = (0..n).map(|i| 9.0 + 0.01 * (i % 10) as f64).collect();
+    let head: Vec<f64> = base
+        .iter()
+        .enumerate()
+        .map(|(i, b)| b * ratio * jitter[i % 10])
+        .collect();
+    let machine = MachineState {
+        seconds: 1.2,
+        load1: Reading::Value(if busy { 3.4 } else { 0.6 }),
+        cpus: Reading::Value(2),
+        steal: Reading::Value(0.0),
+        run_wait: Reading::Value(if busy { 0.48 } else { 0.01 }),
+        cpu_pressure: Reading::Absent("/proc/pressure/cpu: not found".into()),
+    };
+    edgeperf::compare::Interleaved {
+        log_ratios: base.iter().zip(&head).map(|(b, h)| (h / b).ln()).collect(),
+        machine: vec![Some(machine); n],
+        seconds_per_side: 0.6 * n as f64,
+        base,
+        head,
+        ..Default::default()
+    }
+}
+
+/// Rounds swinging between +4% and -3.5%: never decided, the estimate within
+/// the minimum change.
+pub fn interleaved_undecided(n: usize) -> edgeperf::compare::Interleaved {
+    let mut m = interleaved(1.0, n, false);
+    m.head = m
+        .base
+        .iter()
+        .enumerate()
+        .map(|(i, b)| b * if i % 2 == 0 { 1.04 } else { 0.965 })
+        .collect();
+    m.log_ratios = m
+        .base
+        .iter()
+        .zip(&m.head)
+        .map(|(b, h)| (h / b).ln())
+        .collect();
+    m
 }

@@ -17,7 +17,8 @@
 //! nanoseconds and has one value per benchmark; three percentiles in ms need
 //! measures of their own. Bounds are widened to include the value when the
 //! rounds' figures do not (a pooled percentile can sit outside the rounds' own).
-//! `compare` exports the head side of each path and `history` the latest
+//! `compare` and `check` export the head side of each path (a path reported
+//! identical was not re-measured and is left out) and `history` the latest
 //! accepted baseline of each path, without bounds (neither keeps the rounds).
 
 use std::collections::BTreeMap;
@@ -168,6 +169,8 @@ impl Exporter for Bmf {
                 }
                 (benchmark_name(&p.device, &p.model), m)
             })
+            // An identical path was not re-measured: it has no head figures.
+            .filter(|(_, m)| !m.is_empty())
             .collect();
         to_text(&report)
     }

@@ -195,7 +195,7 @@ impl Exporter for Csv {
                 vec![
                     p.device.clone(),
                     p.model.clone(),
-                    p.status.as_str().to_string(),
+                    p.status.token().to_string(),
                     b.and_then(|b| b.commit.clone()).unwrap_or_default(),
                     p.head.commit.clone().unwrap_or_default(),
                     num(b.map(|b| b.p50)),
@@ -212,8 +212,7 @@ impl Exporter for Csv {
                     num(l.map(|l| l.change)),
                     num(l.map(|l| l.ci[0])),
                     num(l.map(|l| l.ci[1])),
-                    l.map(|l| l.verdict.as_str().to_string())
-                        .unwrap_or_default(),
+                    l.map(|l| l.verdict.token().to_string()).unwrap_or_default(),
                     p.accuracy
                         .as_ref()
                         .map(|a| a.verdict.as_str().to_string())
