@@ -257,6 +257,15 @@ fn a_slower_committed_model_is_a_regression() {
         assert_eq!(code, 1, "{text}");
         assert_eq!(c.paths[0].status, PathStatus::Regressed, "{text}");
         assert!(latency(&c).change > 0.05, "{text}");
+        // A PR check says why, as `compare` does: the per-operator profiles
+        // and the graph diff of base and head.
+        let e = c.paths[0]
+            .explanation
+            .as_ref()
+            .expect("a regression is explained");
+        assert!(e.graph.available().is_some(), "{}", e.why);
+        assert!(e.profile.available().is_some(), "{}", e.why);
+        assert!(!e.why.starts_with("explanation not available"), "{}", e.why);
     }
     // The head's latency figures come from the paired rounds: no separate run.
     let p = &c.paths[0];

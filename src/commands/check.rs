@@ -73,6 +73,9 @@ pub struct CheckArgs {
     /// instead of reporting it not confirmed.
     #[arg(long)]
     pub require_base: bool,
+    /// Do not explain regressed or improved paths (see `compare --no-explain`).
+    #[arg(long)]
+    pub no_explain: bool,
     /// Exit 1 when a path is undecided (inconclusive or not confirmed).
     #[arg(long)]
     pub fail_on_undecided: bool,
@@ -105,6 +108,9 @@ pub fn run(a: CheckArgs) -> Result<i32> {
     }
     let mut cfg = suite.compare.clone();
     confirm_overrides(&mut cfg, a.confirm_budget, a.require_base);
+    if a.no_explain {
+        cfg.explain.enabled = false;
+    }
     let source = baseline_source(suite.dir(), a.against.as_deref(), &a.baselines)?;
     let environment = crate::env::capture(suite.dir());
     // As `run` records it (and so the baselines): the suite's photos when a
@@ -142,6 +148,15 @@ pub fn run(a: CheckArgs) -> Result<i32> {
     }
     checker.clear();
     let (c, head) = judge(&suite, environment, &paths, outcomes, &cfg, &source.label())?;
+    // Issue 20: why each regressed or improved path changed (never a verdict).
+    let c = super::explain::after_verdicts(
+        c,
+        &head,
+        Some(&suite),
+        &source,
+        &cfg,
+        std::io::stderr().is_terminal(),
+    )?;
     // Later comparisons find this head's model and library by their sha256.
     if let Some(store) = ArtifactStore::from_env() {
         for w in crate::store::artifacts::keep_run(&store, &head) {
