@@ -13,6 +13,7 @@ pub mod accuracy;
 pub mod baseline;
 pub mod devstate;
 pub mod devsummary;
+pub mod paired;
 
 use std::path::{Path, PathBuf};
 
@@ -414,6 +415,8 @@ fn kind_of(v: &serde_json::Value) -> Option<&'static str> {
         Some("comparison")
     } else if has(&["accepted_at", "measured_at", "rounds"]) {
         Some("baseline")
+    } else if has(&["run_sha256", "head_commit", "paths"]) {
+        Some("paired document")
     } else {
         None
     }

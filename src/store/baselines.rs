@@ -131,6 +131,19 @@ pub struct Accepted {
 /// Device and model names are checked first by the suite's name rules, so no
 /// record writes outside `dir`. The run file's path names it in errors.
 pub fn accept(dir: &Path, run_file: &Path, run: &RunRecord) -> Result<Accepted> {
+    accept_with(dir, run_file, run, &|_, _, _| ())
+}
+
+/// [`accept`], each path's history line first handed to `amend` (device,
+/// model, line) to add what came with the run: its paired change (`baseline
+/// accept --paired`). A commit's line replaces an earlier line of the same
+/// commit when the run's checkout was clean (one line per commit).
+pub fn accept_with(
+    dir: &Path,
+    run_file: &Path,
+    run: &RunRecord,
+    amend: &dyn Fn(&str, &str, &mut HistoryEntry),
+) -> Result<Accepted> {
     if !run.complete {
         return Err(Error::document(
             run_file,
@@ -156,7 +169,10 @@ pub fn accept(dir: &Path, run_file: &Path, run: &RunRecord) -> Result<Accepted> 
             }
             None => String::new(),
         };
-        let history = insert_history_line(&existing, &b.history_entry())?;
+        let mut entry = b.history_entry();
+        amend(&p.device, &p.model, &mut entry);
+        let clean = run.environment.git.as_ref().is_some_and(|g| !g.dirty);
+        let history = insert_history_line(&existing, &entry, clean)?;
         plans.push((b, newer, hf, history));
     }
     let mut done = Accepted::default();
