@@ -8,8 +8,10 @@
 pub mod artifacts;
 pub mod base_side;
 pub mod baselines;
+pub mod commit_side;
 pub mod git;
 pub mod lfs;
+pub mod worktree;
 
 use std::path::Path;
 
