@@ -5,8 +5,10 @@
 //! * the sides come from the store (`store::base_side`: the base commit's suite,
 //!   model bytes and runtime library; the head as the run measured it); a side
 //!   that cannot be had leaves the path unconfirmed, saying why and how to fix it;
-//! * each round is one worker process holding both sessions when both sides run
-//!   on the same runtime library, else two worker processes in lockstep
+//! * [`measure_pair`] measures two sides given as files, which `compare` and
+//!   every replay of two commits (`commands::replay`) share: each round is one
+//!   worker process holding both sessions when both sides run on the same
+//!   runtime library, else two worker processes in lockstep
 //!   (`engine::lockstep`); either way the sides alternate in blocks of
 //!   `confirm.block_ms`, so the machine's changing latency level hits both alike;
 //! * each round's statistic goes to the sequential rule
@@ -22,11 +24,11 @@ use crate::engine::spawn::spawn_round;
 use crate::engine::{Alternation, PathSpec, RoundResult, WorkerRequest, WORKER_PROTOCOL};
 use crate::error::{Error, Result};
 use crate::record::baseline::Baseline;
-use crate::record::PathRecord;
+use crate::record::{PathRecord, Round, RuntimeInfo};
 use crate::store::artifacts::ArtifactStore;
 use crate::store::base_side::{self, BaseSideFinder, RuntimeLibraries, Side, SideFiles};
 use crate::store::git::GitTree;
-use crate::suite::{CompareConfig, Device, RuntimeKind, Suite};
+use crate::suite::{CompareConfig, Dataset, Device, RuntimeKind, Sampling, Suite};
 
 /// Confirms the paths of one suite: finds each path's two sides and measures
 /// them in paired rounds.
@@ -41,7 +43,7 @@ pub struct Interleaver<'a> {
 }
 
 /// The engine's answers about runtime libraries, for the store's lookup.
-struct EngineLibraries;
+pub(crate) struct EngineLibraries;
 
 impl RuntimeLibraries for EngineLibraries {
     fn configured(&self, device: &Device) -> Option<PathBuf> {
@@ -118,7 +120,7 @@ impl<'a> Interleaver<'a> {
             Side::Available(files) => spec(files),
             Side::Unavailable(u) => return Ok(Remeasure::Unavailable(u.to_string())),
         };
-        let across = across_processes(&base_side, &head, base, path);
+        let across = across_processes(&base_side, &head, &base.runtime, &path.runtime);
         if across.is_none() {
             // The same build (by content): both sessions load the head's file.
             base_side.library = head.library.clone();
@@ -126,115 +128,143 @@ impl<'a> Interleaver<'a> {
         let sides = Sides {
             base: base_side,
             head,
-            across: across.is_some(),
+            across,
         };
-        let mut m = self.rounds(path, &sides, cfg)?;
-        m.pairing.across_processes = across;
-        Ok(Remeasure::Measured(m))
+        let label = format!("confirming {}/{}", path.device, path.model);
+        let progress = &mut self.progress;
+        let m = measure_pair(
+            &self.exe,
+            &sides,
+            self.suite.dataset.as_ref(),
+            cfg,
+            &mut |i| progress(&format!("{label}: round {i}")),
+        )?;
+        Ok(Remeasure::Measured(m.interleaved))
     }
+}
 
-    /// Rounds of both sides, each handed to the sequential rule, until it stops.
-    fn rounds(
-        &mut self,
-        path: &PathRecord,
-        sides: &Sides,
-        cfg: &CompareConfig,
-    ) -> Result<Interleaved> {
-        let c = &cfg.confirm;
-        let mut sampling = confirmation_sampling(&self.suite.sampling, c.round_seconds);
-        sampling.warmup = c.warmup;
-        let mut seq = Sequential::new(&cfg.latency, c);
-        let (mut base_cold_ms, mut head_cold_ms) = (Vec::new(), Vec::new());
-        let mut device_states = Vec::new();
-        for i in 0..c.rounds {
-            (self.progress)(&format!(
-                "confirming {}/{}: round {}",
-                path.device,
-                path.model,
-                i + 1
-            ));
-            let req = WorkerRequest {
-                protocol: WORKER_PROTOCOL,
-                round: i,
-                sampling: sampling.clone(),
-                accuracy: false,
-                dataset: self.suite.dataset.clone(),
-                head: sides.head.clone(),
-                paired: Some(sides.base.clone()),
-                pairing: Alternation {
-                    block_ms: c.block_ms,
-                    base_first: i % 2 == 0,
-                },
-                lockstep: false,
-            };
-            let r = self.round(&req, sides)?;
-            seq.push(round_statistic(&r, i, cfg.latency.quantile)?);
-            if let Some(b) = &r.paired {
-                base_cold_ms.push(b.cold_start_ms.reported_ms());
-                head_cold_ms.push(r.round.cold_start_ms.reported_ms());
-            }
-            // Issue 19: each round's device state, for compare::devstate::guard.
-            device_states.extend(r.round.device.clone());
-            if seq.decision().stop.is_some() {
-                break;
-            }
+/// The two sides of a confirmation as files, ready to measure.
+#[derive(Debug, Clone)]
+pub struct Sides {
+    pub base: PathSpec,
+    pub head: PathSpec,
+    /// `Some(why)`: two worker processes in lockstep (the runtime libraries
+    /// differ); `None`: one process holds both sessions.
+    pub across: Option<String>,
+}
+
+/// What [`measure_pair`] measured: every round (`compare::judge_measured` on
+/// `interleaved` gives the verdict), and the head side's own rounds.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    pub interleaved: Interleaved,
+    /// The head side's timed inferences of each round.
+    pub head_rounds: Vec<Round>,
+}
+
+/// Measures `sides` in paired rounds until the sequential rule of `cfg` stops
+/// (decided, or out of rounds or budget), with `exe` as the worker and the
+/// dataset's first photo as the timing input. `progress` hears "round N".
+/// The one measuring loop of a confirmation: `compare` and every replay of
+/// two commits (`baseline pair`, `bisect`, `backfill`) share it. An
+/// interruption (Ctrl-C) or a failing worker is an error.
+pub fn measure_pair(
+    exe: &Path,
+    sides: &Sides,
+    dataset: Option<&Dataset>,
+    cfg: &CompareConfig,
+    progress: &mut dyn FnMut(u32),
+) -> Result<Measured> {
+    let c = &cfg.confirm;
+    let base_sampling = Sampling {
+        warmup: c.warmup,
+        ..Sampling::default()
+    };
+    let sampling = confirmation_sampling(&base_sampling, c.round_seconds);
+    let mut seq = Sequential::new(&cfg.latency, c);
+    let (mut base_cold_ms, mut head_cold_ms) = (Vec::new(), Vec::new());
+    let mut device_states = Vec::new();
+    let mut head_rounds = Vec::new();
+    for i in 0..c.rounds {
+        progress(i + 1);
+        let req = WorkerRequest {
+            protocol: WORKER_PROTOCOL,
+            round: i,
+            sampling: sampling.clone(),
+            accuracy: false,
+            dataset: dataset.cloned(),
+            head: sides.head.clone(),
+            paired: Some(sides.base.clone()),
+            pairing: Alternation {
+                block_ms: c.block_ms,
+                base_first: i % 2 == 0,
+            },
+            lockstep: false,
+        };
+        let r = round(exe, &req, sides)?;
+        seq.push(round_statistic(&r, i, cfg.latency.quantile)?);
+        if let Some(b) = &r.paired {
+            base_cold_ms.push(b.cold_start_ms.reported_ms());
+            head_cold_ms.push(r.round.cold_start_ms.reported_ms());
         }
-        let rounds = seq.rounds();
-        Ok(Interleaved {
+        // Issue 19: each round's device state, for compare::devstate::guard.
+        device_states.extend(r.round.device.clone());
+        head_rounds.push(r.round);
+        if seq.decision().stop.is_some() {
+            break;
+        }
+    }
+    let rounds = seq.rounds();
+    Ok(Measured {
+        interleaved: Interleaved {
             base: rounds.iter().map(|r| r.base_stat).collect(),
             head: rounds.iter().map(|r| r.head_stat).collect(),
             log_ratios: seq.log_ratios(),
             seconds_per_side: seq.seconds_per_side(),
             pairing: ProcessPairing {
-                across_processes: None,
+                across_processes: sides.across.clone(),
                 rounds: rounds.len(),
             },
             base_cold_ms,
             head_cold_ms,
             device_states,
-        })
-    }
-
-    /// One round: both sessions in one worker, or two workers in lockstep.
-    fn round(&self, req: &WorkerRequest, sides: &Sides) -> Result<RoundResult> {
-        if !sides.across {
-            return spawn_round(&self.exe, req);
-        }
-        let mut base_req = req.clone();
-        base_req.head = sides.base.clone();
-        crate::engine::lockstep::run_pair(&self.exe, &base_req, req)
-    }
+        },
+        head_rounds,
+    })
 }
 
-/// The two sides of a confirmation, ready to measure.
-struct Sides {
-    base: PathSpec,
-    head: PathSpec,
-    /// Two worker processes in lockstep (the runtime libraries differ).
-    across: bool,
+/// One round: both sessions in one worker, or two workers in lockstep.
+fn round(exe: &Path, req: &WorkerRequest, sides: &Sides) -> Result<RoundResult> {
+    if sides.across.is_none() {
+        return spawn_round(exe, req);
+    }
+    let mut base_req = req.clone();
+    base_req.head = sides.base.clone();
+    crate::engine::lockstep::run_pair(exe, &base_req, req)
 }
 
 /// `Some(why)` when the two sides need two processes: their runtime libraries
-/// differ (by content when both are hashed, else by path).
-fn across_processes(
+/// differ (by content when both are hashed, else by path). `base_rt` is what
+/// the baseline ran, `head_rt` what the head runs.
+pub(crate) fn across_processes(
     base: &PathSpec,
     head: &PathSpec,
-    b: &Baseline,
-    h: &PathRecord,
+    base_rt: &RuntimeInfo,
+    head_rt: &RuntimeInfo,
 ) -> Option<String> {
     let canon = |p: &Path| crate::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    let same = match (&b.runtime.sha256, &h.runtime.sha256) {
+    let same = match (&base_rt.sha256, &head_rt.sha256) {
         (Some(x), Some(y)) => x == y,
         _ => canon(&base.library) == canon(&head.library),
     };
     (!same).then(|| {
         format!(
             "base on {} {} ({}), head on {} {} ({})",
-            b.runtime.kind.as_str(),
-            b.runtime.version,
+            base_rt.kind.as_str(),
+            base_rt.version,
             base.library.display(),
-            h.runtime.kind.as_str(),
-            h.runtime.version,
+            head_rt.kind.as_str(),
+            head_rt.version,
             head.library.display()
         )
     })
@@ -281,10 +311,10 @@ mod tests {
         b.runtime.sha256 = Some("1".repeat(64));
         let mut h = h;
         h.runtime.sha256 = b.runtime.sha256.clone();
-        assert_eq!(across_processes(&spec, &spec, &b, &h), None);
+        assert_eq!(across_processes(&spec, &spec, &b.runtime, &h.runtime), None);
         b.runtime.sha256 = Some("0".repeat(64));
         b.runtime.version = "1.24.1".into();
-        let why = across_processes(&spec, &spec, &b, &h).unwrap();
+        let why = across_processes(&spec, &spec, &b.runtime, &h.runtime).unwrap();
         assert!(why.contains("1.24.1") && why.contains("1.31.1"), "{why}");
     }
 }
