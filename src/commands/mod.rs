@@ -12,6 +12,7 @@ pub mod env;
 pub mod history;
 pub mod man;
 pub mod output;
+pub mod pair;
 pub mod replay;
 pub mod report;
 pub mod run;

@@ -64,16 +64,21 @@ impl PathHistory {
         }
     }
 
-    /// The index of the entry of `commit` (a full id or a prefix of at least
-    /// 7 hex digits); the newest when a commit was accepted more than once.
+    /// The index of the entry of `commit` ([`find_commit`]).
     pub fn find_commit(&self, commit: &str) -> Option<usize> {
-        if commit.len() < 7 {
-            return None;
-        }
-        self.entries
-            .iter()
-            .rposition(|e| e.commit.as_deref().is_some_and(|c| c.starts_with(commit)))
+        find_commit(&self.entries, commit)
     }
+}
+
+/// The index of the entry of `commit` (a full id or a prefix of at least 7
+/// hex digits); the newest when a commit was accepted more than once.
+pub fn find_commit(entries: &[HistoryEntry], commit: &str) -> Option<usize> {
+    if commit.len() < 7 {
+        return None;
+    }
+    entries
+        .iter()
+        .rposition(|e| e.commit.as_deref().is_some_and(|c| c.starts_with(commit)))
 }
 
 /// Change points of a series (PELT, normal mean-change cost, penalty 3 ln(n) σ²);

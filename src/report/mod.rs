@@ -10,6 +10,7 @@ pub mod env;
 pub mod export;
 pub mod history;
 pub mod markdown;
+pub mod paired;
 pub mod run;
 pub mod table;
 

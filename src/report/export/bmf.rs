@@ -12,6 +12,7 @@
 //! | `throughput` | images/s | 1000 / mean latency (FPS) | lowest / highest round |
 //! | `cold-start` | ms | session creation + first inference (median over rounds) | lowest / highest round |
 //! | `top-1`, `top-5` | % of images | accuracy | 95% Wilson score interval over the images |
+//! | `paired-change` (history only) | % | the latest baseline's paired change against the one before it | its interval |
 //!
 //! Latencies are not Bencher's built-in `latency` measure, which is in
 //! nanoseconds and has one value per benchmark; three percentiles in ms need
@@ -195,6 +196,14 @@ impl Exporter for Bmf {
                 }
                 if let Some(t) = e.top5 {
                     put(&mut m, "top-5", percent(t), None);
+                }
+                // The paired change of the latest baseline against the one
+                // before it (percent), its interval as the bounds.
+                if let Some(c) = e.paired.as_ref().map(|s| &s.change) {
+                    if let Some(x) = c.change {
+                        let b = c.ci.map(|[l, u]| (percent(l), percent(u)));
+                        put(&mut m, "paired-change", percent(x), b);
+                    }
                 }
                 Some((benchmark_name(&p.device, &p.model), m))
             })

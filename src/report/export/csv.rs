@@ -88,7 +88,7 @@ const COMPARE_HEADER: [&str; 21] = [
     "accuracy_verdict",
 ];
 
-pub const HISTORY_HEADER: [&str; 24] = [
+pub const HISTORY_HEADER: [&str; 32] = [
     "device",
     "model",
     "index",
@@ -113,6 +113,14 @@ pub const HISTORY_HEADER: [&str; 24] = [
     "model_sha256",
     "latency_change_point",
     "accuracy_change_point",
+    "paired_base",
+    "paired_change",
+    "paired_ci_low",
+    "paired_ci_high",
+    "paired_verdict",
+    "chain_level",
+    "chain_low",
+    "chain_high",
 ];
 
 /// The history of some paths as CSV: one row per entry, oldest first.
@@ -120,7 +128,7 @@ pub fn history_rows(h: &[PathHistory]) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     for p in h {
         for (i, e) in p.entries.iter().enumerate() {
-            rows.push(vec![
+            let mut row = vec![
                 p.device.clone(),
                 p.model.clone(),
                 i.to_string(),
@@ -147,7 +155,21 @@ pub fn history_rows(h: &[PathHistory]) -> Vec<Vec<String>> {
                 e.model_sha256.clone(),
                 p.latency_change_points.contains(&i).to_string(),
                 p.accuracy_change_points.contains(&i).to_string(),
+            ];
+            let paired = e.paired.as_ref();
+            let change = paired.map(|s| &s.change);
+            let level = p.chain.levels[i];
+            row.extend([
+                paired.map(|s| s.base.clone()).unwrap_or_default(),
+                num(change.and_then(|c| c.change)),
+                num(change.and_then(|c| c.ci).map(|c| c[0])),
+                num(change.and_then(|c| c.ci).map(|c| c[1])),
+                change.map(|c| c.verdict.as_str().to_string()).unwrap_or_default(),
+                num(level.map(|l| l.level)),
+                num(level.map(|l| l.lo)),
+                num(level.map(|l| l.hi)),
             ]);
+            rows.push(row);
         }
     }
     rows

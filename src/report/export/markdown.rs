@@ -70,11 +70,13 @@ impl Exporter for Markdown<'_> {
     fn history(&self, h: &[PathHistory]) -> Result<String> {
         let mut s = String::new();
         for p in h {
+            let title = crate::report::history::title(p);
+            let rest = &title[title.find(" (").unwrap_or(title.len())..];
             s += &format!(
-                "### {}/{} ({} baselines)\n\n",
+                "### {}/{}{}\n\n",
                 md_escape(&p.device),
                 model_cell(self.path_link, &p.device, &p.model),
-                p.entries.len()
+                md_escape(rest)
             );
             let rows: Vec<Vec<String>> = crate::report::history::rows(p)
                 .into_iter()
@@ -82,6 +84,9 @@ impl Exporter for Markdown<'_> {
                 .collect();
             s += &table(&crate::report::history::COLUMNS, &rows);
             s.push('\n');
+        }
+        if !h.is_empty() {
+            s += &format!("*{}*\n", crate::report::history::LEGEND);
         }
         Ok(s)
     }
