@@ -2,7 +2,9 @@
 //! the orchestration of the domain (suite, record, compare, report) and the
 //! adapters (store, engine, github). `output` holds what they share for output.
 
+pub mod backfill;
 pub mod baseline;
+pub mod bisect;
 pub mod compare;
 pub mod completions;
 pub mod confirm;

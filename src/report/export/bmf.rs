@@ -28,6 +28,7 @@ use serde::Serialize;
 use super::exporter::Exporter;
 use crate::compare::Comparison;
 use crate::error::{Error, Result};
+use crate::history::bisect::Report as BisectReport;
 use crate::history::PathHistory;
 use crate::record::{PathRecord, RunRecord};
 use crate::report::doctor::DoctorReport;
@@ -216,6 +217,25 @@ impl Exporter for Bmf {
             "--format bmf",
             "doctor has no measurements to report (use text, json, csv or markdown)",
         ))
+    }
+    /// Each replayed commit as a benchmark `device/model@<commit>`, its paired
+    /// change against GOOD (percent) with the interval as bounds.
+    fn bisect(&self, r: &BisectReport) -> Result<String> {
+        let mut report: Report = BTreeMap::new();
+        for s in &r.steps {
+            let Some(p) = &s.paired else { continue };
+            let Some(x) = p.change else { continue };
+            let mut m = BTreeMap::new();
+            let b = p.ci.map(|[l, u]| (percent(l), percent(u)));
+            put(&mut m, "paired-change", percent(x), b);
+            let name = format!(
+                "{}@{}",
+                benchmark_name(&r.device, &r.model),
+                &s.commit[..s.commit.len().min(12)]
+            );
+            report.insert(name, m);
+        }
+        to_text(&report)
     }
     fn env(&self, _: &EnvReport) -> Result<String> {
         Err(Error::argument(

@@ -8,6 +8,7 @@
 use super::exporter::Exporter;
 use crate::compare::Comparison;
 use crate::error::Result;
+use crate::history::bisect::{Outcome, Report as BisectReport};
 use crate::history::PathHistory;
 use crate::record::RunRecord;
 use crate::report::doctor::DoctorReport;
@@ -121,6 +122,24 @@ pub const HISTORY_HEADER: [&str; 32] = [
     "chain_level",
     "chain_low",
     "chain_high",
+];
+
+/// `bisect --format csv`: one row per probe, in the order made.
+pub const BISECT_HEADER: [&str; 14] = [
+    "step",
+    "commit",
+    "subject",
+    "position",
+    "attempt",
+    "change",
+    "ci_low",
+    "ci_high",
+    "verdict",
+    "rounds",
+    "decision",
+    "skip_reason",
+    "seconds",
+    "culprit",
 ];
 
 /// The history of some paths as CSV: one row per entry, oldest first.
@@ -275,6 +294,41 @@ impl Exporter for Csv {
             .map(|(label, value)| vec![label.to_string(), value])
             .collect();
         Ok(table(&["field", "value"], &rows))
+    }
+    fn bisect(&self, r: &BisectReport) -> Result<String> {
+        let culprits: Vec<&str> = match &r.outcome {
+            Outcome::Culprit { commit, .. } => vec![commit.as_str()],
+            Outcome::OneOf { commits } => commits.iter().map(|c| c.commit.as_str()).collect(),
+            _ => Vec::new(),
+        };
+        let rows: Vec<Vec<String>> = r
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let p = s.paired.as_ref();
+                vec![
+                    (k + 1).to_string(),
+                    s.commit.clone(),
+                    s.subject.clone(),
+                    s.position.to_string(),
+                    s.attempt.to_string(),
+                    num(p.and_then(|p| p.change)),
+                    num(p.and_then(|p| p.ci).map(|c| c[0])),
+                    num(p.and_then(|p| p.ci).map(|c| c[1])),
+                    p.map(|p| p.verdict.as_str().to_string()).unwrap_or_default(),
+                    p.map(|p| p.rounds.to_string()).unwrap_or_default(),
+                    s.decision.label().to_string(),
+                    match &s.decision {
+                        crate::history::bisect::Decision::Skip(why) => why.clone(),
+                        _ => String::new(),
+                    },
+                    num(Some(s.seconds)),
+                    culprits.contains(&s.commit.as_str()).to_string(),
+                ]
+            })
+            .collect();
+        Ok(table(&BISECT_HEADER, &rows))
     }
 }
 

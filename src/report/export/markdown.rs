@@ -5,6 +5,7 @@
 use super::exporter::Exporter;
 use crate::compare::Comparison;
 use crate::error::Result;
+use crate::history::bisect::Report as BisectReport;
 use crate::history::PathHistory;
 use crate::record::RunRecord;
 use crate::report::doctor::DoctorReport;
@@ -126,5 +127,21 @@ impl Exporter for Markdown<'_> {
             .map(|(label, value)| vec![label.to_string(), md_escape(&value)])
             .collect();
         Ok(table(&[("", Align::Left), ("", Align::Left)], &rows))
+    }
+    fn bisect(&self, r: &BisectReport) -> Result<String> {
+        use crate::report::bisect as b;
+        let rows: Vec<Vec<String>> = r
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(k, s)| b::step_row(r, k, s).iter().map(|c| md_escape(c)).collect())
+            .collect();
+        Ok(format!(
+            "### {}\n\n{}\n**{}**\n\n{}\n",
+            md_escape(&b::title(r)),
+            table(&b::COLUMNS, &rows),
+            md_escape(&b::outcome(r)),
+            md_escape(&b::cost(r))
+        ))
     }
 }
