@@ -9,9 +9,9 @@ use clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::{
-    backfill::BackfillArgs, baseline::BaselineCommand, bisect::BisectArgs, compare::CompareArgs, completions::CompletionsArgs,
-    dashboard::DashboardArgs, doctor::DoctorArgs, env::EnvArgs, history::HistoryArgs, man::ManArgs,
-    report::ReportCommand, run::RunArgs, worker::WorkerArgs,
+    backfill::BackfillArgs, baseline::BaselineCommand, bisect::BisectArgs, compare::CompareArgs,
+    completions::CompletionsArgs, dashboard::DashboardArgs, doctor::DoctorArgs, env::EnvArgs,
+    history::HistoryArgs, man::ManArgs, report::ReportCommand, run::RunArgs, worker::WorkerArgs,
 };
 use crate::error::{EXIT_ERROR, EXIT_OK};
 

@@ -158,7 +158,12 @@ pub fn backfill(
                         change,
                     }),
                     Err(why) => {
-                        log(&format!("{} {}/{} not paired: {why}", &c.commit[..10], p.device, p.model));
+                        log(&format!(
+                            "{} {}/{} not paired: {why}",
+                            &c.commit[..10],
+                            p.device,
+                            p.model
+                        ));
                         None
                     }
                 },
@@ -166,7 +171,12 @@ pub fn backfill(
             };
             let words = step
                 .as_ref()
-                .map(|s| format!("paired {}", crate::report::paired::change_with_interval(&s.change)))
+                .map(|s| {
+                    format!(
+                        "paired {}",
+                        crate::report::paired::change_with_interval(&s.change)
+                    )
+                })
                 .unwrap_or_else(|| "not paired".into());
             log(&format!(
                 "{} {}/{}: p50 {:.2} ms (absolute), {words}",
@@ -214,7 +224,10 @@ impl Measurer for Commits<'_> {
         };
         let mut files = Vec::new();
         for (d, m) in &selected {
-            match self.sides.side(&c.commit, &d.name, &m.name, &EngineLibraries)? {
+            match self
+                .sides
+                .side(&c.commit, &d.name, &m.name, &EngineLibraries)?
+            {
                 Side::Available(f) => files.push(*f),
                 Side::Unavailable(u) => return Ok(Err(u.to_string())),
             }
@@ -291,18 +304,24 @@ fn progress_file(suite: &Suite, from: &str, to: &str, a: &BackfillArgs) -> PathB
         a.models
     );
     let sha = crate::fs::sha256_bytes(key.as_bytes());
-    suite
-        .dir()
-        .join(".edgeperf")
-        .join("backfill")
-        .join(format!("{}..{}-{}.json", &from[..10], &to[..10], &sha[..12]))
+    suite.dir().join(".edgeperf").join("backfill").join(format!(
+        "{}..{}-{}.json",
+        &from[..10],
+        &to[..10],
+        &sha[..12]
+    ))
 }
 
 pub fn run(a: BackfillArgs) -> Result<i32> {
-    let Some((from, to)) = a.range.split_once("..").filter(|(f, t)| {
-        !f.is_empty() && !t.is_empty() && !t.starts_with('.')
-    }) else {
-        return Err(Error::argument("A..B", format!("{:?} is not a range A..B", a.range)));
+    let Some((from, to)) = a
+        .range
+        .split_once("..")
+        .filter(|(f, t)| !f.is_empty() && !t.is_empty() && !t.starts_with('.'))
+    else {
+        return Err(Error::argument(
+            "A..B",
+            format!("{:?} is not a range A..B", a.range),
+        ));
     };
     let suite = crate::store::load_suite(&a.suite)?;
     let dir = suite.dir();
@@ -442,7 +461,9 @@ mod tests {
     }
 
     fn lines(dir: &Path) -> Vec<crate::record::baseline::HistoryEntry> {
-        crate::store::baselines::load_history(dir, "cpu", "m").unwrap().0
+        crate::store::baselines::load_history(dir, "cpu", "m")
+            .unwrap()
+            .0
     }
 
     #[test]
@@ -459,8 +480,7 @@ mod tests {
         assert_eq!(lines(&dir).len(), 4);
         // A crash after commit 4 was accepted but before the progress said so:
         // it is measured again, and its line replaced, not added.
-        let mut p: Progress =
-            serde_json::from_slice(&crate::fs::read(&progress).unwrap()).unwrap();
+        let mut p: Progress = serde_json::from_slice(&crate::fs::read(&progress).unwrap()).unwrap();
         assert_eq!(p.done.len(), 4);
         p.done.pop();
         crate::store::write_json(&progress, &p).unwrap();
@@ -475,7 +495,11 @@ mod tests {
         // Each paired with its neighbour; the first has nothing before it.
         assert!(h[0].paired.is_none());
         for k in 1..8 {
-            assert_eq!(h[k].paired.as_ref().unwrap().base, fake_commit(k), "entry {k}");
+            assert_eq!(
+                h[k].paired.as_ref().unwrap().base,
+                fake_commit(k),
+                "entry {k}"
+            );
         }
         // Done: a third run measures nothing.
         let mut f = fake();
@@ -501,7 +525,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(done.skipped.len(), 1);
-        assert!(log.iter().any(|l| l.contains("skipped: --build failed")), "{log:?}");
+        assert!(
+            log.iter().any(|l| l.contains("skipped: --build failed")),
+            "{log:?}"
+        );
         let h = lines(&dir);
         assert_eq!(h.len(), 2);
         assert_eq!(h[1].paired.as_ref().unwrap().base, fake_commit(1));
@@ -520,7 +547,15 @@ mod tests {
         };
         let run = f.run_at(&a).unwrap().unwrap();
         crate::store::baselines::accept(&dir, Path::new("a.json"), &run).unwrap();
-        backfill(&fake_commit(0), &commits(2), &dir, &progress, &mut f, &mut |_| ()).unwrap();
+        backfill(
+            &fake_commit(0),
+            &commits(2),
+            &dir,
+            &progress,
+            &mut f,
+            &mut |_| (),
+        )
+        .unwrap();
         let h = lines(&dir);
         assert_eq!(h.len(), 3);
         assert_eq!(h[1].paired.as_ref().unwrap().base, fake_commit(0));

@@ -74,7 +74,10 @@ fn positive_percent(s: &str) -> std::result::Result<f64, String> {
 /// `DEVICE/MODEL`, both names by the suite's rules.
 pub fn split_path(arg: &str, path: &str) -> Result<(String, String)> {
     let Some((d, m)) = path.split_once('/') else {
-        return Err(Error::argument(arg, format!("{path:?} is not DEVICE/MODEL")));
+        return Err(Error::argument(
+            arg,
+            format!("{path:?} is not DEVICE/MODEL"),
+        ));
     };
     for name in [d, m] {
         crate::suite::check_name(name).map_err(|e| Error::argument(arg, e))?;

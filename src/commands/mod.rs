@@ -2,6 +2,7 @@
 //! the orchestration of the domain (suite, record, compare, report) and the
 //! adapters (store, engine, github). `output` holds what they share for output.
 
+pub mod alerts;
 pub mod backfill;
 pub mod baseline;
 pub mod bisect;

@@ -70,7 +70,9 @@ fn pair_path(
         return Ok(out);
     }
     if !crate::record::paired::is_commit_id(&commit) {
-        out.reason = Some(format!("the previous baseline names no commit id ({commit:?})"));
+        out.reason = Some(format!(
+            "the previous baseline names no commit id ({commit:?})"
+        ));
         return Ok(out);
     }
     out.base_commit = Some(commit.clone());
@@ -134,7 +136,14 @@ fn pair_run(a: &BaselinePairArgs, run: &RunRecord, sha: String) -> Result<Paired
     let mut paths = Vec::new();
     for p in &run.paths {
         let base = crate::store::baselines::load(&a.baselines, &p.device, &p.model)?;
-        paths.push(pair_path(&suite, &finder, &mut replayer, p, base, &head_commit)?);
+        paths.push(pair_path(
+            &suite,
+            &finder,
+            &mut replayer,
+            p,
+            base,
+            &head_commit,
+        )?);
     }
     if interactive {
         eprint!("\r\x1b[2K");

@@ -85,13 +85,9 @@ impl<'a> Replayer<'a> {
             ));
         }
         let progress = &mut self.progress;
-        let m = measure_pair(
-            &self.exe,
-            &sides,
-            self.dataset.as_ref(),
-            cfg,
-            &mut |i| progress(&format!("replaying {label}: round {i}")),
-        )?;
+        let m = measure_pair(&self.exe, &sides, self.dataset.as_ref(), cfg, &mut |i| {
+            progress(&format!("replaying {label}: round {i}"))
+        })?;
         let c = crate::compare::judge_measured(&m.interleaved, &cfg.latency);
         let finite = |x: f64| x.is_finite().then_some(x);
         Ok(PairedChange {

@@ -193,9 +193,15 @@ mod tests {
             (c.class, c.text)
         };
         let slower = with_last(base.clone(), prev * 1.05, Some(0.75));
-        assert_eq!(judge(&slower, &cfg), ("v-bad", "+5.0% slower (paired)".into()));
+        assert_eq!(
+            judge(&slower, &cfg),
+            ("v-bad", "+5.0% slower (paired)".into())
+        );
         let faster = with_last(base.clone(), prev * 0.9, Some(0.75));
-        assert_eq!(judge(&faster, &cfg), ("v-good", "-10.0% faster (paired)".into()));
+        assert_eq!(
+            judge(&faster, &cfg),
+            ("v-good", "-10.0% faster (paired)".into())
+        );
         let same = with_last(base.clone(), prev * 1.02, Some(0.75));
         assert_eq!(judge(&same, &cfg), ("v-same", "+2.0% (paired)".into()));
         // Three points of top-1 lost: beyond the 2-point floor.

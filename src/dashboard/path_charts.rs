@@ -326,7 +326,11 @@ pub fn chain_section(pc: &PageCharts<'_>) -> Markup {
         };
     }
     let pct = |f: fn(&crate::history::Level) -> f64| -> Vec<Option<f64>> {
-        h.chain.levels.iter().map(|l| l.as_ref().map(|l| (f(l) - 1.0) * 100.0)).collect()
+        h.chain
+            .levels
+            .iter()
+            .map(|l| l.as_ref().map(|l| (f(l) - 1.0) * 100.0))
+            .collect()
     };
     let entries = pc.entries();
     let points = pc.points_indexed(|i| chain_tooltip(pc, i));
@@ -337,7 +341,14 @@ pub fn chain_section(pc: &PageCharts<'_>) -> Markup {
         class: "chain",
         values: pct(|l| l.level),
     }];
-    let mut chart = pc.chart("chain", &label, "change vs anchor (%)", series, &points, &marks);
+    let mut chart = pc.chart(
+        "chain",
+        &label,
+        "change vs anchor (%)",
+        series,
+        &points,
+        &marks,
+    );
     chart.y_min = None;
     chart.band = Some(Band {
         class: "chain",
@@ -348,7 +359,9 @@ pub fn chain_section(pc: &PageCharts<'_>) -> Markup {
         .get(h.chain.anchor)
         .map(commit_or_none)
         .unwrap_or_else(|| "-".into());
-    let what = format!("paired changes multiplied from the anchor {anchor}; a gap where a baseline is not paired");
+    let what = format!(
+        "paired changes multiplied from the anchor {anchor}; a gap where a baseline is not paired"
+    );
     let mut keys = vec![
         ("band chain", "approximate interval"),
         ("chain", what.as_str()),

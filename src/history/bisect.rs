@@ -174,7 +174,11 @@ impl Range {
 /// path changed by at least `threshold` against GOOD, replaying through
 /// `prober`. `report` arrives with good, bad, device and model set by the
 /// caller; the rest is filled here.
-pub fn bisect(candidates: &[Candidate], mut report: Report, prober: &mut dyn Prober) -> Result<Report> {
+pub fn bisect(
+    candidates: &[Candidate],
+    mut report: Report,
+    prober: &mut dyn Prober,
+) -> Result<Report> {
     report.candidates = candidates.len();
     let Some(bad) = candidates.len().checked_sub(1) else {
         report.outcome = Outcome::Undecided {
@@ -318,7 +322,11 @@ mod tests {
                     seconds: 1.0,
                 });
             }
-            let change = if k >= self.culprit { self.factor } else { 0.002 };
+            let change = if k >= self.culprit {
+                self.factor
+            } else {
+                0.002
+            };
             let verdict = if self.flaky.contains(&k) && attempt <= self.flaky_times {
                 PairedVerdict::Inconclusive
             } else if change.abs() >= 0.03 {
@@ -411,7 +419,10 @@ mod tests {
         let mut f = fake(5);
         f.factor = -0.08;
         let r = run(12, &mut f);
-        assert_eq!((culprit(&r), r.direction), (Some(5), Some(Direction::Faster)));
+        assert_eq!(
+            (culprit(&r), r.direction),
+            (Some(5), Some(Direction::Faster))
+        );
     }
 
     #[test]

@@ -102,7 +102,10 @@ fn half_widths(p: &PairedStep) -> (f64, f64) {
     match (p.change.change, p.change.ci) {
         (Some(c), Some([lo, hi])) => {
             let m = (1.0 + c).ln();
-            ((m - (1.0 + lo).ln()).max(0.0), ((1.0 + hi).ln() - m).max(0.0))
+            (
+                (m - (1.0 + lo).ln()).max(0.0),
+                ((1.0 + hi).ln() - m).max(0.0),
+            )
         }
         _ => (f64::INFINITY, f64::INFINITY),
     }
@@ -261,7 +264,13 @@ mod tests {
         let entries = chained(&[0.01, -0.005, 0.06, 0.0]);
         let c = Chain::new(&entries, 0, 0.03);
         let levels: Vec<f64> = c.levels.iter().map(|l| l.unwrap().level).collect();
-        let want = [1.0, 1.01, 1.01 * 0.995, 1.01 * 0.995 * 1.06, 1.01 * 0.995 * 1.06];
+        let want = [
+            1.0,
+            1.01,
+            1.01 * 0.995,
+            1.01 * 0.995 * 1.06,
+            1.01 * 0.995 * 1.06,
+        ];
         for (l, w) in levels.iter().zip(want) {
             assert!((l - w).abs() < 1e-12, "{levels:?}");
         }
@@ -286,7 +295,10 @@ mod tests {
         // Past the threshold but not decided by the rule (interval holds zero).
         s.change.verdict = PairedVerdict::Inconclusive;
         assert_eq!(step_of(&s, 0.03), None);
-        assert_eq!(step_of(&step(0, -0.05, 0.01), 0.03), Some(Direction::Faster));
+        assert_eq!(
+            step_of(&step(0, -0.05, 0.01), 0.03),
+            Some(Direction::Faster)
+        );
         s.change.change = None;
         s.change.verdict = PairedVerdict::Regressed;
         assert_eq!(step_of(&s, 0.03), None);

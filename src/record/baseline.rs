@@ -251,9 +251,7 @@ pub fn insert_history_line(text: &str, entry: &HistoryEntry, replace: bool) -> R
         )
     };
     let same = |e: &Option<HistoryEntry>| {
-        replace
-            && entry.commit.is_some()
-            && e.as_ref().is_some_and(|e| e.commit == entry.commit)
+        replace && entry.commit.is_some() && e.as_ref().is_some_and(|e| e.commit == entry.commit)
     };
     let lines: Vec<&str> = text.lines().collect();
     let mut out = String::with_capacity(text.len() + line.len() + 1);

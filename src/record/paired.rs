@@ -142,7 +142,11 @@ impl PairedDocument {
             if is_commit_id(c) {
                 Ok(())
             } else {
-                Err(Error::config(path, key, format!("{c:?} is not a commit id")))
+                Err(Error::config(
+                    path,
+                    key,
+                    format!("{c:?} is not a commit id"),
+                ))
             }
         };
         commit("head_commit".into(), &doc.head_commit)?;
@@ -210,7 +214,12 @@ impl PairedDocument {
                 return Err(Error::config(
                     path,
                     format!("paths[{i}]"),
-                    format!("{}/{} is not a path of {}", p.device, p.model, run_file.display()),
+                    format!(
+                        "{}/{} is not a path of {}",
+                        p.device,
+                        p.model,
+                        run_file.display()
+                    ),
                 ));
             }
         }
@@ -277,7 +286,10 @@ mod tests {
         };
         let line = serde_json::to_string(&step).unwrap();
         assert!(
-            line.starts_with(&format!("{{\"base\":\"{}\",\"change\":0.012,", "2".repeat(40))),
+            line.starts_with(&format!(
+                "{{\"base\":\"{}\",\"change\":0.012,",
+                "2".repeat(40)
+            )),
             "{line}"
         );
         assert_eq!(serde_json::from_str::<PairedStep>(&line).unwrap(), step);
@@ -293,11 +305,17 @@ mod tests {
         let e = err(&|d| d.paths[0].device = "../../x".into());
         assert!(e.starts_with("paired.json: paths[0].device: "), "{e}");
         let e = err(&|d| d.head_commit = "HEAD; rm -rf /".into());
-        assert!(e.contains("head_commit") && e.contains("not a commit id"), "{e}");
+        assert!(
+            e.contains("head_commit") && e.contains("not a commit id"),
+            "{e}"
+        );
         let e = err(&|d| d.paths[0].base_commit = Some("<b>".into()));
         assert!(e.contains("paths[0].base_commit"), "{e}");
         let e = err(&|d| d.paths[0].paired.as_mut().unwrap().ci = Some([0.1, -0.1]));
-        assert!(e.contains("paths[0].paired") && e.contains("ordered"), "{e}");
+        assert!(
+            e.contains("paths[0].paired") && e.contains("ordered"),
+            "{e}"
+        );
         let e = err(&|d| d.run_sha256 = "abc".into());
         assert!(e.contains("run_sha256"), "{e}");
         let e = err(&|d| d.paths[0].base_commit = None);

@@ -70,7 +70,11 @@ pub fn title(p: &PathHistory) -> String {
         p.model,
         p.entries.len(),
         p.latency_change_points.len(),
-        if p.latency_change_points.len() == 1 { "" } else { "s" }
+        if p.latency_change_points.len() == 1 {
+            ""
+        } else {
+            "s"
+        }
     )
 }
 

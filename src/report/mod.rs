@@ -3,6 +3,7 @@
 //! comment, and every `--format` ([`export`]: text, json, csv, markdown, bmf).
 //! Pure: strings from records.
 
+pub mod alert;
 pub mod bisect;
 pub mod compare;
 pub mod doctor;

@@ -27,7 +27,11 @@ pub fn change_with_interval(c: &PairedChange) -> String {
 
 /// A chain level against the anchor: "+0.8% [-1.2, +2.9]".
 pub fn level(l: &Level) -> String {
-    format!("{} {}", pct(l.level - 1.0), interval([l.lo - 1.0, l.hi - 1.0]))
+    format!(
+        "{} {}",
+        pct(l.level - 1.0),
+        interval([l.lo - 1.0, l.hi - 1.0])
+    )
 }
 
 /// Entry `i`'s paired change as a table cell: the change and interval, or why

@@ -25,7 +25,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::artifacts::ArtifactStore;
-use super::base_side::{answer, unavailable, BaseSideFinder, Found, RuntimeLibraries, Side, SideFiles};
+use super::base_side::{
+    answer, unavailable, BaseSideFinder, Found, RuntimeLibraries, Side, SideFiles,
+};
 use super::git::GitTree;
 use super::worktree::Worktree;
 use crate::compare::short_hash;
@@ -64,10 +66,12 @@ impl<'a> CommitSides<'a> {
         build: Option<String>,
     ) -> Result<CommitSides<'a>> {
         let head = GitTree::head(suite.dir())?;
-        let repo = head
-            .workdir()
-            .map(Path::to_path_buf)
-            .ok_or_else(|| Error::git(suite.dir().display().to_string(), "a bare repository has no suite"))?;
+        let repo = head.workdir().map(Path::to_path_buf).ok_or_else(|| {
+            Error::git(
+                suite.dir().display().to_string(),
+                "a bare repository has no suite",
+            )
+        })?;
         let suite_rel = head.relative(&suite.path).ok_or_else(|| {
             Error::git(
                 suite.path.display().to_string(),
@@ -94,10 +98,8 @@ impl<'a> CommitSides<'a> {
     /// Records that a history line measured `sha` as `device`/`model` at
     /// `commit` (the artifact store is searched by it).
     pub fn know(&mut self, commit: &str, device: &str, model: &str, sha: &str) {
-        self.known.insert(
-            (commit.into(), device.into(), model.into()),
-            sha.into(),
-        );
+        self.known
+            .insert((commit.into(), device.into(), model.into()), sha.into());
     }
 
     /// The suite as `commit` has it, or why it cannot be had.
@@ -118,14 +120,21 @@ impl<'a> CommitSides<'a> {
         };
         let Some(bytes) = tree.read(&self.suite_rel)? else {
             return unavailable(
-                format!("{} is not in commit {}", self.suite_rel.display(), short_hash(commit)),
+                format!(
+                    "{} is not in commit {}",
+                    self.suite_rel.display(),
+                    short_hash(commit)
+                ),
                 "bisect within the commits that have the suite",
             );
         };
         let text = String::from_utf8_lossy(&bytes);
         match Suite::parse(&tree.shown(&self.suite_rel), &text, self.suite.dir()) {
             Ok(s) => Ok((tree, s)),
-            Err(e) => unavailable(e.one_line(), "this edgeperf cannot read that commit's suite"),
+            Err(e) => unavailable(
+                e.one_line(),
+                "this edgeperf cannot read that commit's suite",
+            ),
         }
     }
 
@@ -163,7 +172,9 @@ impl<'a> CommitSides<'a> {
         };
         let mut model = match entry.for_device(device) {
             Ok(m) => m,
-            Err(e) => return unavailable(e.one_line(), "bisect within the commits that have the path"),
+            Err(e) => {
+                return unavailable(e.one_line(), "bisect within the commits that have the path")
+            }
         };
         model.file = self.model_file(&tree, &suite, commit, device_name, &model.file)?;
         let library = match libraries.configured(device) {
@@ -232,7 +243,11 @@ impl<'a> CommitSides<'a> {
             Ok(files) => match files.get(&rel) {
                 Some(p) => Ok(p.clone()),
                 None => unavailable(
-                    format!("--build made no {} at {}", rel.display(), short_hash(commit)),
+                    format!(
+                        "--build made no {} at {}",
+                        rel.display(),
+                        short_hash(commit)
+                    ),
                     "the build command must write the suite's model files",
                 ),
             },
@@ -272,7 +287,9 @@ impl<'a> CommitSides<'a> {
                 Ok(files)
             }
         };
-        self.built.borrow_mut().insert(commit.to_string(), b.clone());
+        self.built
+            .borrow_mut()
+            .insert(commit.to_string(), b.clone());
         Ok(b)
     }
 

@@ -185,7 +185,10 @@ pub fn resolve(dir: &Path, rev: &str, arg: &str) -> Result<CommitInfo> {
         .map_err(|e| {
             Error::git(
                 format!("{arg} {rev}"),
-                format!("no such commit ({}); fetch it first (fetch-depth: 0)", e.message()),
+                format!(
+                    "no such commit ({}); fetch it first (fetch-depth: 0)",
+                    e.message()
+                ),
             )
         })?;
     Ok(info(&c))

@@ -46,7 +46,10 @@ pub fn load_run(path: &Path) -> Result<RunRecord> {
 pub fn load_run_hashed(path: &Path) -> Result<(RunRecord, String)> {
     let bytes = crate::fs::read(path)
         .map_err(|e| missing_fix(e, "give a run record that `edgeperf run --out FILE` wrote"))?;
-    Ok((RunRecord::parse(path, &bytes)?, crate::fs::sha256_bytes(&bytes)))
+    Ok((
+        RunRecord::parse(path, &bytes)?,
+        crate::fs::sha256_bytes(&bytes),
+    ))
 }
 
 /// Reads a paired document (`edgeperf baseline pair --out`), checked as the

@@ -46,7 +46,10 @@ impl Worktree {
         let holder = crate::fs::temp_dir_in(parent, "worktree-")?;
         let dir = holder.path().join(&commit[..commit.len().min(12)]);
         let shown = dir.display().to_string();
-        git(repo, &["worktree", "add", "--detach", "--quiet", &shown, commit])?;
+        git(
+            repo,
+            &["worktree", "add", "--detach", "--quiet", &shown, commit],
+        )?;
         let assets = repo.join(".edgeperf");
         if crate::fs::is_dir(&assets) && !crate::fs::exists(&dir.join(".edgeperf")) {
             // Best effort: a build that needs the assets finds them as in the repository.
@@ -92,7 +95,11 @@ impl Worktree {
             return Ok(None);
         }
         let text = crate::fs::read_to_string(log).unwrap_or_default();
-        let last = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let last = text
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
         Ok(Some(format!(
             "--build failed ({status}){}",
             if last.is_empty() {
@@ -134,7 +141,11 @@ mod tests {
             assert_eq!(crate::fs::read(&dir.join("spec.txt")).unwrap(), b"v1");
             let log = scratch.join("build.log");
             let ok = wt
-                .build("cp spec.txt out.bin && echo built $EDGEPERF_COMMIT", &c1, &log)
+                .build(
+                    "cp spec.txt out.bin && echo built $EDGEPERF_COMMIT",
+                    &c1,
+                    &log,
+                )
                 .unwrap();
             assert_eq!(ok, None);
             assert_eq!(crate::fs::read(&dir.join("out.bin")).unwrap(), b"v1");

@@ -183,7 +183,9 @@ pub fn history_rows(h: &[PathHistory]) -> Vec<Vec<String>> {
                 num(change.and_then(|c| c.change)),
                 num(change.and_then(|c| c.ci).map(|c| c[0])),
                 num(change.and_then(|c| c.ci).map(|c| c[1])),
-                change.map(|c| c.verdict.as_str().to_string()).unwrap_or_default(),
+                change
+                    .map(|c| c.verdict.as_str().to_string())
+                    .unwrap_or_default(),
                 num(level.map(|l| l.level)),
                 num(level.map(|l| l.lo)),
                 num(level.map(|l| l.hi)),
@@ -316,7 +318,8 @@ impl Exporter for Csv {
                     num(p.and_then(|p| p.change)),
                     num(p.and_then(|p| p.ci).map(|c| c[0])),
                     num(p.and_then(|p| p.ci).map(|c| c[1])),
-                    p.map(|p| p.verdict.as_str().to_string()).unwrap_or_default(),
+                    p.map(|p| p.verdict.as_str().to_string())
+                        .unwrap_or_default(),
                     p.map(|p| p.rounds.to_string()).unwrap_or_default(),
                     s.decision.label().to_string(),
                     match &s.decision {
