@@ -55,6 +55,7 @@ fn bench_dashboard(c: &mut Criterion) {
         out: dir.path().join("site"),
         suite: PathBuf::from("no-suite.toml"),
         repo_url: Some("https://github.com/edgeperf-org/edgeperf".into()),
+        anchor: None,
     };
     // The site's weight, once.
     let w = write_site(&args).unwrap();

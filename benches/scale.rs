@@ -103,7 +103,14 @@ fn bench_history(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("10k_entries", |b| {
         b.iter(|| {
-            let (h, w) = edgeperf::commands::history::build(&baselines, None, None).unwrap();
+            let (h, w) = edgeperf::commands::history::build(
+                &baselines,
+                None,
+                None,
+                &Default::default(),
+                None,
+            )
+            .unwrap();
             assert!(w.is_empty());
             assert_eq!(h[0].entries.len(), HISTORY);
             h

@@ -3,13 +3,19 @@
 # concurrent runs: the one write step of .github/workflows/edgeperf-main.yml.
 #
 #   scripts/commit-baselines.sh --remote URL --branch BRANCH [--baselines DIR]
-#                               [--message MSG] [--run DEVICE=RUN.json ...] [RUN.json ...]
+#                               [--message MSG] [--run DEVICE=RUN.json ...]
+#                               [--paired DEVICE=PAIRED.json ...] [RUN.json ...]
 #
 # `--run DEVICE=RUN.json` binds a record to its device: it is accepted only if every
 # path in it is of DEVICE (`edgeperf baseline accept --device`), so one device's
 # artifact cannot write another device's baselines. Plain RUN.json is not bound.
 # Device and model names are checked by the suite's name rules either way, so no
 # record writes outside DIR/<device>/.
+#
+# `--paired DEVICE=PAIRED.json` (with `--run DEVICE=...`) hands that device's
+# paired document (`edgeperf baseline pair`) to the accept: each history line
+# keeps its paired change. edgeperf refuses a document that was not written for
+# exactly that run record and device.
 #
 # Every attempt works in a private scratch repository created by this script, never
 # in the checkout it was started from (whose .git/hooks, .git/config and
@@ -51,13 +57,19 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 die() { printf 'commit-baselines: error: %s\n' "$*" >&2; exit 2; }
 log() { printf 'commit-baselines: %s\n' "$*" >&2; }
 
-REMOTE="" BRANCH="" DIR="baselines" MESSAGE="" RUNS=() RUN_DEVICES=()
+REMOTE="" BRANCH="" DIR="baselines" MESSAGE="" RUNS=() RUN_DEVICES=() PAIRED_DEVICES=() PAIRED_FILES=()
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --run)
       spec="${2:-}"; shift 2 || die "--run needs DEVICE=RUN.json"
       [[ "$spec" =~ ^([a-zA-Z0-9][a-zA-Z0-9._-]*)=(.+)$ ]] || die "--run: expected DEVICE=RUN.json, got '$spec'"
       RUN_DEVICES+=("${BASH_REMATCH[1]}"); RUNS+=("${BASH_REMATCH[2]}") ;;
+    --paired)
+      spec="${2:-}"; shift 2 || die "--paired needs DEVICE=PAIRED.json"
+      [[ "$spec" =~ ^([a-zA-Z0-9][a-zA-Z0-9._-]*)=(.+)$ ]] || die "--paired: expected DEVICE=PAIRED.json, got '$spec'"
+      [ -f "${BASH_REMATCH[2]}" ] || die "${BASH_REMATCH[2]}: paired document not found"
+      PAIRED_DEVICES+=("${BASH_REMATCH[1]}")
+      PAIRED_FILES+=("$(cd "$(dirname "${BASH_REMATCH[2]}")" && pwd)/$(basename "${BASH_REMATCH[2]}")") ;;
     --remote) REMOTE="${2:-}"; shift 2 || die "--remote needs a URL" ;;
     --branch) BRANCH="${2:-}"; shift 2 || die "--branch needs a name" ;;
     --baselines) DIR="${2:-}"; shift 2 || die "--baselines needs a directory" ;;
@@ -171,6 +183,11 @@ for attempt in $(seq 1 "$ATTEMPTS"); do
   for i in "${!ABS_RUNS[@]}"; do
     bind=()
     [ -z "${RUN_DEVICES[$i]}" ] || bind=(--device "${RUN_DEVICES[$i]}")
+    for j in "${!PAIRED_DEVICES[@]}"; do
+      if [ -n "${RUN_DEVICES[$i]}" ] && [ "${PAIRED_DEVICES[$j]}" = "${RUN_DEVICES[$i]}" ]; then
+        bind+=(--paired "${PAIRED_FILES[$j]}")
+      fi
+    done
     if ! out="$("$BIN" baseline accept "${ABS_RUNS[$i]}" --baselines "$DIR" "${bind[@]}" 2>&1)"; then
       # edgeperf's own one-line error names the file; the branch is untouched.
       printf '%s\n' "$out" | tail -n 1 >&2

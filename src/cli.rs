@@ -9,10 +9,10 @@ use clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::{
-    baseline::BaselineCommand, check::CheckArgs, compare::CompareArgs,
-    completions::CompletionsArgs, dashboard::DashboardArgs, doctor::DoctorArgs, env::EnvArgs,
-    explain::ExplainArgs, history::HistoryArgs, man::ManArgs, report::ReportCommand, run::RunArgs,
-    worker::WorkerArgs,
+    backfill::BackfillArgs, baseline::BaselineCommand, bisect::BisectArgs, check::CheckArgs,
+    compare::CompareArgs, completions::CompletionsArgs, dashboard::DashboardArgs,
+    doctor::DoctorArgs, env::EnvArgs, explain::ExplainArgs, history::HistoryArgs, man::ManArgs,
+    report::ReportCommand, run::RunArgs, worker::WorkerArgs,
 };
 use crate::error::{EXIT_ERROR, EXIT_OK};
 
@@ -150,6 +150,33 @@ undecided path with --fail-on-undecided), 2 = error.")]
         after_help = "Examples:\n  edgeperf history\n  edgeperf history --device cpu --model mobilenet_v2 --format json"
     )]
     History(HistoryArgs),
+    /// Find the first commit that changed a path: binary search over the first-parent commits between GOOD and BAD, each probe a replay against GOOD interleaved on this machine.
+    #[command(after_help = "\
+Examples:
+  edgeperf bisect v1.2 main --path cpu/mobilenet_v2
+  edgeperf bisect 1a2b3c4 9f8e7d6 --path cpu/resnet50 --build 'python export.py'
+  edgeperf bisect HEAD~30 HEAD --path npu/m --format markdown >> $GITHUB_STEP_SUMMARY
+
+BAD is replayed first: its change against GOOD gives the direction to look
+for (nothing to find when it is not changed by the threshold). A probe that
+is inconclusive is measured again with twice the rounds, then skipped; a
+commit whose path cannot be built or had is skipped and named (as git bisect
+skip). 16 commits take 5 replays when none is skipped.
+Exit codes: 0 = a culprit (or a few commits, with skips) named, 1 = nothing
+found (BAD not changed, or BAD could not be judged), 2 = error.")]
+    Bisect(BisectArgs),
+    /// Record baselines for past commits A..B in commit order, each paired with the one before; resumable.
+    #[command(after_help = "\
+Examples:
+  edgeperf backfill v1.0..main --device cpu
+  edgeperf backfill 1a2b3c4..HEAD --build 'python export.py' --model resnet50
+
+Each commit is measured with its own suite and model bytes (git, LFS, the
+artifact store, or --build in a temporary worktree), replayed interleaved
+against the nearest earlier commit in the history, and accepted. Ctrl-C (or a
+crash) keeps the commits done under .edgeperf/backfill/; the same command goes
+on from there, and a commit accepted twice keeps one history line.")]
+    Backfill(BackfillArgs),
     /// Write the baseline history as a static site: charts per path, no network needed.
     #[command(after_help = "\
 Examples:
@@ -204,7 +231,13 @@ where
     // Ctrl-C or SIGTERM stop the workers of these and end with 128 + signal.
     if matches!(
         cli.command,
-        Command::Run(_) | Command::Compare(_) | Command::Check(_) | Command::Explain(_)
+        Command::Run(_)
+            | Command::Compare(_)
+            | Command::Check(_)
+            | Command::Explain(_)
+            | Command::Bisect(_)
+            | Command::Backfill(_)
+            | Command::Baseline(BaselineCommand::Pair(_))
     ) {
         crate::interrupt::install();
     }
@@ -217,6 +250,8 @@ where
         Command::Check(a) => crate::commands::check::run(a),
         Command::Baseline(c) => crate::commands::baseline::run(c),
         Command::History(a) => crate::commands::history::run(a),
+        Command::Bisect(a) => crate::commands::bisect::run(a),
+        Command::Backfill(a) => crate::commands::backfill::run(a),
         Command::Dashboard(a) => crate::commands::dashboard::run(a),
         Command::Completions(a) => crate::commands::completions::run(a, Cli::command()),
         Command::Man(a) => crate::commands::man::run(a, Cli::command()),

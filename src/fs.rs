@@ -196,6 +196,30 @@ pub fn temp_dir(prefix: &str) -> FsResult<tempfile::TempDir> {
         .map_err(err(Op::CreateIn, &std::env::temp_dir()))
 }
 
+/// A new private temporary directory named `<prefix>XXXXXX` inside `parent`
+/// (removed when the handle drops).
+pub fn temp_dir_in(parent: &Path, prefix: &str) -> FsResult<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(parent)
+        .map_err(err(Op::CreateIn, parent))
+}
+
+/// Makes `link` a symbolic link to `target`.
+pub fn symlink(target: &Path, link: &Path) -> FsResult<()> {
+    std::os::unix::fs::symlink(target, link).map_err(err(Op::Write, link))
+}
+
+/// Creates (or truncates) `path` for writing, e.g. a child process's log.
+pub fn create_file(path: &Path) -> FsResult<std::fs::File> {
+    std::fs::File::create(path).map_err(err(Op::Write, path))
+}
+
+/// A second handle on an open file (a child's stdout and stderr in one log).
+pub fn clone_file(file: &std::fs::File, path: &Path) -> FsResult<std::fs::File> {
+    file.try_clone().map_err(err(Op::Write, path))
+}
+
 /// Writes `bytes` to `path` (not atomically: for scratch files only).
 pub fn write(path: &Path, bytes: &[u8]) -> FsResult<()> {
     std::fs::write(path, bytes).map_err(err(Op::Write, path))

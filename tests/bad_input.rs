@@ -441,10 +441,19 @@ fn baselines_path_that_is_a_file_names_it() {
     );
 }
 
-/// Three accepts of the run in `dir`, then line 2 of the history broken.
+/// Accepts of three commits' runs in `dir`, then line 2 of the history broken.
 fn broken_history(dir: &Path) -> PathBuf {
     accepted(dir);
-    for _ in 0..2 {
+    let mut commit = fixtures::HEAD_COMMIT.to_string();
+    for i in 1..3 {
+        // A commit's line replaces an earlier one of the same commit, so each
+        // accept is of another commit.
+        let f = dir.join("run.json");
+        let text = std::fs::read_to_string(&f).unwrap();
+        let next = fixtures::fake_commit(i);
+        let text = text.replace(&commit, &next);
+        commit = next;
+        std::fs::write(&f, text).unwrap();
         let (code, _, stderr) = common::run(&["baseline", "accept", "run.json"], dir);
         assert_eq!(code, 0, "{stderr}");
     }

@@ -727,3 +727,73 @@ exec sh -c "${args[$((${#args[@]} - 1))]}"
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("EDGEPERF_SSH_KNOWN_HOSTS"));
 }
+
+/// The paired document `baseline pair` would have written for the run `run`
+/// (its bytes' sha256, its commit), every path +0.5% against `base`.
+fn write_paired(run: &Path, base: &str) -> PathBuf {
+    let bytes = std::fs::read(run).unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let paths: Vec<serde_json::Value> = r["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "device": p["device"], "model": p["model"], "base_commit": base,
+                "paired": {"change": 0.005, "ci": [-0.002, 0.012], "verdict": "unchanged",
+                           "rounds": 6, "seconds_per_side": 3.6}
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "schema_version": 1,
+        "run_sha256": edgeperf::fs::sha256_bytes(&bytes),
+        "head_commit": r["environment"]["git"]["commit"],
+        "measured_at": "2026-01-02T03:04:05Z",
+        "paths": paths,
+    });
+    let f = run.with_extension("paired.json");
+    std::fs::write(&f, doc.to_string()).unwrap();
+    f
+}
+
+#[test]
+fn paired_documents_go_with_their_own_device_run_or_nothing_is_written() {
+    let s = Scene::new();
+    let runs_dir = s.path("runs");
+    let cpu = write_run(&runs_dir, "cpu", &fixtures::fake_commit(4), 10.0);
+    let paired = write_paired(&cpu, &fixtures::fake_commit(0));
+    // Handed with another run (same device, other bytes): refused, branch untouched.
+    let other = write_run(&runs_dir, "cpu", &fixtures::fake_commit(5), 11.0);
+    let before = git(&s.origin, &["rev-parse", "main"]);
+    let out = s
+        .commit_back("mismatch", &[], &[])
+        .args(["--run", &format!("cpu={}", other.display())])
+        .args(["--paired", &format!("cpu={}", paired.display())])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("run_sha256: pairs another run record"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(git(&s.origin, &["rev-parse", "main"]), before);
+    // With its own run: every history line of the commit keeps its paired change.
+    let out = s
+        .commit_back("paired", &[], &[])
+        .args(["--run", &format!("cpu={}", cpu.display())])
+        .args(["--paired", &format!("cpu={}", paired.display())])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let main = s.origin_main("after-paired");
+    for m in MODELS {
+        let text =
+            std::fs::read_to_string(main.join(format!("baselines/cpu/{m}.history.jsonl"))).unwrap();
+        let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        assert_eq!(last["commit"], fixtures::fake_commit(4));
+        assert_eq!(last["paired"]["base"], fixtures::fake_commit(0));
+        assert_eq!(last["paired"]["change"], 0.005);
+    }
+}

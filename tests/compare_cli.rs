@@ -581,7 +581,7 @@ fn history_finds_the_latency_level_change() {
         h[0].latency_change_points
     );
     let cp = h[0].latency_change_points[0];
-    assert!((19..=21).contains(&cp), "change point {cp}, expected 20 ±1");
+    assert_eq!(cp, 20, "the paired step is at the commit that changed");
     assert!(h[0].accuracy_change_points.is_empty());
 
     let (code, out, _) = common::run(
@@ -591,7 +591,7 @@ fn history_finds_the_latency_level_change() {
     assert_eq!(code, 0);
     let flagged: Vec<&str> = out
         .lines()
-        .filter(|l| l.contains("latency level change"))
+        .filter(|l| l.contains("paired step: slower"))
         .collect();
     assert_eq!(flagged.len(), 1, "{out}");
     assert!(flagged[0].contains(&fake_commit(cp)[..10]), "{out}");

@@ -229,8 +229,11 @@ fn compare_and_history_bmf_pass_the_checker_from_the_cli() {
     let (code, out, err) = common::run(&["history", "--format", "bmf"], d.path());
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(check_bmf(&v), Ok(7), "{out}");
+    assert_eq!(check_bmf(&v), Ok(8), "{out}");
     assert_eq!(v["cpu/mobilenet_v2"]["top-5"]["value"], 92.0);
+    // The latest baseline's paired change, its interval as the bounds.
+    let pc = &v["cpu/mobilenet_v2"]["paired-change"];
+    assert!(pc["lower_value"].as_f64() < pc["value"].as_f64(), "{pc}");
 }
 
 // ---------------------------------------------------------------------------

@@ -433,7 +433,7 @@ fn history_text() {
     let (code, out, err) = edgeperf_line(cmd, d.path());
     assert_eq!(code, 0, "{err}");
     assert!(err.is_empty(), "{err}");
-    assert_eq!(out.matches("latency level change").count(), 1, "{out}");
+    assert_eq!(out.matches("paired step: slower").count(), 1, "{out}");
     snap!("history_text", cmd, out);
 }
 

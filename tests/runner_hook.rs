@@ -199,6 +199,13 @@ fn edgeperf_workflows_from_the_default_branch_and_same_repository_prs_are_admitt
         payload: repo_payload(),
         actor: "alice",
     });
+    // A maintainer's bisect (issue 17): the main workflow dispatched from main.
+    admitted(&Job {
+        event: "workflow_dispatch",
+        workflow_ref: wf("edgeperf-main.yml", "refs/heads/main"),
+        payload: repo_payload(),
+        actor: "maintainer",
+    });
 }
 
 #[test]
@@ -207,6 +214,15 @@ fn other_branches_workflows_events_and_repositories_are_refused() {
         &Job {
             event: "workflow_dispatch",
             workflow_ref: wf("edgeperf-pr.yml", "refs/heads/feature"),
+            payload: repo_payload(),
+            actor: "alice",
+        },
+        "start it from the default branch main",
+    );
+    refused(
+        &Job {
+            event: "workflow_dispatch",
+            workflow_ref: wf("edgeperf-main.yml", "refs/heads/feature"),
             payload: repo_payload(),
             actor: "alice",
         },
@@ -281,7 +297,7 @@ fn the_admitted_job_gets_the_marker_its_first_step_checks_and_a_refused_one_none
         &[],
     );
     assert_eq!(ok.code, 0, "{}", ok.stderr);
-    assert_eq!(ok.github_env, "EDGEPERF_RUNNER_HOOK=2 4242.3\n");
+    assert_eq!(ok.github_env, "EDGEPERF_RUNNER_HOOK=3 4242.3\n");
     let no = admit_in(&fork_job(), REPO, ws.path(), &path, &[]);
     assert_eq!(no.code, 1, "{}", no.stderr);
     assert_eq!(no.github_env, "", "a refused job gets no marker");

@@ -216,6 +216,57 @@ const PLANTS: &[Plant] = &[
         expect: &["jobs.gate.steps[0]", "github.event."],
     },
     Plant {
+        what: "the issues: write alerts job downloads the tool a device job could overwrite",
+        file: "edgeperf-main.yml",
+        from: "      - name: Build edgeperf from the branch (no cache, no artifact)\n",
+        to: "      - name: Download the x86_64 tool
+        uses: actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093 # v4.3.0
+        with:
+          name: edgeperf-tool-X64
+          path: tool
+      - name: Build edgeperf from the branch (no cache, no artifact)\n",
+        expect: &["jobs.alerts.steps[", "downloads a binary"],
+    },
+    Plant {
+        what: "the bisect device job gets a write token",
+        file: "edgeperf-main.yml",
+        from: "      cancel-in-progress: false
+    permissions:
+      contents: read
+    env:
+      GOOD:",
+        to: "      cancel-in-progress: false
+    permissions:
+      contents: write
+    env:
+      GOOD:",
+        expect: &["jobs.bisect:", "not a GitHub-hosted runner"],
+    },
+    Plant {
+        what: "the bisect device job without the admission hook check",
+        file: "edgeperf-main.yml",
+        from: "      - name: Check the runner's admission hook (docs/RUNNERS.md 2.3; version 3 admits a bisect)
+        env:
+          MIN_VERSION: \"3\"
+          THIS_RUN: ${{ github.run_id }}.${{ github.run_attempt }}
+        run: |
+          read -r version run <<<\"${EDGEPERF_RUNNER_HOOK:-}\" || true",
+        to: "      - name: Check the runner's admission hook (docs/RUNNERS.md 2.3; version 3 admits a bisect)
+        env:
+          MIN_VERSION: \"3\"
+          THIS_RUN: ${{ github.run_id }}.${{ github.run_attempt }}
+        run: |
+          read -r version run <<<\"${NOTHING:-}\" || true",
+        expect: &["jobs.bisect:", "does not check EDGEPERF_RUNNER_HOOK"],
+    },
+    Plant {
+        what: "a bisect input expanded into a shell script",
+        file: "edgeperf-main.yml",
+        from: "          [ -z \"$BUILD\" ] || build=(--build \"$BUILD\")",
+        to: "          [ -z \"${{ inputs.bisect_build }}\" ] || build=(--build \"$BUILD\")",
+        expect: &["jobs.bisect.steps[", "inputs."],
+    },
+    Plant {
         what: "a write token for every job",
         file: "edgeperf-main.yml",
         from: "permissions: {}\n",

@@ -11,8 +11,11 @@
 #   * and its event is one of
 #       push               the main workflow as defined on the default branch
 #                          (GITHUB_WORKFLOW_REF ends in @refs/heads/<default branch>);
-#       workflow_dispatch  the PR workflow as defined on the default branch: a
-#                          maintainer's run of one reviewed commit (forks, Dependabot);
+#       workflow_dispatch  the PR or the main workflow as defined on the default
+#                          branch: a maintainer's run of one reviewed commit (forks,
+#                          Dependabot), or a maintainer's bisect over commits of the
+#                          default branch (the main workflow's gate checks that the
+#                          commits are on it);
 #       pull_request       the PR workflow for a pull request whose head branch is in
 #                          this repository, opened by and triggered by someone other
 #                          than Dependabot (the event payload says so, not the YAML).
@@ -41,7 +44,7 @@ set -euo pipefail
 cd /
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 unset PYTHONPATH PYTHONHOME PYTHONSTARTUP PYTHONUSERBASE PYTHONSAFEPATH LD_PRELOAD LD_LIBRARY_PATH
-HOOK_VERSION=2
+HOOK_VERSION=3
 PYTHON=/usr/bin/python3
 
 refuse() {
@@ -92,7 +95,6 @@ case "$event" in
     [ "$workflow" = "$repo/.github/workflows/edgeperf-main.yml" ] || refuse "push runs only edgeperf-main.yml"
     [ "$ref" = "refs/heads/$default_branch" ] || refuse "push to '${ref}', not the default branch $default_branch" ;;
   workflow_dispatch)
-    [ "$workflow" = "$repo/.github/workflows/edgeperf-pr.yml" ] || refuse "workflow_dispatch runs only edgeperf-pr.yml"
     [ "$ref" = "refs/heads/$default_branch" ] || refuse "workflow_dispatch from '${ref}': start it from the default branch $default_branch" ;;
   pull_request)
     [ "$workflow" = "$repo/.github/workflows/edgeperf-pr.yml" ] || refuse "pull_request runs only edgeperf-pr.yml"

@@ -1,4 +1,6 @@
-//! `edgeperf baseline accept RUN.json`: store a run's paths as the new baselines.
+//! `edgeperf baseline accept RUN.json [--paired PAIRED.json]`: store a run's
+//! paths as the new baselines (with their paired changes); `baseline pair`
+//! lives in `pair.rs`.
 
 use std::path::PathBuf;
 
@@ -9,10 +11,25 @@ use crate::error::{Result, EXIT_OK};
 #[derive(Debug, Subcommand)]
 pub enum BaselineCommand {
     /// Store every path of a run as its new baseline and append to its history.
-    #[command(
-        after_help = "Examples:\n  edgeperf baseline accept run.json --baselines baselines/\n  edgeperf baseline accept run.json --explanations compare.json   # keep each path's \"why\""
-    )]
+    #[command(after_help = "\
+Examples:
+  edgeperf baseline accept run.json --baselines baselines/
+  edgeperf baseline accept run.json --paired paired.json --device cpu   # what main's workflow runs
+  edgeperf baseline accept run.json --explanations compare.json        # keep each path's \"why\"")]
     Accept(BaselineAcceptArgs),
+    /// Replay each path of a run against its previous baseline's whole path,
+    /// interleaved on this machine, and write the paired changes for `accept --paired`.
+    #[command(after_help = "\
+Examples:
+  edgeperf run --device cpu --out run.json
+  edgeperf baseline pair run.json --device cpu --out paired.json
+  edgeperf baseline accept run.json --paired paired.json --device cpu
+
+The previous baseline's commit must be in the checkout (fetch-depth: 0): its
+suite and model bytes are read from git (or the artifact store), its runtime
+library by sha256. A path whose base side cannot be had is written as not
+paired, with the reason.")]
+    Pair(super::pair::BaselinePairArgs),
 }
 
 #[derive(Debug, Args)]
@@ -33,11 +50,17 @@ pub struct BaselineAcceptArgs {
     /// it). Kept only when the comparison judged the run's commit.
     #[arg(long, value_name = "COMPARISON")]
     pub explanations: Option<PathBuf>,
+    /// The paired document of this run (`baseline pair --out FILE`): each
+    /// path's history line keeps its paired change. Refused unless it was
+    /// written for exactly this run record (sha256 of its bytes) and commit.
+    #[arg(long, value_name = "FILE")]
+    pub paired: Option<PathBuf>,
 }
 
 pub fn run(c: BaselineCommand) -> Result<i32> {
     match c {
         BaselineCommand::Accept(a) => accept(a),
+        BaselineCommand::Pair(a) => super::pair::pair(a),
     }
 }
 
@@ -68,7 +91,7 @@ fn briefs(
 }
 
 pub fn accept(a: BaselineAcceptArgs) -> Result<i32> {
-    let run = crate::store::load_run(&a.run)?;
+    let (run, sha) = crate::store::load_run_hashed(&a.run)?;
     if let Some(device) = &a.device {
         run.check_device(&a.run, device)?;
     }
@@ -82,7 +105,19 @@ pub fn accept(a: BaselineAcceptArgs) -> Result<i32> {
             .find(|(bd, bm, _)| bd == d && bm == m)
             .map(|(_, _, b)| b.clone())
     };
-    let done = crate::store::baselines::accept_explained(&a.baselines, &a.run, &run, &brief)?;
+    let paired = match &a.paired {
+        Some(f) => {
+            let doc = crate::store::load_paired(f)?;
+            doc.check_pairs(f, &a.run, &sha, &run, a.device.as_deref())?;
+            Some(doc)
+        }
+        None => None,
+    };
+    let step = |d: &str, m: &str| paired.as_ref().and_then(|p| p.step(d, m));
+    let done = crate::store::baselines::accept_with(&a.baselines, &a.run, &run, &|d, m, e| {
+        e.paired = step(d, m);
+        e.explanation = brief(d, m);
+    })?;
     if let Some(store) = crate::store::artifacts::ArtifactStore::from_env() {
         for w in crate::store::artifacts::keep_run(&store, &run) {
             eprintln!("warning: artifact store {}: {w}", store.dir.display());
@@ -95,8 +130,17 @@ pub fn accept(a: BaselineAcceptArgs) -> Result<i32> {
         );
     }
     for p in &run.paths {
+        let pairing = match (&paired, step(&p.device, &p.model)) {
+            (None, _) => String::new(),
+            (Some(_), Some(s)) => format!(
+                "; paired against {}: {}",
+                &s.base[..s.base.len().min(10)],
+                crate::report::paired::change_with_interval(&s.change)
+            ),
+            (Some(_), None) => "; not paired".into(),
+        };
         eprintln!(
-            "accepted {}/{}: p50 {:.2} ms{}",
+            "accepted {}/{}: p50 {:.2} ms (absolute){}{pairing}",
             p.device,
             p.model,
             p.latency_ms.p50,

@@ -133,16 +133,12 @@ pub fn run(a: CheckArgs) -> Result<i32> {
     for (device, model) in &paths {
         interrupted()?;
         let spec = path_spec(device, model, None)?;
-        let head_inputs = PathInputs {
-            model_sha256: crate::fs::sha256_file(&spec.model.file)?,
-            device: (*device).clone(),
-            model: spec.model.clone(),
-            runtime_sha256: crate::fs::exists(&spec.library)
-                .then(|| crate::fs::sha256_file(&spec.library))
-                .transpose()?,
-            dataset_fingerprint: dataset_fingerprint.clone(),
-            edgeperf_version: environment.edgeperf_version.clone(),
-        };
+        let head_inputs = head_inputs(
+            device,
+            &spec,
+            dataset_fingerprint.clone(),
+            &environment.edgeperf_version,
+        )?;
         let baseline = source.load(&device.name, &model.name)?;
         outcomes.push(checker.outcome(spec, &head_inputs, baseline, &cfg, &a)?);
     }
@@ -179,6 +175,26 @@ pub fn run(a: CheckArgs) -> Result<i32> {
         );
     }
     Ok(exit_code(&c, a.fail_on_undecided))
+}
+
+/// What the head's path is made of, to tell whether any input differs from the
+/// base's (`compare::inputs`).
+fn head_inputs(
+    device: &Device,
+    spec: &PathSpec,
+    dataset_fingerprint: Option<String>,
+    edgeperf_version: &str,
+) -> Result<PathInputs> {
+    Ok(PathInputs {
+        model_sha256: crate::fs::sha256_file(&spec.model.file)?,
+        device: device.clone(),
+        model: spec.model.clone(),
+        runtime_sha256: crate::fs::exists(&spec.library)
+            .then(|| crate::fs::sha256_file(&spec.library))
+            .transpose()?,
+        dataset_fingerprint,
+        edgeperf_version: edgeperf_version.to_string(),
+    })
 }
 
 /// Stops at a Ctrl-C or SIGTERM that came between workers.

@@ -172,7 +172,10 @@ pub struct Measured {
 /// Measures `sides` in paired rounds until the sequential rule of `cfg` stops
 /// (decided, or out of rounds or budget), with `exe` as the worker and the
 /// dataset's first photo as the timing input. `progress` hears "round N".
-/// An interruption (Ctrl-C) or a failing worker is an error.
+/// The one measuring loop of a confirmation: `compare`, `check` and every
+/// replay of two commits (`commands::replay`: `baseline pair`, `bisect`,
+/// `backfill`) share it. An interruption (Ctrl-C) or a failing worker is an
+/// error.
 pub fn measure_pair(
     exe: &Path,
     sides: &Sides,

@@ -7,7 +7,6 @@ use clap::Args;
 
 use crate::dashboard::{render, repo_url_from_github, repo_web_url, SiteInput};
 use crate::error::{Result, EXIT_OK};
-use crate::suite::CompareConfig;
 
 #[derive(Debug, Args)]
 pub struct DashboardArgs {
@@ -24,6 +23,10 @@ pub struct DashboardArgs {
     /// GITHUB_SERVER_URL + GITHUB_REPOSITORY, else the `origin` remote].
     #[arg(long, value_name = "URL")]
     pub repo_url: Option<String>,
+    /// Chain each path's paired changes from the baseline of this commit
+    /// [default: each path's first baseline].
+    #[arg(long, value_name = "COMMIT")]
+    pub anchor: Option<String>,
 }
 
 /// The repository's web address: the flag, GitHub Actions' variables, or the
@@ -58,15 +61,12 @@ pub struct Written {
 /// Loads every history under `--baselines`, draws the site and writes it under
 /// `--out`; nothing is written when a history cannot be read.
 pub fn write_site(a: &DashboardArgs) -> Result<Written> {
-    let (histories, warnings) = super::history::build(&a.baselines, None, None)?;
+    let compare = super::history::thresholds(&a.suite)?;
+    let (histories, warnings) =
+        super::history::build(&a.baselines, None, None, &compare, a.anchor.as_deref())?;
     for w in warnings {
         eprintln!("warning: {w}");
     }
-    let compare = if crate::fs::exists(&a.suite) {
-        crate::store::load_suite(&a.suite)?.compare
-    } else {
-        CompareConfig::default()
-    };
     let repo = repo_url(a);
     let files = render(&SiteInput {
         histories: &histories,

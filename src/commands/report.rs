@@ -38,6 +38,19 @@ Exit codes: 0 = no regression, 1 = a regression or a device without a result or 
 runner (or an undecided path with --fail-on-undecided), 2 = error (also: a file
 holding another device's paths, or names that are not suite names).")]
     Github(ReportGithubArgs),
+    /// Open (or update, never twice) one GitHub issue per slower paired step on the default branch.
+    #[command(after_help = "\
+Reads GITHUB_TOKEN (issues: write), GITHUB_REPOSITORY, GITHUB_API_URL like
+`report github`. Each issue carries a hidden marker per path and step
+(<!-- edgeperf-alert DEVICE/MODEL BASE..HEAD -->) and is looked for among the
+issues the token's account opened, open or closed.
+
+Examples:
+  edgeperf report alerts --commit $GITHUB_SHA          # main's workflow, after the baselines job
+  edgeperf report alerts --dry-run                     # every slower step, printed
+
+Exit codes: 0 = no slower step, 1 = at least one alert opened or updated, 2 = error.")]
+    Alerts(super::alerts::ReportAlertsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -101,6 +114,7 @@ fn device_file(s: &str) -> std::result::Result<(String, PathBuf), String> {
 pub fn run(c: ReportCommand) -> Result<i32> {
     match c {
         ReportCommand::Github(a) => github(a),
+        ReportCommand::Alerts(a) => super::alerts::run(a),
     }
 }
 

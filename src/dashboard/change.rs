@@ -1,35 +1,44 @@
 //! A path's latest baseline against the one before it (the colour and words
-//! of the index's cells and the page's header) and what changed around it
-//! between neighbouring baselines (runtime, provider, threads, model file).
+//! of the index's cells and the page's header: from its paired change, the
+//! absolute change of two separate runs shown only as such) and what changed
+//! around it between neighbouring baselines (runtime, provider, threads,
+//! model file).
 
 use super::format::{runtime, runtime_name};
 use super::input::SiteInput;
 use crate::compare::short_hash;
-use crate::history::PathHistory;
+use crate::history::{Direction, PathHistory};
 use crate::record::baseline::HistoryEntry;
 
 /// A path's change against its previous baseline, and how it reads.
 pub struct Change {
-    /// Change of the detection statistic (median round p10), a fraction.
+    /// The latest baseline's paired change (replayed interleaved against the
+    /// previous one), a fraction; `None` when it is not paired.
     pub latency: Option<f64>,
+    /// The change of the absolute statistic (median round p10) of the two
+    /// separate runs: shown as such, never coloured.
+    pub absolute: Option<f64>,
     /// Change of top-1 in percentage points.
     pub top1_points: Option<f64>,
-    /// `v-bad`, `v-good` or `v-same`; `v-new` for a first baseline.
+    /// `v-bad` (a slower step or less accurate), `v-good`, `v-same`; `v-none`
+    /// when not paired (no colour); `v-new` for a first baseline.
     pub class: &'static str,
-    /// "+5.2% slower", "-1.4 pts top-1", "first baseline".
+    /// "+5.2% slower (paired)", "not paired (absolute +8.1%)", "-1.4 pts top-1".
     pub text: String,
     /// What else changed (runtime, threads, provider, model).
     pub notes: Vec<String>,
 }
 
-/// The latest baseline of `h` against the one before it, judged with the
-/// suite's thresholds for the path (latency `min_change`, top-1
-/// `max_top1_drop_points`), on the statistic the comparator uses.
+/// The latest baseline of `h` against the one before it. Latency reads the
+/// paired chain: coloured only when its paired change is a step (the
+/// confirmation decided a change of at least the path's `min_change`);
+/// top-1 against `max_top1_drop_points`.
 pub fn change(input: &SiteInput<'_>, h: &PathHistory) -> Change {
     let n = h.entries.len();
     if n < 2 {
         return Change {
             latency: None,
+            absolute: None,
             top1_points: None,
             class: "v-new",
             text: "first baseline".into(),
@@ -38,22 +47,24 @@ pub fn change(input: &SiteInput<'_>, h: &PathHistory) -> Change {
     }
     let (prev, last) = (&h.entries[n - 2], &h.entries[n - 1]);
     let rule = crate::compare::rule_for(input.compare, &h.device, &h.model);
-    let latency = (prev.p10_rounds > 0.0)
+    let absolute = (prev.p10_rounds > 0.0)
         .then(|| last.p10_rounds / prev.p10_rounds - 1.0)
         .filter(|x| x.is_finite());
+    let latency = last.paired.as_ref().and_then(|p| p.change.change);
     let top1_points = match (prev.top1, last.top1) {
         (Some(a), Some(b)) => Some((b - a) * 100.0),
         _ => None,
     };
-    let slower = latency.is_some_and(|x| x > rule.latency.min_change);
-    let faster = latency.is_some_and(|x| x < -rule.latency.min_change);
+    let step = h.chain.steps[n - 1];
+    let slower = step == Some(Direction::Slower);
+    let faster = step == Some(Direction::Faster);
     let limit = rule.accuracy.max_top1_drop_points;
     let less_accurate = top1_points.is_some_and(|d| d < -limit);
     let more_accurate = top1_points.is_some_and(|d| d > limit);
     let mut words = Vec::new();
-    if let Some(x) = latency {
-        words.push(format!(
-            "{:+.1}%{}",
+    match (latency, absolute) {
+        (Some(x), _) => words.push(format!(
+            "{:+.1}%{} (paired)",
             x * 100.0,
             if slower {
                 " slower"
@@ -62,7 +73,9 @@ pub fn change(input: &SiteInput<'_>, h: &PathHistory) -> Change {
             } else {
                 ""
             }
-        ));
+        )),
+        (None, Some(a)) => words.push(format!("not paired (absolute {:+.1}%)", a * 100.0)),
+        (None, None) => words.push("not paired".into()),
     }
     if let Some(d) = top1_points.filter(|d| d.abs() >= 0.05) {
         words.push(format!("{d:+.1} pts top-1"));
@@ -71,11 +84,14 @@ pub fn change(input: &SiteInput<'_>, h: &PathHistory) -> Change {
         "v-bad"
     } else if faster || more_accurate {
         "v-good"
+    } else if latency.is_none() {
+        "v-none"
     } else {
         "v-same"
     };
     Change {
         latency,
+        absolute,
         top1_points,
         class,
         text: words.join(", "),
@@ -150,35 +166,49 @@ mod tests {
         }
     }
 
-    /// `h` with its last entry's p10 of the rounds (and top-1) set.
-    fn with_last(mut h: PathHistory, p10_rounds: f64, top1: Option<f64>) -> PathHistory {
-        let e = h.entries.last_mut().unwrap();
+    /// `h` with its last entry's p10 of the rounds (and top-1) set, paired
+    /// as the fixtures pair (the ratio to the one before, the 3% rule).
+    fn with_last(h: PathHistory, p10_rounds: f64, top1: Option<f64>) -> PathHistory {
+        let mut entries = h.entries;
+        let e = entries.last_mut().unwrap();
         e.p10_rounds = p10_rounds;
         e.top1 = top1;
-        h
+        PathHistory::new(h.device, h.model, crate::fixtures::paired_chain(entries))
     }
 
     #[test]
-    fn the_change_is_judged_on_the_round_p10_with_the_suites_thresholds() {
+    fn the_change_comes_from_the_paired_step_with_the_suites_thresholds() {
         let cfg = CompareConfig::default();
         let base = dashboard_path("cpu", "m", 6, 9.0, Some(0.75));
         let prev = base.entries[4].p10_rounds;
         let judge = |h: &PathHistory, cfg: &CompareConfig| {
-            let hs = [h.clone()];
+            let hs = [PathHistory::anchored(
+                h.device.clone(),
+                h.model.clone(),
+                h.entries.clone(),
+                0,
+                crate::compare::rule_for(cfg, "cpu", "m").latency.min_change,
+            )];
             let c = change(&site(&hs, cfg), &hs[0]);
             (c.class, c.text)
         };
         let slower = with_last(base.clone(), prev * 1.05, Some(0.75));
-        assert_eq!(judge(&slower, &cfg), ("v-bad", "+5.0% slower".into()));
+        assert_eq!(
+            judge(&slower, &cfg),
+            ("v-bad", "+5.0% slower (paired)".into())
+        );
         let faster = with_last(base.clone(), prev * 0.9, Some(0.75));
-        assert_eq!(judge(&faster, &cfg), ("v-good", "-10.0% faster".into()));
+        assert_eq!(
+            judge(&faster, &cfg),
+            ("v-good", "-10.0% faster (paired)".into())
+        );
         let same = with_last(base.clone(), prev * 1.02, Some(0.75));
-        assert_eq!(judge(&same, &cfg), ("v-same", "+2.0%".into()));
+        assert_eq!(judge(&same, &cfg), ("v-same", "+2.0% (paired)".into()));
         // Three points of top-1 lost: beyond the 2-point floor.
         let less = with_last(base.clone(), prev, Some(0.72));
         assert_eq!(
             judge(&less, &cfg),
-            ("v-bad", "+0.0%, -3.0 pts top-1".into())
+            ("v-bad", "+0.0% (paired), -3.0 pts top-1".into())
         );
         // A per-path override of the suite applies.
         let mut loose = CompareConfig::default();
@@ -190,6 +220,13 @@ mod tests {
             },
         );
         assert_eq!(judge(&slower, &loose).0, "v-same");
+        // Not paired: the absolute change of two runs is said, never coloured.
+        let mut unpaired = slower.clone();
+        unpaired.entries.last_mut().unwrap().paired = None;
+        assert_eq!(
+            judge(&unpaired, &cfg),
+            ("v-none", "not paired (absolute +5.0%)".into())
+        );
         let first = PathHistory::new("cpu".into(), "m".into(), base.entries[..1].to_vec());
         assert_eq!(judge(&first, &cfg), ("v-new", "first baseline".into()));
     }

@@ -83,12 +83,12 @@ fn matrix_section(input: &SiteInput<'_>, changes: &[Change], memory: bool) -> Ma
             p class="legend" {
                 "Each cell: p50 / p90 latency, top-1 / top-5, cold start (session creation + first inference)"
                 @if memory { ", peak memory" }
-                ", and the change against the previous baseline of the statistic the comparator judges (median round p10), coloured "
+                ", and the paired change against the previous baseline (the latest commit replayed interleaved against the previous one on one machine, the statistic the comparator judges), coloured "
                 span class="chg v-bad" { "slower or less accurate" } " / "
                 span class="chg v-good" { "faster or more accurate" }
-                " beyond the suite's thresholds ("
+                " when it is a step beyond the suite's thresholds ("
                 (format_args!("{:.0}", rule.latency.min_change * 100.0)) "% latency, "
-                (format_args!("{:.1}", rule.accuracy.max_top1_drop_points)) " points top-1)."
+                (format_args!("{:.1}", rule.accuracy.max_top1_drop_points)) " points top-1). A baseline that is not paired shows the absolute change of two separate runs, uncoloured: it mostly shows the machine."
             }
             "\n"
             div class="scroll" {

@@ -9,7 +9,9 @@ use super::change::change;
 use super::format::{commit_or_none, ms, pct, runtime, threads, when};
 use super::input::SiteInput;
 use super::layout::page;
-use super::path_charts::{accuracy_section, latency_section, resource_sections, PageCharts};
+use super::path_charts::{
+    accuracy_section, chain_section, latency_section, resource_sections, PageCharts,
+};
 use super::path_tables::{devices_section, table_section};
 use super::path_why::why_section;
 use crate::history::PathHistory;
@@ -22,6 +24,7 @@ pub fn path_page(input: &SiteInput<'_>, h: &PathHistory) -> String {
         (header(input, h, &charts.name)) "\n"
         main {
             "\n"
+            (chain_section(&charts))
             (latency_section(&charts))
             (accuracy_section(&charts))
             (resource_sections(&charts))

@@ -62,15 +62,20 @@ impl<'a> PageCharts<'a> {
     /// (`title`) only for the baselines a chart draws as points (the page's
     /// weight grows with the history: docs/PERFORMANCE.md).
     fn points(&self, title: impl Fn(&HistoryEntry) -> String) -> Vec<Point> {
+        let entries = self.entries();
+        self.points_indexed(|i| title(&entries[i]))
+    }
+
+    /// [`Self::points`] with the tooltip of entry `i` from `title(i)`.
+    fn points_indexed(&self, title: impl Fn(usize) -> String) -> Vec<Point> {
         let first_point = first_point(self.entries().len());
-        self.entries()
+        self.hrefs
             .iter()
-            .zip(&self.hrefs)
             .enumerate()
-            .map(|(i, (e, href))| Point {
+            .map(|(i, href)| Point {
                 href: href.clone(),
                 title: if i >= first_point {
-                    title(e)
+                    title(i)
                 } else {
                     String::new()
                 },
@@ -270,10 +275,105 @@ pub fn latency_section(pc: &PageCharts<'_>) -> Markup {
         ("p50", point_note.as_str()),
     ];
     if marks.iter().any(|m| m.class == "cp") {
-        keys.push(("cp", "new latency level (PELT change point)"));
+        keys.push(("cp", "paired step (from the chain below)"));
     }
     keys.extend(pc.notes_key());
-    chart_section("Latency over commits", &chart, Some(&keys))
+    chart_section(
+        "Latency over commits (absolute: each baseline's own run)",
+        &chart,
+        Some(&keys),
+    )
+}
+
+/// The tooltip of a baseline on the chain chart: its level against the
+/// anchor and its own paired change.
+fn chain_tooltip(pc: &PageCharts<'_>, i: usize) -> String {
+    let h = pc.history;
+    let e = &h.entries[i];
+    let level = crate::report::paired::level_cell(h, i);
+    let paired = match &e.paired {
+        Some(p) => format!(
+            "paired against {}: {} ({})",
+            short(&p.base),
+            crate::report::paired::paired_cell(h, i),
+            p.change.verdict.as_str()
+        ),
+        None => "not paired".to_string(),
+    };
+    format!("{}\nchain vs anchor: {level}\n{paired}", head_line(e))
+}
+
+fn short(c: &str) -> &str {
+    &c[..c.len().min(10)]
+}
+
+/// The paired chain: each baseline's level against the anchor (its paired
+/// changes multiplied), with its approximate interval, steps marked. The
+/// trend of the path; a section only when some baseline is paired.
+pub fn chain_section(pc: &PageCharts<'_>) -> Markup {
+    let h = pc.history;
+    if h.entries.iter().all(|e| e.paired.is_none()) {
+        return html! {
+            section {
+                h2 { "Paired chain" }
+                p class="legend" {
+                    "No baseline of this path is paired yet (accepted before pairing, or with "
+                    code { "baseline accept" } " without " code { "--paired" }
+                    "): its trend cannot be told from the machine's level."
+                }
+            }
+            "\n"
+        };
+    }
+    let pct = |f: fn(&crate::history::Level) -> f64| -> Vec<Option<f64>> {
+        h.chain
+            .levels
+            .iter()
+            .map(|l| l.as_ref().map(|l| (f(l) - 1.0) * 100.0))
+            .collect()
+    };
+    let entries = pc.entries();
+    let points = pc.points_indexed(|i| chain_tooltip(pc, i));
+    let marks = markers(&h.latency_change_points, &pc.notes, entries);
+    let label = format!("paired chain of {} against its anchor, %", pc.name);
+    let series = vec![Series {
+        name: "chain",
+        class: "chain",
+        values: pct(|l| l.level),
+    }];
+    let mut chart = pc.chart(
+        "chain",
+        &label,
+        "change vs anchor (%)",
+        series,
+        &points,
+        &marks,
+    );
+    chart.y_min = None;
+    chart.band = Some(Band {
+        class: "chain",
+        low: pct(|l| l.lo),
+        high: pct(|l| l.hi),
+    });
+    let anchor = entries
+        .get(h.chain.anchor)
+        .map(commit_or_none)
+        .unwrap_or("-");
+    let what = format!(
+        "paired changes multiplied from the anchor {anchor}; a gap where a baseline is not paired"
+    );
+    let mut keys = vec![
+        ("band chain", "approximate interval"),
+        ("chain", what.as_str()),
+    ];
+    if marks.iter().any(|m| m.class == "cp") {
+        keys.push((
+            "cp",
+            "paired step: a change the confirmation decided, at least the path's threshold",
+        ));
+    }
+    keys.extend(pc.notes_key());
+    chart_section("Paired chain (the trend)", &chart, Some(&keys))
 }
 
 /// Accuracy over commits: top-1 and top-5 with top-1 change points; a

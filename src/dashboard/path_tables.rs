@@ -133,7 +133,8 @@ pub fn table_section(input: &SiteInput<'_>, h: &PathHistory) -> Markup {
                     thead {
                         tr {
                             th class="l" { "accepted (UTC)" } th class="l" { "commit" }
-                            th { "p10 ms" } th { "p50 ms" } th { "p90 ms" } th { "p99 ms" }
+                            th { "paired change [CI %]" } th { "chain vs anchor [CI %]" }
+                            th { "p10 ms (abs)" } th { "p50 ms (abs)" } th { "p90 ms (abs)" } th { "p99 ms (abs)" }
                             th { "top-1" } th { "top-5" } th { "cold ms" }
                             @if memory { th { "peak MB" } }
                             th class="l" { "runtime" } th class="l" { "provider" }
@@ -168,8 +169,8 @@ struct Columns {
 fn entry_row(input: &SiteInput<'_>, h: &PathHistory, i: usize, cols: Columns) -> Markup {
     let e = &h.entries[i];
     let mut flags = Vec::new();
-    if h.latency_change_points.contains(&i) {
-        flags.push("new latency level".to_string());
+    if let Some(d) = h.chain.steps[i] {
+        flags.push(format!("paired step: {}", d.as_str()));
     }
     if h.accuracy_change_points.contains(&i) {
         flags.push("new top-1 level".to_string());
@@ -184,6 +185,8 @@ fn entry_row(input: &SiteInput<'_>, h: &PathHistory, i: usize, cols: Columns) ->
         tr {
             td class="l" { (when(e)) }
             td class="l" { (commit_cell(input.repo_url, e.commit.as_deref())) }
+            td { (crate::report::paired::paired_cell(h, i)) }
+            td { (crate::report::paired::level_cell(h, i)) }
             td { (ms(band_low(e))) } td { (ms(e.p50)) } td { (ms(e.p90)) } td { (ms(e.p99)) }
             td { (pct(e.top1)) } td { (pct(e.top5)) } td { (whole(e.cold_start_ms)) }
             @if cols.memory { td { (whole(e.peak_rss_mb)) } }

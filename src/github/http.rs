@@ -367,7 +367,8 @@ impl<'a> Session<'a> {
     }
 
     fn page_url(&self, list_path: &str, page: u32) -> String {
-        self.url(&format!("{list_path}?per_page={PER_PAGE}&page={page}"))
+        let sep = if list_path.contains('?') { '&' } else { '?' };
+        self.url(&format!("{list_path}{sep}per_page={PER_PAGE}&page={page}"))
     }
 
     /// Where the list goes on: `Link: rel="next"` when it points at the same

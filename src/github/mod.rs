@@ -3,7 +3,9 @@
 //! * one PR comment, found again by the hidden [`MARKER`] and updated in place
 //!   ("upsert"), so re-runs never spam the PR;
 //! * one commit status per device (`edgeperf/<device>`) on the PR head commit;
-//! * the same Markdown appended to the job summary (`$GITHUB_STEP_SUMMARY`).
+//! * the same Markdown appended to the job summary (`$GITHUB_STEP_SUMMARY`);
+//! * on the default branch, one issue per path and paired step, found again by
+//!   its own hidden marker and updated in place (`issues`: regression alerts).
 //!
 //! Everything is blocking (reqwest's blocking client, rustls with the *ring*
 //! provider, certificates from the platform trust store) and bounded: 5xx
@@ -16,13 +18,14 @@
 //!
 //! Layout: `context` (where to publish, from the Actions environment), `body`
 //! (comment body and job summary), `status` (commit statuses), `publisher`
-//! (the comment upsert and status calls), `http` (requests, retries, rate
-//! limits, pagination) and `error`. Everything public is re-exported here.
+//! (the comment upsert and status calls), `issues` (the issue upsert), `http`
+//! (requests, retries, rate limits, pagination) and `error`. Everything public is re-exported here.
 
 mod body;
 mod context;
 mod error;
 mod http;
+mod issues;
 mod publisher;
 mod status;
 
@@ -33,5 +36,6 @@ pub use body::{
 pub use context::{workflow_run_url, GithubContext, DEFAULT_API_URL};
 pub use error::{GithubError, EXIT_ERROR};
 pub use http::RetryPolicy;
+pub use issues::{IssueAction, IssueDraft};
 pub use publisher::{CommentAction, PublishOutcome, Publisher, DEFAULT_COMMENT_AUTHOR};
 pub use status::{truncate_description, CommitStatus, StatusState, STATUS_DESCRIPTION_LIMIT};

@@ -9,6 +9,7 @@ use super::body::{prepare_body, MARKER};
 use super::context::GithubContext;
 use super::error::{redact_str, GithubError};
 use super::http::{Resp, RetryPolicy, Session, Sleeper, Step};
+use super::issues::{IssueAction, IssueDraft};
 use super::status::CommitStatus;
 
 /// What happened to the PR comment.
@@ -206,6 +207,35 @@ impl Publisher {
             retries: session.retries(),
             waited: session.waited(),
         })
+    }
+}
+
+impl Publisher {
+    /// Opens the issue carrying `draft.marker`, or updates it when the
+    /// publisher's account opened it before (open or closed). The token is
+    /// redacted from title and body; the body is cut below GitHub's limit.
+    pub fn upsert_issue(
+        &self,
+        ctx: &GithubContext,
+        draft: &IssueDraft,
+    ) -> Result<IssueAction, GithubError> {
+        if self.dry_run {
+            return Ok(IssueAction::DryRun);
+        }
+        let mut draft = draft.clone();
+        draft.title = redact_str(&draft.title, &ctx.token);
+        draft.body = redact_str(&draft.body, &ctx.token);
+        if draft.body.chars().count() > super::body::BODY_TARGET_CHARS {
+            draft.body = draft
+                .body
+                .chars()
+                .take(super::body::BODY_TARGET_CHARS)
+                .collect::<String>()
+                + "\n\n> **… truncated**\n";
+        }
+        let session = Session::new(ctx, &self.policy, &*self.sleeper, &self.user_agent)?;
+        super::issues::upsert(&session, &draft, &self.comment_author)
+            .map_err(|e| GithubError::redact(e, &ctx.token))
     }
 }
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::accuracy::Accuracy;
 use super::devsummary::DeviceSummary;
+use super::paired::PairedStep;
 use super::{
     GitInfo, Host, LatencySummary, PathRecord, Round, RunRecord, RuntimeInfo, Subset, Threads,
 };
@@ -112,6 +113,12 @@ pub struct HistoryEntry {
     /// (`baseline accept --explanations`, docs/EXPLAIN.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explanation: Option<crate::explain::Brief>,
+    /// This commit's path re-measured interleaved against the whole path of
+    /// the previous baseline's commit (`baseline accept --paired`): the change
+    /// the history's trend is made of. Absent: not paired (lines written
+    /// before pairing, or a path whose base side could not be had).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paired: Option<PairedStep>,
 }
 
 impl Baseline {
@@ -189,6 +196,7 @@ impl Baseline {
             committed_at: self.committed_at(),
             device: DeviceSummary::of(self.rounds.iter().filter_map(|r| r.device.as_ref())),
             explanation: None,
+            paired: None,
         }
     }
 
@@ -235,21 +243,36 @@ pub fn parse_history(path: &Path, text: &str) -> Result<(Vec<HistoryEntry>, Vec<
 /// `text` (a history file) with `entry` added as a line: at the end, unless the
 /// file already holds lines of commits made later (by `committed_at`), in which
 /// case it goes before the first of them, so the history stays in commit order
-/// when the run of an older commit is accepted last. Lines are kept as they are.
-pub fn insert_history_line(text: &str, entry: &HistoryEntry) -> Result<String> {
+/// when the run of an older commit is accepted last. With `replace` (a run of
+/// a clean checkout), a line of the same commit is replaced where it stands
+/// instead: one line per commit, so accepting a commit again (a re-run, a
+/// resumed backfill) never duplicates it. Other lines are kept as they are.
+pub fn insert_history_line(text: &str, entry: &HistoryEntry, replace: bool) -> Result<String> {
     let line = entry.to_line()?;
-    let later = |l: &str| {
-        let e: Option<HistoryEntry> = serde_json::from_str(l).ok();
+    let parsed = |l: &str| serde_json::from_str::<HistoryEntry>(l).ok();
+    let later = |e: &Option<HistoryEntry>| {
         matches!(
-            (e.and_then(|e| e.committed_at), entry.committed_at),
+            (e.as_ref().and_then(|e| e.committed_at), entry.committed_at),
             (Some(theirs), Some(ours)) if theirs > ours
         )
+    };
+    let same = |e: &Option<HistoryEntry>| {
+        replace && entry.commit.is_some() && e.as_ref().is_some_and(|e| e.commit == entry.commit)
     };
     let lines: Vec<&str> = text.lines().collect();
     let mut out = String::with_capacity(text.len() + line.len() + 1);
     let mut placed = false;
     for l in &lines {
-        if !placed && later(l) {
+        let e = parsed(l);
+        if same(&e) {
+            if !placed {
+                out.push_str(&line);
+                out.push('\n');
+                placed = true;
+            }
+            continue;
+        }
+        if !placed && later(&e) {
             out.push_str(&line);
             out.push('\n');
             placed = true;

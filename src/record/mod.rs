@@ -14,6 +14,7 @@ pub mod baseline;
 pub mod devstate;
 pub mod devsummary;
 pub mod machine;
+pub mod paired;
 
 use std::path::{Path, PathBuf};
 
@@ -420,6 +421,8 @@ fn kind_of(v: &serde_json::Value) -> Option<&'static str> {
         Some("comparison")
     } else if has(&["accepted_at", "measured_at", "rounds"]) {
         Some("baseline")
+    } else if has(&["run_sha256", "head_commit", "paths"]) {
+        Some("paired document")
     } else {
         None
     }

@@ -3,6 +3,8 @@
 //! comment, and every `--format` ([`export`]: text, json, csv, markdown, bmf).
 //! Pure: strings from records.
 
+pub mod alert;
+pub mod bisect;
 pub mod compare;
 pub mod doctor;
 pub mod doctor_checks;
@@ -11,6 +13,7 @@ pub mod explain;
 pub mod export;
 pub mod history;
 pub mod markdown;
+pub mod paired;
 pub mod run;
 pub mod table;
 

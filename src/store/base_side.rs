@@ -72,7 +72,7 @@ pub trait RuntimeLibraries {
 }
 
 /// A lookup that missed: unavailable here, or a real failure.
-enum Miss {
+pub(super) enum Miss {
     Unavailable(Unavailable),
     Failed(Error),
 }
@@ -89,9 +89,9 @@ impl From<crate::fs::FsError> for Miss {
     }
 }
 
-type Found<T> = std::result::Result<T, Miss>;
+pub(super) type Found<T> = std::result::Result<T, Miss>;
 
-fn unavailable<T>(reason: String, fix: impl Into<String>) -> Found<T> {
+pub(super) fn unavailable<T>(reason: String, fix: impl Into<String>) -> Found<T> {
     Err(Miss::Unavailable(Unavailable {
         reason,
         fix: fix.into(),
@@ -99,7 +99,7 @@ fn unavailable<T>(reason: String, fix: impl Into<String>) -> Found<T> {
 }
 
 /// The typed answer of a lookup.
-fn answer(found: Found<SideFiles>) -> Result<Side> {
+pub(super) fn answer(found: Found<SideFiles>) -> Result<Side> {
     match found {
         Ok(files) => Ok(Side::Available(Box::new(files))),
         Err(Miss::Unavailable(u)) => Ok(Side::Unavailable(u)),
@@ -291,7 +291,12 @@ impl BaseSideFinder<'_> {
     }
 
     /// A model blob from git as a file (LFS pointers resolved), cached by content.
-    fn model_from_blob(&self, t: &GitTree, rel: &Path, bytes: Vec<u8>) -> Found<PathBuf> {
+    pub(super) fn model_from_blob(
+        &self,
+        t: &GitTree,
+        rel: &Path,
+        bytes: Vec<u8>,
+    ) -> Found<PathBuf> {
         if let Some(p) = lfs::parse_pointer(&bytes) {
             let local = lfs::object_path(t.git_dir(), &p.oid).filter(|o| crate::fs::exists(o));
             let stored = self.artifacts.as_ref().and_then(|a| a.model(&p.oid));

@@ -131,16 +131,19 @@ pub struct Accepted {
 /// Device and model names are checked first by the suite's name rules, so no
 /// record writes outside `dir`. The run file's path names it in errors.
 pub fn accept(dir: &Path, run_file: &Path, run: &RunRecord) -> Result<Accepted> {
-    accept_explained(dir, run_file, run, &|_, _| None)
+    accept_with(dir, run_file, run, &|_, _, _| ())
 }
 
-/// [`accept`], each history line with the brief explanation `brief` gives for
-/// its device and model (`baseline accept --explanations`).
-pub fn accept_explained(
+/// [`accept`], each path's history line first handed to `amend` (device,
+/// model, line) to add what came with the run: its paired change (`baseline
+/// accept --paired`) and brief explanation (`--explanations`). A commit's
+/// line replaces an earlier line of the same commit when the run's checkout
+/// was clean (one line per commit).
+pub fn accept_with(
     dir: &Path,
     run_file: &Path,
     run: &RunRecord,
-    brief: &dyn Fn(&str, &str) -> Option<crate::explain::Brief>,
+    amend: &dyn Fn(&str, &str, &mut HistoryEntry),
 ) -> Result<Accepted> {
     if !run.complete {
         return Err(Error::document(
@@ -168,8 +171,9 @@ pub fn accept_explained(
             None => String::new(),
         };
         let mut entry = b.history_entry();
-        entry.explanation = brief(&p.device, &p.model);
-        let history = insert_history_line(&existing, &entry)?;
+        amend(&p.device, &p.model, &mut entry);
+        let clean = run.environment.git.as_ref().is_some_and(|g| !g.dirty);
+        let history = insert_history_line(&existing, &entry, clean)?;
         plans.push((b, newer, hf, history));
     }
     let mut done = Accepted::default();

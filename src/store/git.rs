@@ -53,6 +53,21 @@ impl GitTree {
         })
     }
 
+    /// HEAD of the repository containing `dir`.
+    pub fn head(dir: &Path) -> Result<GitTree> {
+        let repo = discover(dir)?;
+        let commit = repo
+            .head()
+            .and_then(|h| h.peel_to_commit())
+            .map_err(|e| Error::git("HEAD", format!("cannot resolve it: {}", e.message())))?
+            .id();
+        Ok(GitTree {
+            repo,
+            commit,
+            label: "HEAD".into(),
+        })
+    }
+
     /// A specific commit (used to find a baseline's own commit).
     pub fn at_commit(dir: &Path, sha: &str) -> Option<GitTree> {
         let repo = git2::Repository::discover(dir).ok()?;
@@ -132,6 +147,80 @@ impl GitTree {
             None => Ok(None),
         }
     }
+}
+
+fn discover(dir: &Path) -> Result<git2::Repository> {
+    git2::Repository::discover(dir).map_err(|e| {
+        Error::git(
+            dir.display().to_string(),
+            format!("not inside a git repository ({})", e.message()),
+        )
+    })
+}
+
+/// A commit of a first-parent chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitInfo {
+    pub commit: String,
+    /// The first line of its message.
+    pub subject: String,
+    pub committed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn info(c: &git2::Commit) -> CommitInfo {
+    CommitInfo {
+        commit: c.id().to_string(),
+        subject: c.summary().ok().flatten().unwrap_or("").to_string(),
+        committed_at: chrono::DateTime::from_timestamp(c.time().seconds(), 0),
+    }
+}
+
+/// `rev` (a branch, tag, `HEAD~3`, a sha) as a commit of the repository
+/// containing `dir`; `arg` names it in errors (`GOOD`, `--anchor`).
+pub fn resolve(dir: &Path, rev: &str, arg: &str) -> Result<CommitInfo> {
+    let repo = discover(dir)?;
+    let c = repo
+        .revparse_single(rev)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|e| {
+            Error::git(
+                format!("{arg} {rev}"),
+                format!(
+                    "no such commit ({}); fetch it first (fetch-depth: 0)",
+                    e.message()
+                ),
+            )
+        })?;
+    Ok(info(&c))
+}
+
+/// The commits after `good` up to `bad` on `bad`'s first-parent chain, oldest
+/// first (`bad` last): the commits main went through, merges as one step.
+/// `good` must be on that chain.
+pub fn first_parent_range(dir: &Path, good: &str, bad: &str) -> Result<Vec<CommitInfo>> {
+    let repo = discover(dir)?;
+    let find = |sha: &str| {
+        git2::Oid::from_str(sha)
+            .and_then(|o| repo.find_commit(o))
+            .map_err(|e| Error::git(sha.to_string(), e.message().to_string()))
+    };
+    let stop = find(good)?.id();
+    let mut c = find(bad)?;
+    let mut out = Vec::new();
+    while c.id() != stop {
+        out.push(info(&c));
+        c = match c.parent(0) {
+            Ok(p) => p,
+            Err(_) => {
+                return Err(Error::git(
+                    format!("{}..{}", &good[..good.len().min(10)], &bad[..bad.len().min(10)]),
+                    "the first commit is not on the second's first-parent chain (give an older GOOD, or fetch more history)",
+                ))
+            }
+        };
+    }
+    out.reverse();
+    Ok(out)
 }
 
 /// The URL of the remote `name` (e.g. `origin`) of the repository containing

@@ -8,8 +8,10 @@
 pub mod artifacts;
 pub mod base_side;
 pub mod baselines;
+pub mod commit_side;
 pub mod git;
 pub mod lfs;
+pub mod worktree;
 
 use std::path::Path;
 
@@ -37,6 +39,29 @@ pub fn load_run(path: &Path) -> Result<RunRecord> {
     let bytes = crate::fs::read(path)
         .map_err(|e| missing_fix(e, "give a run record that `edgeperf run --out FILE` wrote"))?;
     RunRecord::parse(path, &bytes)
+}
+
+/// Reads a run record and the sha256 of the very bytes it was parsed from (what
+/// a paired document is bound to).
+pub fn load_run_hashed(path: &Path) -> Result<(RunRecord, String)> {
+    let bytes = crate::fs::read(path)
+        .map_err(|e| missing_fix(e, "give a run record that `edgeperf run --out FILE` wrote"))?;
+    Ok((
+        RunRecord::parse(path, &bytes)?,
+        crate::fs::sha256_bytes(&bytes),
+    ))
+}
+
+/// Reads a paired document (`edgeperf baseline pair --out`), checked as the
+/// untrusted input it is (`PairedDocument::parse`).
+pub fn load_paired(path: &Path) -> Result<crate::record::paired::PairedDocument> {
+    let bytes = crate::fs::read(path).map_err(|e| {
+        missing_fix(
+            e,
+            "give the paired document that `edgeperf baseline pair --out FILE` wrote",
+        )
+    })?;
+    crate::record::paired::PairedDocument::parse(path, &bytes)
 }
 
 /// Reads a comparison (`edgeperf compare --format json --out`); its device and

@@ -18,6 +18,12 @@
 //! * `PATCH /repos/{o}/{r}/issues/comments/{id}` `{"body"}` — 200, 404 if unknown;
 //! * `POST /repos/{o}/{r}/statuses/{sha}` — 201, 422 on a bad state or a
 //!   description over 140 characters;
+//! * `GET  /repos/{o}/{r}/issues?state=&creator=&per_page=&page=` — issues
+//!   (and pull requests, marked `pull_request`), oldest first, paginated like
+//!   comments; `state` `open` (default), `closed` or `all`;
+//! * `POST /repos/{o}/{r}/issues` `{"title","body","labels"}` — 201, opened by
+//!   `github-actions[bot]`; `PATCH /repos/{o}/{r}/issues/{n}` `{"title","body"}`
+//!   — 200, 404 if unknown;
 //! * anything else — 404 `{"message":"Not Found"}`.
 //!
 //! With [`FakeGithub::expect_token`], requests without `Authorization: Bearer
@@ -84,6 +90,19 @@ pub struct Comment {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+pub struct Issue {
+    pub number: u64,
+    pub repo: String,
+    pub title: String,
+    pub body: String,
+    pub user: String,
+    pub labels: Vec<String>,
+    pub open: bool,
+    /// A pull request (the issues list returns both).
+    pub pull: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct Status {
     pub repo: String,
     pub sha: String,
@@ -146,6 +165,7 @@ struct State {
     requests: Vec<Request>,
     comments: Vec<Comment>,
     statuses: Vec<Status>,
+    issues: Vec<Issue>,
     faults: VecDeque<Fault>,
     next_id: u64,
     expected_token: Option<String>,
@@ -271,6 +291,36 @@ impl FakeGithub {
             .into_iter()
             .filter(|c| c.repo == repo && c.issue == issue)
             .collect()
+    }
+
+    /// Adds an issue (or a pull request) directly and returns its number.
+    pub fn add_issue(&self, repo: &str, title: &str, body: &str, user: &str, pull: bool) -> u64 {
+        let mut st = self.state.lock().unwrap();
+        let number = st.issues.len() as u64 + 1;
+        st.issues.push(Issue {
+            number,
+            repo: repo.into(),
+            title: title.into(),
+            body: body.into(),
+            user: user.into(),
+            labels: Vec::new(),
+            open: true,
+            pull,
+        });
+        number
+    }
+
+    /// Closes issue `number` (as a maintainer would).
+    pub fn close_issue(&self, number: u64) {
+        let mut st = self.state.lock().unwrap();
+        if let Some(i) = st.issues.iter_mut().find(|i| i.number == number) {
+            i.open = false;
+        }
+    }
+
+    /// Every issue and pull request, oldest first.
+    pub fn issues(&self) -> Vec<Issue> {
+        self.state.lock().unwrap().issues.clone()
     }
 
     /// Every status set, in order.
@@ -565,8 +615,139 @@ fn route(st: &mut State, req: &Request, base: &str) -> Reply {
             st.statuses.push(s);
             Reply::json(201, j)
         }
+        (_, ["issues"]) | ("PATCH", ["issues", _]) => {
+            issues_route(st, req, &repo, &segs[3..], base)
+        }
         _ => Reply::message(404, "Not Found"),
     }
+}
+
+/// The issue routes: list, open, update.
+fn issues_route(st: &mut State, req: &Request, repo: &str, segs: &[&str], base: &str) -> Reply {
+    let body = serde_json::from_str::<serde_json::Value>(&req.body).unwrap_or_default();
+    let text = |k: &str| body.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    match (req.method.as_str(), segs) {
+        ("GET", ["issues"]) => {
+            let state = req.query_param("state").unwrap_or("open");
+            let creator = req
+                .query_param("creator")
+                .map(|c| c.replace("%5B", "[").replace("%5D", "]"));
+            let per_page = req
+                .query_param("per_page")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(30usize)
+                .clamp(1, st.page_size_cap);
+            let page = req
+                .query_param("page")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1usize)
+                .max(1);
+            let all: Vec<&Issue> = st
+                .issues
+                .iter()
+                .filter(|i| i.repo == repo)
+                .filter(|i| state == "all" || (state == "open") == i.open)
+                .filter(|i| creator.as_deref().is_none_or(|c| c == i.user))
+                .collect();
+            let last = all.len().div_ceil(per_page).max(1);
+            let items: Vec<serde_json::Value> = all
+                .iter()
+                .skip((page - 1) * per_page)
+                .take(per_page)
+                .map(|i| issue_json(i))
+                .collect();
+            let mut reply = Reply::json(200, serde_json::Value::Array(items));
+            if st.send_link && page < last {
+                let q = |p: usize| {
+                    format!(
+                        "{base}{}?state={state}&per_page={per_page}&page={p}{}",
+                        req.path,
+                        creator
+                            .as_deref()
+                            .map(|c| format!("&creator={c}"))
+                            .unwrap_or_default()
+                    )
+                };
+                reply.headers.push((
+                    "Link".into(),
+                    format!(
+                        "<{}>; rel=\"next\", <{}>; rel=\"last\"",
+                        q(page + 1),
+                        q(last)
+                    ),
+                ));
+            }
+            reply
+        }
+        ("POST", ["issues"]) => {
+            let (Some(title), Some(b)) = (text("title"), text("body")) else {
+                return Reply::message(422, "Validation Failed");
+            };
+            if b.chars().count() > 65_536 {
+                return Reply::message(422, "Body is too long (maximum is 65536 characters)");
+            }
+            let labels = body
+                .get("labels")
+                .and_then(|l| l.as_array())
+                .map(|l| {
+                    l.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let i = Issue {
+                number: st.issues.len() as u64 + 1,
+                repo: repo.into(),
+                title,
+                body: b,
+                user: "github-actions[bot]".into(),
+                labels,
+                open: true,
+                pull: false,
+            };
+            let j = issue_json(&i);
+            st.issues.push(i);
+            Reply::json(201, j)
+        }
+        ("PATCH", ["issues", n]) => {
+            let Ok(n) = n.parse::<u64>() else {
+                return Reply::message(404, "Not Found");
+            };
+            match st
+                .issues
+                .iter_mut()
+                .find(|i| i.number == n && i.repo == repo)
+            {
+                Some(i) => {
+                    if let Some(t) = text("title") {
+                        i.title = t;
+                    }
+                    if let Some(b) = text("body") {
+                        i.body = b;
+                    }
+                    Reply::json(200, issue_json(i))
+                }
+                None => Reply::message(404, "Not Found"),
+            }
+        }
+        _ => Reply::message(404, "Not Found"),
+    }
+}
+
+fn issue_json(i: &Issue) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "number": i.number,
+        "title": i.title,
+        "body": i.body,
+        "state": if i.open { "open" } else { "closed" },
+        "labels": i.labels.iter().map(|l| serde_json::json!({ "name": l })).collect::<Vec<_>>(),
+        "user": { "login": i.user },
+        "html_url": format!("https://github.com/{}/issues/{}", i.repo, i.number),
+    });
+    if i.pull {
+        v["pull_request"] = serde_json::json!({ "url": "x" });
+    }
+    v
 }
 
 fn comment_json(c: &Comment, base: &str) -> serde_json::Value {

@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use edgeperf::history::PathHistory;
 use edgeperf::record::accuracy::{Accuracy, ImageOutcome};
 use edgeperf::record::baseline::{Baseline, HistoryEntry};
+use edgeperf::record::paired::{PairedChange, PairedStep, PairedVerdict};
 use edgeperf::record::RuntimeInfo;
 use edgeperf::record::{
     ColdStart, DatasetInfo, LatencySummary, PathRecord, Round, RunRecord, SuiteInfo, Threads,
@@ -316,12 +317,45 @@ pub fn history_entry(i: usize, p10: f64, top1: Option<f64>) -> HistoryEntry {
         committed_at: None,
         device: None,
         explanation: None,
+        paired: None,
     }
+}
+
+/// `entries` with every entry after the first paired against the one before
+/// it: the change is the ratio of their p10 of the rounds, its interval ±1%,
+/// and the verdict the default rule (3%) gives such a change.
+pub fn paired_chain(mut entries: Vec<HistoryEntry>) -> Vec<HistoryEntry> {
+    for i in 1..entries.len() {
+        let change = entries[i].p10_rounds / entries[i - 1].p10_rounds - 1.0;
+        let verdict = if change >= 0.03 {
+            PairedVerdict::Regressed
+        } else if change <= -0.03 {
+            PairedVerdict::Improved
+        } else {
+            PairedVerdict::Unchanged
+        };
+        entries[i].paired = Some(PairedStep {
+            base: entries[i - 1].commit.clone().unwrap_or_default(),
+            change: PairedChange {
+                change: Some(change),
+                ci: Some([change - 0.01, change + 0.01]),
+                verdict,
+                rounds: 10,
+                seconds_per_side: 6.0,
+            },
+        });
+    }
+    entries
 }
 
 /// `n` entries whose p10 is 9 ms before entry `jump_at` and 10 ms from it on, with
 /// a small fixed noise (|e| <= 0.06 ms); top-1 stays at 75%.
 pub fn level_shift_history(n: usize, jump_at: usize) -> Vec<HistoryEntry> {
+    paired_chain(level_shift_levels(n, jump_at))
+}
+
+/// [`level_shift_history`] as lines written before pairing (no `paired`).
+pub fn level_shift_levels(n: usize, jump_at: usize) -> Vec<HistoryEntry> {
     (0..n)
         .map(|i| {
             let level = if i < jump_at { 9.0 } else { 10.0 };
@@ -337,7 +371,7 @@ pub fn level_shift_history(n: usize, jump_at: usize) -> Vec<HistoryEntry> {
 /// 1.24.1 before entry `n/3` and 1.31.1 from it, pooled p10 0.97x, mean 1.08x, threads 1/1,
 /// cold start 150-154 ms; top-1 `top1` (top-5 92%) or latency only.
 pub fn dashboard_history(n: usize, level: f64, top1: Option<f64>) -> Vec<HistoryEntry> {
-    (0..n)
+    let entries = (0..n)
         .map(|i| {
             let shift = if i >= 2 * n / 3 { 1.1 } else { 1.0 };
             let p10 = level * shift * (1.0 + 0.01 * (unit(i, 17) - 0.5));
@@ -352,7 +386,8 @@ pub fn dashboard_history(n: usize, level: f64, top1: Option<f64>) -> Vec<History
             }
             e
         })
-        .collect()
+        .collect();
+    paired_chain(entries)
 }
 
 /// [`dashboard_history`] as the `PathHistory` of `device/model` (with its change points).

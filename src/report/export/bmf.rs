@@ -12,6 +12,7 @@
 //! | `throughput` | images/s | 1000 / mean latency (FPS) | lowest / highest round |
 //! | `cold-start` | ms | session creation + first inference (median over rounds) | lowest / highest round |
 //! | `top-1`, `top-5` | % of images | accuracy | 95% Wilson score interval over the images |
+//! | `paired-change` (history only) | % | the latest baseline's paired change against the one before it | its interval |
 //!
 //! Latencies are not Bencher's built-in `latency` measure, which is in
 //! nanoseconds and has one value per benchmark; three percentiles in ms need
@@ -28,6 +29,7 @@ use serde::Serialize;
 use super::exporter::Exporter;
 use crate::compare::Comparison;
 use crate::error::{Error, Result};
+use crate::history::bisect::Report as BisectReport;
 use crate::history::PathHistory;
 use crate::record::{PathRecord, RunRecord};
 use crate::report::doctor::DoctorReport;
@@ -199,6 +201,14 @@ impl Exporter for Bmf {
                 if let Some(t) = e.top5 {
                     put(&mut m, "top-5", percent(t), None);
                 }
+                // The paired change of the latest baseline against the one
+                // before it (percent), its interval as the bounds.
+                if let Some(c) = e.paired.as_ref().map(|s| &s.change) {
+                    if let Some(x) = c.change {
+                        let b = c.ci.map(|[l, u]| (percent(l), percent(u)));
+                        put(&mut m, "paired-change", percent(x), b);
+                    }
+                }
                 Some((benchmark_name(&p.device, &p.model), m))
             })
             .collect();
@@ -210,6 +220,25 @@ impl Exporter for Bmf {
             "--format bmf",
             "doctor has no measurements to report (use text, json, csv or markdown)",
         ))
+    }
+    /// Each replayed commit as a benchmark `device/model@<commit>`, its paired
+    /// change against GOOD (percent) with the interval as bounds.
+    fn bisect(&self, r: &BisectReport) -> Result<String> {
+        let mut report: Report = BTreeMap::new();
+        for s in &r.steps {
+            let Some(p) = &s.paired else { continue };
+            let Some(x) = p.change else { continue };
+            let mut m = BTreeMap::new();
+            let b = p.ci.map(|[l, u]| (percent(l), percent(u)));
+            put(&mut m, "paired-change", percent(x), b);
+            let name = format!(
+                "{}@{}",
+                benchmark_name(&r.device, &r.model),
+                &s.commit[..s.commit.len().min(12)]
+            );
+            report.insert(name, m);
+        }
+        to_text(&report)
     }
     fn env(&self, _: &EnvReport) -> Result<String> {
         Err(Error::argument(

@@ -8,6 +8,7 @@
 use super::exporter::Exporter;
 use crate::compare::Comparison;
 use crate::error::Result;
+use crate::history::bisect::{Outcome, Report as BisectReport};
 use crate::history::PathHistory;
 use crate::record::RunRecord;
 use crate::report::doctor::DoctorReport;
@@ -88,7 +89,7 @@ const COMPARE_HEADER: [&str; 21] = [
     "accuracy_verdict",
 ];
 
-pub const HISTORY_HEADER: [&str; 24] = [
+pub const HISTORY_HEADER: [&str; 32] = [
     "device",
     "model",
     "index",
@@ -113,6 +114,32 @@ pub const HISTORY_HEADER: [&str; 24] = [
     "model_sha256",
     "latency_change_point",
     "accuracy_change_point",
+    "paired_base",
+    "paired_change",
+    "paired_ci_low",
+    "paired_ci_high",
+    "paired_verdict",
+    "chain_level",
+    "chain_low",
+    "chain_high",
+];
+
+/// `bisect --format csv`: one row per probe, in the order made.
+pub const BISECT_HEADER: [&str; 14] = [
+    "step",
+    "commit",
+    "subject",
+    "position",
+    "attempt",
+    "change",
+    "ci_low",
+    "ci_high",
+    "verdict",
+    "rounds",
+    "decision",
+    "skip_reason",
+    "seconds",
+    "culprit",
 ];
 
 /// The history of some paths as CSV: one row per entry, oldest first.
@@ -120,7 +147,7 @@ pub fn history_rows(h: &[PathHistory]) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     for p in h {
         for (i, e) in p.entries.iter().enumerate() {
-            rows.push(vec![
+            let mut row = vec![
                 p.device.clone(),
                 p.model.clone(),
                 i.to_string(),
@@ -147,7 +174,23 @@ pub fn history_rows(h: &[PathHistory]) -> Vec<Vec<String>> {
                 e.model_sha256.clone(),
                 p.latency_change_points.contains(&i).to_string(),
                 p.accuracy_change_points.contains(&i).to_string(),
+            ];
+            let paired = e.paired.as_ref();
+            let change = paired.map(|s| &s.change);
+            let level = p.chain.levels[i];
+            row.extend([
+                paired.map(|s| s.base.clone()).unwrap_or_default(),
+                num(change.and_then(|c| c.change)),
+                num(change.and_then(|c| c.ci).map(|c| c[0])),
+                num(change.and_then(|c| c.ci).map(|c| c[1])),
+                change
+                    .map(|c| c.verdict.as_str().to_string())
+                    .unwrap_or_default(),
+                num(level.map(|l| l.level)),
+                num(level.map(|l| l.lo)),
+                num(level.map(|l| l.hi)),
             ]);
+            rows.push(row);
         }
     }
     rows
@@ -252,6 +295,42 @@ impl Exporter for Csv {
             .map(|(label, value)| vec![label.to_string(), value])
             .collect();
         Ok(table(&["field", "value"], &rows))
+    }
+    fn bisect(&self, r: &BisectReport) -> Result<String> {
+        let culprits: Vec<&str> = match &r.outcome {
+            Outcome::Culprit { commit, .. } => vec![commit.as_str()],
+            Outcome::OneOf { commits } => commits.iter().map(|c| c.commit.as_str()).collect(),
+            _ => Vec::new(),
+        };
+        let rows: Vec<Vec<String>> = r
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let p = s.paired.as_ref();
+                vec![
+                    (k + 1).to_string(),
+                    s.commit.clone(),
+                    s.subject.clone(),
+                    s.position.to_string(),
+                    s.attempt.to_string(),
+                    num(p.and_then(|p| p.change)),
+                    num(p.and_then(|p| p.ci).map(|c| c[0])),
+                    num(p.and_then(|p| p.ci).map(|c| c[1])),
+                    p.map(|p| p.verdict.as_str().to_string())
+                        .unwrap_or_default(),
+                    p.map(|p| p.rounds.to_string()).unwrap_or_default(),
+                    s.decision.label().to_string(),
+                    match &s.decision {
+                        crate::history::bisect::Decision::Skip(why) => why.clone(),
+                        _ => String::new(),
+                    },
+                    num(Some(s.seconds)),
+                    culprits.contains(&s.commit.as_str()).to_string(),
+                ]
+            })
+            .collect();
+        Ok(table(&BISECT_HEADER, &rows))
     }
 }
 

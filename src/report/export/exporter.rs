@@ -3,6 +3,7 @@
 
 use crate::compare::Comparison;
 use crate::error::Result;
+use crate::history::bisect::Report as BisectReport;
 use crate::history::PathHistory;
 use crate::record::RunRecord;
 use crate::report::doctor::DoctorReport;
@@ -40,4 +41,5 @@ pub trait Exporter {
     fn history(&self, histories: &[PathHistory]) -> Result<String>;
     fn env(&self, report: &EnvReport) -> Result<String>;
     fn doctor(&self, report: &DoctorReport) -> Result<String>;
+    fn bisect(&self, report: &BisectReport) -> Result<String>;
 }

@@ -3,6 +3,7 @@
 use super::exporter::Exporter;
 use crate::compare::Comparison;
 use crate::error::Result;
+use crate::history::bisect::Report as BisectReport;
 use crate::history::PathHistory;
 use crate::record::{to_json_pretty, RunRecord};
 use crate::report::doctor::DoctorReport;
@@ -24,6 +25,9 @@ impl Exporter for Json {
         to_json_pretty(report)
     }
     fn doctor(&self, report: &DoctorReport) -> Result<String> {
+        to_json_pretty(report)
+    }
+    fn bisect(&self, report: &BisectReport) -> Result<String> {
         to_json_pretty(report)
     }
 }

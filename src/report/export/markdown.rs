@@ -5,6 +5,7 @@
 use super::exporter::Exporter;
 use crate::compare::Comparison;
 use crate::error::Result;
+use crate::history::bisect::Report as BisectReport;
 use crate::history::PathHistory;
 use crate::record::RunRecord;
 use crate::report::doctor::DoctorReport;
@@ -70,11 +71,13 @@ impl Exporter for Markdown<'_> {
     fn history(&self, h: &[PathHistory]) -> Result<String> {
         let mut s = String::new();
         for p in h {
+            let title = crate::report::history::title(p);
+            let rest = &title[title.find(" (").unwrap_or(title.len())..];
             s += &format!(
-                "### {}/{} ({} baselines)\n\n",
+                "### {}/{}{}\n\n",
                 md_escape(&p.device),
                 model_cell(self.path_link, &p.device, &p.model),
-                p.entries.len()
+                md_escape(rest)
             );
             let rows: Vec<Vec<String>> = crate::report::history::rows(p)
                 .into_iter()
@@ -82,6 +85,9 @@ impl Exporter for Markdown<'_> {
                 .collect();
             s += &table(&crate::report::history::COLUMNS, &rows);
             s.push('\n');
+        }
+        if !h.is_empty() {
+            s += &format!("*{}*\n", crate::report::history::LEGEND);
         }
         Ok(s)
     }
@@ -121,5 +127,21 @@ impl Exporter for Markdown<'_> {
             .map(|(label, value)| vec![label.to_string(), md_escape(&value)])
             .collect();
         Ok(table(&[("", Align::Left), ("", Align::Left)], &rows))
+    }
+    fn bisect(&self, r: &BisectReport) -> Result<String> {
+        use crate::report::bisect as b;
+        let rows: Vec<Vec<String>> = r
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(k, s)| b::step_row(r, k, s).iter().map(|c| md_escape(c)).collect())
+            .collect();
+        Ok(format!(
+            "### {}\n\n{}\n**{}**\n\n{}\n",
+            md_escape(&b::title(r)),
+            table(&b::COLUMNS, &rows),
+            md_escape(&b::outcome(r)),
+            md_escape(&b::cost(r))
+        ))
     }
 }

@@ -3,6 +3,7 @@
 use super::exporter::Exporter;
 use crate::compare::Comparison;
 use crate::error::Result;
+use crate::history::bisect::Report as BisectReport;
 use crate::history::PathHistory;
 use crate::record::RunRecord;
 use crate::report::doctor::DoctorReport;
@@ -28,5 +29,8 @@ impl Exporter for Text {
     }
     fn doctor(&self, report: &DoctorReport) -> Result<String> {
         Ok(crate::report::doctor::text(report))
+    }
+    fn bisect(&self, report: &BisectReport) -> Result<String> {
+        Ok(crate::report::bisect::text(report))
     }
 }
