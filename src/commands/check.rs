@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::compare::{baseline_source, confirm_overrides, exit_code, positive_seconds};
-use super::confirm::{across_processes, measure_pair, EngineLibraries, Measured, Sides};
+use super::confirm::{measure_pair, EngineLibraries, Measured, Sides};
 use super::output::{emit, Color};
 use crate::compare::inputs::{self, PathInputs};
 use crate::compare::{self, PathComparison, Remeasure};
@@ -376,20 +376,12 @@ impl Checker<'_> {
                 }
             };
         let solo = self.solo_round(&head, inputs, &rule)?;
-        let mut base_spec = PathSpec {
+        let base_spec = PathSpec {
             device: base.device,
             model: base.model,
             library: base.library,
         };
-        let across = across_processes(&base_spec, &head, &baseline.runtime, &solo.runtime);
-        if across.is_none() {
-            base_spec.library = head.library.clone();
-        }
-        let sides = Sides {
-            base: base_spec,
-            head,
-            across,
-        };
+        let sides = Sides::new(base_spec, head, &baseline.runtime, &solo.runtime);
         let label = format!("checking {}/{}", device.name, model.name);
         let m = measure_pair(
             &self.exe,

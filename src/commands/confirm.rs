@@ -117,7 +117,7 @@ impl<'a> Interleaver<'a> {
             Side::Available(files) => spec(files),
             Side::Unavailable(u) => return Ok(Remeasure::Unavailable(u.to_string())),
         };
-        let mut base_side =
+        let base_side =
             match self
                 .base
                 .base_side(&path.device, &path.model, base, &EngineLibraries)?
@@ -125,16 +125,7 @@ impl<'a> Interleaver<'a> {
                 Side::Available(files) => spec(files),
                 Side::Unavailable(u) => return Ok(Remeasure::Unavailable(u.to_string())),
             };
-        let across = across_processes(&base_side, &head, &base.runtime, &path.runtime);
-        if across.is_none() {
-            // The same build (by content): both sessions load the head's file.
-            base_side.library = head.library.clone();
-        }
-        let sides = Sides {
-            base: base_side,
-            head,
-            across,
-        };
+        let sides = Sides::new(base_side, head, &base.runtime, &path.runtime);
         let label = format!("confirming {}/{}", path.device, path.model);
         let progress = &mut self.progress;
         let m = measure_pair(
@@ -156,6 +147,25 @@ pub struct Sides {
     /// `Some(why)`: two worker processes in lockstep (the runtime libraries
     /// differ); `None`: one process holds both sessions.
     pub across: Option<String>,
+}
+
+impl Sides {
+    /// `base` against `head`, in one process when their runtime libraries are
+    /// the same build by content (`base_rt` what the baseline ran, `head_rt`
+    /// what the head runs; then both sessions load the head's file), else in
+    /// two processes in lockstep.
+    pub fn new(
+        mut base: PathSpec,
+        head: PathSpec,
+        base_rt: &RuntimeInfo,
+        head_rt: &RuntimeInfo,
+    ) -> Sides {
+        let across = across_processes(&base, &head, base_rt, head_rt);
+        if across.is_none() {
+            base.library = head.library.clone();
+        }
+        Sides { base, head, across }
+    }
 }
 
 /// What [`measure_pair`] measured: every round, judged by the sequential rule
@@ -271,7 +281,7 @@ fn without_switches(r: &RoundResult, discard: usize) -> Round {
 /// `Some(why)` when the two sides need two processes: their runtime libraries
 /// differ (by content when both are hashed, else by path). `base_rt` is what
 /// the baseline ran, `head_rt` what the head runs.
-pub(crate) fn across_processes(
+fn across_processes(
     base: &PathSpec,
     head: &PathSpec,
     base_rt: &RuntimeInfo,
