@@ -380,7 +380,7 @@ pub fn run(a: BackfillArgs) -> Result<i32> {
         &a.baselines,
         &progress,
         &mut measurer,
-        &mut |line| eprintln!("\r\x1b[2Kbackfill: {line}"),
+        &mut |line| eprintln!("{}backfill: {line}", super::output::clear_progress()),
     )
     .map_err(|e| match e {
         Error::Interrupted { signal, message } => Error::Interrupted {

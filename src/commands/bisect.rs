@@ -143,7 +143,8 @@ impl Prober for Replays<'_> {
     fn decided(&mut self, step: &Step) {
         self.probes += 1;
         let row = crate::report::bisect::step_row_line(step);
-        eprintln!("\r\x1b[2Kbisect: probe {}: {row}", self.probes);
+        let clear = super::output::clear_progress();
+        eprintln!("{clear}bisect: probe {}: {row}", self.probes);
     }
 }
 

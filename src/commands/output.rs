@@ -48,3 +48,14 @@ pub fn emit(text: &str, out: Option<&Path>) -> Result<()> {
         None => print_out(text),
     }
 }
+
+/// What starts a line on stderr that a progress line may be sitting on: a
+/// carriage return and erase-line on a terminal, nothing otherwise (a CI log
+/// gets no escape codes).
+pub fn clear_progress() -> &'static str {
+    if std::io::stderr().is_terminal() {
+        "\r\x1b[2K"
+    } else {
+        ""
+    }
+}
