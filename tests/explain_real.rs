@@ -62,7 +62,9 @@ accuracy = false
 preprocess = {preprocess}
 [compare]
 confirm.rounds = 40
+confirm.max_rounds = 40
 confirm.budget_seconds = 24
+confirm.max_budget_seconds = 24
 "#,
         ds = common::assets().join("data/imagenet-samples").display()
     );
