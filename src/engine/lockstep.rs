@@ -255,7 +255,7 @@ fn time_blocks(
     let est = est_a.max(est_b);
     let len = head.pairing.block_len(est);
     for k in 0..block_pairs(&head.sampling, &head.pairing, len, est) {
-        if k % 4 == 0 || k % 4 == 3 {
+        if head.pairing.base_leads(k) {
             a.time(len)?;
             b.time(len)?;
         } else {

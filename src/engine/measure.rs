@@ -332,7 +332,7 @@ fn alternate(
     let pairs = block_pairs(sampling, pairing, len, est);
     let (mut xa, mut xb) = (Vec::new(), Vec::new());
     for k in 0..pairs {
-        if k % 4 == 0 || k % 4 == 3 {
+        if pairing.base_leads(k) {
             xa.extend(a.session.time(len)?);
             xb.extend(b.session.time(len)?);
         } else {
