@@ -85,7 +85,7 @@ impl Alternation {
     /// mirrored when the head leads. Over a round of `base_first` and one of
     /// not, each side follows itself equally often.
     pub fn base_leads(&self, k: u32) -> bool {
-        (k % 4 == 0 || k % 4 == 3) == self.base_first
+        (k.is_multiple_of(4) || k % 4 == 3) == self.base_first
     }
 }
 
