@@ -357,17 +357,9 @@ pub fn run(a: BackfillArgs) -> Result<i32> {
     for (d, m) in crate::store::baselines::paths_in(&a.baselines).unwrap_or_default() {
         super::bisect::know_history(&mut sides, &a.baselines, &d, &m);
     }
-    let interactive = std::io::stderr().is_terminal();
     let mut measurer = Commits {
         sides: &sides,
-        replayer: Replayer::new(
-            suite.dataset.clone(),
-            Box::new(move |m: &str| {
-                if interactive {
-                    eprint!("\r\x1b[2K{m}");
-                }
-            }),
-        )?,
+        replayer: Replayer::new(suite.dataset.clone())?,
         suite: &suite,
         devices: a.devices.clone(),
         models: a.models.clone(),

@@ -5,7 +5,6 @@
 //! sides come from `store::commit_side` (git, LFS, the artifact store, or the
 //! build command in a temporary worktree); the search is `history::bisect`.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -175,17 +174,9 @@ fn search(a: &BisectArgs, suite: &Suite) -> Result<Report> {
     if let Some(t) = a.threshold {
         cfg.latency.min_change = t;
     }
-    let interactive = std::io::stderr().is_terminal();
     let mut replays = Replays {
         sides: &sides,
-        replayer: Replayer::new(
-            suite.dataset.clone(),
-            Box::new(move |m: &str| {
-                if interactive {
-                    eprint!("\r\x1b[2K{m}");
-                }
-            }),
-        )?,
+        replayer: Replayer::new(suite.dataset.clone())?,
         good: good_files,
         device: device.clone(),
         model: model.clone(),

@@ -119,14 +119,7 @@ fn pair_run(a: &BaselinePairArgs, run: &RunRecord, sha: String) -> Result<Paired
     };
     let suite = crate::store::load_suite(&a.suite)?;
     let interactive = std::io::stderr().is_terminal();
-    let mut replayer = Replayer::new(
-        suite.dataset.clone(),
-        Box::new(move |m: &str| {
-            if interactive {
-                eprint!("\r\x1b[2K{m}");
-            }
-        }),
-    )?;
+    let mut replayer = Replayer::new(suite.dataset.clone())?;
     let finder = BaseSideFinder {
         suite: &suite,
         base_tree: None,

@@ -10,6 +10,7 @@
 //! words ([`PairedVerdict`]). When the confirmation's rule changes, this
 //! function is what follows it.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use super::confirm::{measure_pair, Sides};
@@ -49,12 +50,18 @@ fn paired_verdict(v: Verdict) -> PairedVerdict {
 
 impl<'a> Replayer<'a> {
     /// A replayer timing on the dataset's first photo (the suite's dataset, as
-    /// a confirmation does).
-    pub fn new(dataset: Option<Dataset>, progress: Box<dyn FnMut(&str) + 'a>) -> Result<Self> {
+    /// a confirmation does); its progress ("replaying ...: round N") is one
+    /// line rewritten in place on a terminal, nothing otherwise.
+    pub fn new(dataset: Option<Dataset>) -> Result<Self> {
+        let interactive = std::io::stderr().is_terminal();
         Ok(Replayer {
             exe: crate::engine::run::current_exe()?,
             dataset,
-            progress,
+            progress: Box::new(move |m: &str| {
+                if interactive {
+                    eprint!("\r\x1b[2K{m}");
+                }
+            }),
         })
     }
 
