@@ -33,19 +33,8 @@ fn suite(device_lines: &str) -> String {
 }
 
 fn suite_with(device_lines: &str, compare: &str) -> String {
-    let a = common::assets();
     format!(
-        r#"schema_version = 1
-[sampling]
-warmup = 3
-samples = 100
-rounds = 2
-max_seconds = 1.5
-min_samples = 10
-[dataset]
-root = "{ds}"
-limit = 5
-[[device]]
+        r#"{head}[[device]]
 name = "dev"
 {device_lines}
 [[model]]
@@ -54,7 +43,7 @@ file = "models/m.onnx"
 accuracy = false
 preprocess = {{ resize = 256, crop = 224, interpolation = "bilinear", divisor = 255, mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225] }}
 {compare}"#,
-        ds = a.join("data/imagenet-samples").display()
+        head = common::short_suite_head()
     )
 }
 

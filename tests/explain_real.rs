@@ -42,17 +42,7 @@ fn variant(src: &Path, dst: &Path, kind: &str) {
 /// verdict tests that expect a change give it (tests/change_kinds.rs).
 fn suite(dir: &Path, device_lines: &str, file: &str, preprocess: &str) -> PathBuf {
     let text = format!(
-        r#"schema_version = 1
-[sampling]
-warmup = 3
-samples = 100
-rounds = 2
-max_seconds = 1.5
-min_samples = 10
-[dataset]
-root = "{ds}"
-limit = 5
-[[device]]
+        r#"{head}[[device]]
 name = "dev"
 {device_lines}
 [[model]]
@@ -66,7 +56,7 @@ confirm.max_rounds = 40
 confirm.budget_seconds = 24
 confirm.max_budget_seconds = 24
 "#,
-        ds = common::assets().join("data/imagenet-samples").display()
+        head = common::short_suite_head()
     );
     common::write(dir, "edgeperf.toml", &text)
 }

@@ -40,19 +40,8 @@ struct Repo {
 /// The suite: one CPU device, the model at `models/m.onnx`, short runs and a
 /// short confirmation budget.
 fn suite() -> String {
-    let a = common::assets();
     format!(
-        r#"schema_version = 1
-[sampling]
-warmup = 3
-samples = 100
-rounds = 2
-max_seconds = 1.5
-min_samples = 10
-[dataset]
-root = "{ds}"
-limit = 5
-[[device]]
+        r#"{head}[[device]]
 name = "cpu"
 provider = "cpu"
 intra_threads = 1
@@ -71,7 +60,7 @@ confirm.budget_seconds = 5
 confirm.max_budget_seconds = 7
 confirm.round_seconds = 0.4
 "#,
-        ds = a.join("data/imagenet-samples").display(),
+        head = common::short_suite_head(),
         rt = common::cpu_runtime().display()
     )
 }

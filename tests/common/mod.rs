@@ -73,6 +73,27 @@ runtime = "{rt}"
     )
 }
 
+/// The head of a suite the end-to-end verdict tests share: short runs (2
+/// rounds of at most 1.5 s) on 5 of the real photos. The device, model and
+/// `[compare]` tables follow it.
+#[cfg(feature = "slow-tests")]
+pub fn short_suite_head() -> String {
+    format!(
+        r#"schema_version = 1
+[sampling]
+warmup = 3
+samples = 100
+rounds = 2
+max_seconds = 1.5
+min_samples = 10
+[dataset]
+root = "{}"
+limit = 5
+"#,
+        assets().join("data/imagenet-samples").display()
+    )
+}
+
 pub fn mobilenet(file: &Path) -> String {
     format!(
         r#"[[model]]
